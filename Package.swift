@@ -1,0 +1,60 @@
+// swift-tools-version: 6.2
+// Hansa — a permissioned PBFT blockchain node for trade finance.
+// The architecture is readable from `ls Sources`; see README.md and ../docs/.
+import PackageDescription
+
+/// Settings every Hansa target shares: Swift 6 mode (strict concurrency) and no warnings.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .treatAllWarnings(as: .error),
+]
+/// The core targets also opt in to strict memory safety: the compiler proves that no
+/// unsafe pointer appears outside the three C wrappers.
+let strictAndSafe: [SwiftSetting] = strict + [.strictMemorySafety()]
+
+let package = Package(
+    name: "Hansa",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hansa", targets: ["hansa"]),
+        .library(name: "ChainTypes", targets: ["ChainTypes"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // C libraries from Debian, each behind exactly one thin Swift wrapper.
+        .systemLibrary(name: "CLevelDB", path: "Sources/CLevelDB",
+                       providers: [.apt(["libleveldb-dev"])]),
+        .systemLibrary(name: "CSecp256k1", path: "Sources/CSecp256k1", pkgConfig: "libsecp256k1",
+                       providers: [.apt(["libsecp256k1-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL",
+                       providers: [.apt(["libssl-dev"])]),
+
+        // Wrapper of libsecp256k1 and libcrypto: hashing, keys, signatures.
+        .target(name: "HansaCrypto", dependencies: ["CSecp256k1", "COpenSSL"], swiftSettings: strict),
+        // Value types and their canonical encoding. No I/O, no networking.
+        .target(name: "ChainTypes", dependencies: ["HansaCrypto"], swiftSettings: strictAndSafe),
+        // Files people write or keep: key files and the genesis template.
+        .target(name: "HansaConfig",
+                dependencies: ["ChainTypes", "HansaCrypto", .product(name: "TOMLKit", package: "TOMLKit")],
+                swiftSettings: strict),
+        // Wrapper of LevelDB.
+        .target(name: "LevelDBStore", dependencies: ["CLevelDB"], swiftSettings: strict),
+
+        .executableTarget(name: "hansa",
+                          dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: strict),
+        // Benchmarks, run by scripts/bench in release mode.
+        .executableTarget(name: "HansaBench", dependencies: ["HansaCrypto", "ChainTypes"],
+                          swiftSettings: strict),
+
+        .testTarget(name: "HansaCryptoTests", dependencies: ["HansaCrypto"], swiftSettings: strict),
+        .testTarget(name: "ChainTypesTests", dependencies: ["ChainTypes", "HansaCrypto"], swiftSettings: strict),
+        .testTarget(name: "HansaConfigTests", dependencies: ["HansaConfig", "ChainTypes", "HansaCrypto"],
+                    swiftSettings: strict),
+        .testTarget(name: "LevelDBStoreTests", dependencies: ["LevelDBStore"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,126 @@
+/// A rule of genesis that a value breaks; `field` names where, in the template's terms when
+/// the template builder reports it (e.g. `participants[3].bank`).
+public struct GenesisError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let field: String
+    public let problem: String
+
+    public init(_ field: String, _ problem: String) {
+        self.field = field
+        self.problem = problem
+    }
+
+    public var description: String { "\(field): \(problem)" }
+}
+
+extension Genesis {
+    /// Validators a consortium needs at least: PBFT tolerates f faults with 3f + 1, and a
+    /// network that tolerates none is no consortium.
+    public static let minValidators = 4
+
+    /// Checks the rules that make a genesis consistent (docs/PROTOCOL.md §6). Decoding
+    /// checks form; this checks meaning. A node refuses a genesis that fails either.
+    public func validate() throws(GenesisError) {
+        guard validators.count >= Self.minValidators else {
+            throw GenesisError("validators", "a consortium needs at least \(Self.minValidators) validator banks (n = 3f + 1 with f ≥ 1); found \(validators.count)")
+        }
+        var byAddress: [Address: Participant] = [:]
+        var names: Set<String> = []
+        for (i, p) in participants.enumerated() {
+            guard NameRule.problem(p.name) == nil else { throw GenesisError("participants[\(i)].name", NameRule.problem(p.name)!) }
+            guard names.insert(p.name).inserted else { throw GenesisError("participants[\(i)].name", "name \"\(p.name)\" is used twice") }
+            guard byAddress.updateValue(p, forKey: p.address) == nil else {
+                throw GenesisError("participants[\(i)].public_key", "public key \(p.publicKey.hex) is used twice")
+            }
+        }
+        for (i, v) in validators.validators.enumerated() {
+            guard let p = byAddress[v.address], p.role == .validatorBank else {
+                throw GenesisError("validators[\(i)]", "validator \(v.name) must also be a participant with role validator_bank")
+            }
+            guard !v.p2pAddress.isEmpty else { throw GenesisError("validators[\(i)].p2p_address", "is empty; expected host:port") }
+        }
+        for (i, p) in participants.enumerated() {
+            if p.role == .validatorBank && validators.index(of: p.address) == nil {
+                throw GenesisError("participants[\(i)].role", "\(p.name) has role validator_bank but is not in the validator set")
+            }
+            if let bank = p.bank {
+                guard let b = byAddress[bank], b.role.isBank else {
+                    throw GenesisError("participants[\(i)].bank", "\(bank) is not a participant with a bank role")
+                }
+                guard !p.role.isBank else { throw GenesisError("participants[\(i)].bank", "a bank holds its own deposits; it names no bank") }
+            }
+        }
+        var currencyByCode: [CurrencyCode: Currency] = [:]
+        for (i, c) in currencies.enumerated() {
+            currencyByCode[c.code] = c
+            guard c.decimals <= Amount.maxDecimals else {
+                throw GenesisError("currencies[\(i)].decimals", "\(c.decimals) is above the maximum of \(Amount.maxDecimals)")
+            }
+            guard !c.issuers.isEmpty else { throw GenesisError("currencies[\(i)].issuers", "\(c.code) needs at least one issuing bank") }
+            for issuer in c.issuers where !(byAddress[issuer]?.role.isBank ?? false) {
+                throw GenesisError("currencies[\(i)].issuers", "\(issuer) is not a participant with a bank role")
+            }
+        }
+        try validateDeposits(byAddress: byAddress, currencyByCode: currencyByCode)
+        try validateConsensus()
+        guard governanceThreshold >= 1, governanceThreshold <= UInt64(validators.count) else {
+            throw GenesisError("governance.threshold", "must be between 1 and the number of validators (\(validators.count)); got \(governanceThreshold)")
+        }
+    }
+
+    private func validateDeposits(byAddress: [Address: Participant],
+                                  currencyByCode: [CurrencyCode: Currency]) throws(GenesisError) {
+        var totals: [CurrencyCode: UInt64] = [:]
+        for (i, d) in deposits.enumerated() {
+            guard let holder = byAddress[d.account] else {
+                throw GenesisError("deposits[\(i)].account", "\(d.account) is not a participant")
+            }
+            guard let currency = currencyByCode[d.currency] else {
+                throw GenesisError("deposits[\(i)].currency", "\(d.currency) is not one of the chain's currencies")
+            }
+            guard d.amount > 0 else { throw GenesisError("deposits[\(i)].amount", "is zero; leave the deposit out instead") }
+            // The bank that holds the deposit must be allowed to issue that currency.
+            let bank = holder.role.isBank ? holder.address : holder.bank
+            guard let bank else {
+                throw GenesisError("deposits[\(i)].account", "\(holder.name) has no bank to hold its deposit")
+            }
+            guard currency.issuers.contains(bank) else {
+                throw GenesisError("deposits[\(i)].currency", "\(holder.name)'s bank is not an issuer of \(d.currency)")
+            }
+            let (sum, overflow) = totals[d.currency, default: 0].addingReportingOverflow(d.amount)
+            guard !overflow else { throw GenesisError("deposits[\(i)].amount", "total \(d.currency) supply exceeds 2^64 − 1 minor units") }
+            totals[d.currency] = sum
+        }
+    }
+
+    private func validateConsensus() throws(GenesisError) {
+        let c = consensus
+        func check(_ ok: Bool, _ field: String, _ problem: String) throws(GenesisError) {
+            if !ok { throw GenesisError("consensus.\(field)", problem) }
+        }
+        try check((10...60_000).contains(c.tickMillis), "tick_ms", "must be 10 to 60000 ms; got \(c.tickMillis)")
+        try check((2...100_000).contains(c.requestTimeoutTicks), "request_timeout_ticks", "must be 2 to 100000; got \(c.requestTimeoutTicks)")
+        try check(c.maxViewChangeTimeoutTicks >= c.requestTimeoutTicks && c.maxViewChangeTimeoutTicks <= 1_000_000,
+                  "max_view_change_timeout_ticks", "must be at least request_timeout_ticks and at most 1000000; got \(c.maxViewChangeTimeoutTicks)")
+        try check((1...100_000).contains(c.checkpointInterval), "checkpoint_interval", "must be 1 to 100000; got \(c.checkpointInterval)")
+        try check(c.watermarkWindow >= 2 * c.checkpointInterval && c.watermarkWindow <= 1_000_000, "watermark_window",
+                  "must be at least twice checkpoint_interval (so a checkpoint can stabilise inside the window) and at most 1000000; got \(c.watermarkWindow)")
+        try check((1...UInt64(Limits.maxBlockTransactions)).contains(c.maxBlockTransactions), "max_block_transactions",
+                  "must be 1 to \(Limits.maxBlockTransactions); got \(c.maxBlockTransactions)")
+        try check((1024...64 * 1024 * 1024).contains(c.maxBlockBytes), "max_block_bytes", "must be 1 KiB to 64 MiB; got \(c.maxBlockBytes)")
+        try check(c.maxClockDriftMillis <= 600_000, "max_clock_drift_ms", "must be at most 600000 (10 minutes); got \(c.maxClockDriftMillis)")
+    }
+}
+
+/// Names of participants and validators: 1 to 64 characters of a-z, 0-9, '-', '_' and '.'.
+public enum NameRule {
+    public static func problem(_ name: String) -> String? {
+        let utf8 = Array(name.utf8)
+        if utf8.isEmpty { return "name is empty" }
+        if utf8.count > Limits.maxNameBytes { return "name \"\(name)\" is longer than \(Limits.maxNameBytes) characters" }
+        let ok = utf8.allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+        }
+        return ok ? nil : "name \"\(name)\" may contain only a-z, 0-9, '-', '_' and '.'"
+    }
+}

@@ -1,0 +1,112 @@
+/// What a transaction does; the payload's format depends on it (the Ledger and VM define
+/// each payload). Unknown kinds are refused at decoding.
+public enum TransactionKind: UInt8, Sendable, CaseIterable {
+    case transfer = 1
+    case mint = 2
+    case burn = 3
+    case registerParticipant = 4
+    case changeRole = 5
+    case deployContract = 6
+    case callContract = 7
+
+    public var name: String {
+        switch self {
+        case .transfer: "transfer"
+        case .mint: "mint"
+        case .burn: "burn"
+        case .registerParticipant: "register_participant"
+        case .changeRole: "change_role"
+        case .deployContract: "deploy_contract"
+        case .callContract: "call_contract"
+        }
+    }
+
+    public init?(name: String) {
+        guard let kind = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = kind
+    }
+}
+
+/// The fields a sender signs: everything in a transaction but the signature.
+public struct TransactionBody: Hashable, Sendable, CanonicalCodable {
+    public static let version: UInt8 = 1
+
+    public var chain: ChainID
+    /// The sender's public key; the sender's account is `sender.address`.
+    public var sender: PublicKey
+    /// The sender's sequence number: the first transaction of an account has nonce 0.
+    public var nonce: UInt64
+    public var kind: TransactionKind
+    /// Kind-specific bytes, at most `Limits.maxPayloadBytes`.
+    public var payload: [UInt8]
+    /// The most gas the sender will pay for; execution stops there.
+    public var gasLimit: UInt64
+
+    public init(chain: ChainID, sender: PublicKey, nonce: UInt64, kind: TransactionKind,
+                payload: [UInt8], gasLimit: UInt64) {
+        precondition(payload.count <= Limits.maxPayloadBytes, "payload above Limits.maxPayloadBytes")
+        self.chain = chain; self.sender = sender; self.nonce = nonce
+        self.kind = kind; self.payload = payload; self.gasLimit = gasLimit
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.header(.transaction, version: Self.version)
+        w.string(chain.value)
+        w.publicKey(sender)
+        w.uvarint(nonce)
+        w.byte(kind.rawValue)
+        w.lengthPrefixed(payload)
+        w.uvarint(gasLimit)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        _ = try r.header(.transaction, versions: Self.version...Self.version)
+        chain = try r.chainID("chain")
+        sender = try r.publicKey("sender")
+        nonce = try r.uvarint("nonce")
+        let kindStart = r.offset
+        let tag = try r.byte("kind")
+        guard let kind = TransactionKind(rawValue: tag) else { throw r.error("kind", .unknownTag(UInt64(tag)), at: kindStart) }
+        self.kind = kind
+        payload = try r.lengthPrefixed("payload", limit: Limits.maxPayloadBytes)
+        gasLimit = try r.uvarint("gas_limit")
+    }
+
+    /// Signs the body for its chain (domain `transaction`).
+    public func signed(with key: PrivateKey) -> Transaction {
+        precondition(key.publicKey == sender, "signing key does not match the transaction's sender")
+        return Transaction(body: self, signature: SigningDomain.transaction.sign(canonicalBytes, chain: chain, with: key))
+    }
+}
+
+/// A signed transaction: the body's canonical bytes followed by a 64-byte signature.
+///
+/// `hash` (the transaction id) is SHA-256 of the whole encoding, signature included.
+/// Decoding checks the form, not the signature: call `verifySignature()` for that.
+public struct Transaction: Hashable, Sendable, CanonicalCodable {
+    public let body: TransactionBody
+    public let signature: Signature
+
+    public init(body: TransactionBody, signature: Signature) {
+        self.body = body
+        self.signature = signature
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        body.encode(to: &w)
+        w.signature(signature)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        body = try TransactionBody(from: &r)
+        signature = try r.signature("signature")
+    }
+
+    public var hash: Hash { SHA256.hash(canonicalBytes) }
+    public var sender: Address { body.sender.address }
+
+    /// Whether the sender's key signed this body for this chain.
+    public func verifySignature() -> Bool {
+        SigningDomain.transaction.verify(signature, over: body.canonicalBytes, chain: body.chain, by: body.sender)
+    }
+}

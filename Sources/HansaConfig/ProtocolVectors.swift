@@ -1,0 +1,167 @@
+import ChainTypes
+import Foundation
+
+/// The machine-readable test vectors of docs/PROTOCOL.md, written to docs/vectors/ by
+/// `hansa dev write-vectors`. Everything is derived from fixed keys and fixed values, and
+/// signatures are deterministic (RFC 6979), so regenerating gives identical files.
+/// The Swift tests check the files independently of this generator.
+public enum ProtocolVectors {
+    /// Test key i: secret = SHA-256 of the UTF-8 text "hansa test vector key i". Never use them for value.
+    public static func key(_ i: Int) -> PrivateKey {
+        try! PrivateKey(secret: SHA256.hash(utf8: "hansa test vector key \(i)").bytes)
+    }
+
+    public static let chain = try! ChainID("hansa-vectors")
+
+    /// File name → pretty JSON with sorted keys.
+    public static func files() -> [(String, Data)] {
+        [("keys.json", keys()), ("sha256.json", sha256()), ("uvarint.json", uvarint()),
+         ("signatures.json", signatures()), ("transactions.json", transactions()),
+         ("blocks.json", blocks()), ("rejections.json", rejections())].map { ($0.0, json($0.1)) }
+    }
+
+    static func json(_ object: Any) -> Data {
+        var data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        data.append(0x0a)
+        return data
+    }
+
+    static func keys() -> Any {
+        ["description": "secret → compressed public key → address. address = hx ‖ hex(first 20 bytes of SHA-256(uvarint(16) ‖ \"hansa/address/v1\" ‖ public_key)).",
+         "cases": (0..<3).map { i -> [String: Any] in
+            let k = key(i)
+            return ["secret": Hex.encode(k.secret), "public_key": k.publicKey.hex, "address": k.publicKey.address.text]
+        }] as [String: Any]
+    }
+
+    static func sha256() -> Any {
+        let inputs: [[UInt8]] = [[], Array("abc".utf8), Array(repeating: 0x61, count: 200), Array(0...255)]
+        return ["description": "SHA-256 of input_hex.",
+                "cases": inputs.map { ["input_hex": Hex.encode($0), "digest": SHA256.hash($0).hex] }] as [String: Any]
+    }
+
+    static func uvarint() -> Any {
+        let values: [UInt64] = [0, 1, 127, 128, 255, 300, 16_383, 16_384, UInt64(UInt32.max), UInt64.max]
+        let valid = values.map { v -> [String: Any] in
+            var w = CanonicalWriter()
+            w.uvarint(v)
+            return ["value": String(v), "hex": Hex.encode(w.bytes)]
+        }
+        let invalid: [[String: Any]] = [
+            ["hex": "8000", "reason": "non_canonical"], ["hex": "ff00", "reason": "non_canonical"],
+            ["hex": "808000", "reason": "non_canonical"], ["hex": "80", "reason": "unexpected_end"],
+            ["hex": "ffffffffffffffffff02", "reason": "overflow"], ["hex": "ffffffffffffffffff8001", "reason": "overflow"],
+        ]
+        return ["description": "Unsigned LEB128, shortest form only. value is a decimal string (it may exceed 2^53).",
+                "valid": valid, "invalid": invalid] as [String: Any]
+    }
+
+    static func signatures() -> Any {
+        let body = Array("hello, hansa".utf8)
+        let cases = SigningDomain.allCases.map { domain -> [String: Any] in
+            var m = CanonicalWriter()
+            m.string("hansa/sign/v1"); m.string(domain.rawValue); m.string(chain.value); m.fixed(body)
+            let digest = domain.digest(chain: chain, body: body)
+            return ["domain": domain.rawValue, "chain_id": chain.value, "secret": Hex.encode(key(0).secret),
+                    "body_hex": Hex.encode(body), "signing_message_hex": Hex.encode(m.bytes), "digest": digest.hex,
+                    "signature": domain.sign(body, chain: chain, with: key(0)).hex]
+        }
+        // The same signature with s replaced by n − s: valid ECDSA, refused as high-S.
+        let low = cases[0]["signature"] as! String
+        return ["description": "ECDSA secp256k1 over SHA-256(signing message), RFC 6979 nonces, 64-byte compact r‖s, low-S.",
+                "cases": cases,
+                "high_s_rejected": ["signature": highS(low), "reason": "high_s"]] as [String: Any]
+    }
+
+    /// Replaces s by n − s.
+    static func highS(_ hex: String) -> String {
+        let bytes = Hex.decode(hex)!
+        let n = Hex.decode("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")!
+        var s = Array(bytes[32...])
+        var borrow = 0
+        for i in (0..<32).reversed() {
+            let d = Int(n[i]) - Int(s[i]) - borrow
+            s[i] = UInt8((d + 256) % 256)
+            borrow = d < 0 ? 1 : 0
+        }
+        return Hex.encode(Array(bytes[..<32]) + s)
+    }
+
+    static func sampleTransaction(nonce: UInt64 = 7) -> Transaction {
+        TransactionBody(chain: chain, sender: key(1).publicKey, nonce: nonce, kind: .transfer,
+                        payload: Array("to hx…: 1250.00 USD".utf8), gasLimit: 50_000).signed(with: key(1))
+    }
+
+    static func transactions() -> Any {
+        let tx = sampleTransaction()
+        return ["description": "A transfer transaction: body fields, body encoding, signed encoding, hash = SHA-256(signed encoding).",
+                "cases": [[
+                    "chain_id": chain.value, "sender_public_key": tx.body.sender.hex, "sender_address": tx.sender.text,
+                    "nonce": String(tx.body.nonce), "kind": tx.body.kind.name, "kind_tag": Int(tx.body.kind.rawValue),
+                    "payload_hex": Hex.encode(tx.body.payload), "gas_limit": String(tx.body.gasLimit),
+                    "body_hex": Hex.encode(tx.body.canonicalBytes), "signature": tx.signature.hex,
+                    "encoded_hex": Hex.encode(tx.canonicalBytes), "hash": tx.hash.hex,
+                ]]] as [String: Any]
+    }
+
+    static func sampleBlock() -> Block {
+        let txs = [sampleTransaction(nonce: 7), sampleTransaction(nonce: 8)]
+        let header = BlockHeader(height: 1, previousHash: SHA256.hash(utf8: "genesis"), timestampMillis: 1_764_028_800_000,
+                                 transactionsRoot: Block.transactionsRoot(txs), stateRoot: SHA256.hash(utf8: "state"),
+                                 receiptsRoot: SHA256.hash(utf8: "receipts"), proposer: key(0).publicKey.address, view: 0)
+        return Block(header: header, transactions: txs)
+    }
+
+    static func blocks() -> Any {
+        let block = sampleBlock()
+        let h = block.header
+        let votes = (0..<3).map {
+            Vote.make(phase: .commit, view: 0, height: 1, blockHash: block.hash, validatorIndex: UInt16($0), chain: chain, key: key($0))
+        }
+        let cert = CommitCertificate(votes: votes)
+        return ["description": "A block of two transactions, a commit vote and a commit certificate of three validators (test keys 0, 1, 2 at indices 0, 1, 2).",
+                "header": ["height": String(h.height), "previous_hash": h.previousHash.hex, "timestamp_ms": String(h.timestampMillis),
+                           "transactions_root": h.transactionsRoot.hex, "state_root": h.stateRoot.hex,
+                           "receipts_root": h.receiptsRoot.hex, "proposer": h.proposer.text, "view": String(h.view),
+                           "encoded_hex": Hex.encode(h.canonicalBytes), "hash": h.hash.hex],
+                "transaction_hashes": block.transactions.map(\.hash.hex),
+                "block_encoded_hex": Hex.encode(block.canonicalBytes),
+                "commit_vote": ["validator_index": 0, "signing_body_hex": Hex.encode(votes[0].signingBody),
+                                "encoded_hex": Hex.encode(votes[0].canonicalBytes)],
+                "commit_certificate": ["encoded_hex": Hex.encode(cert.canonicalBytes)]] as [String: Any]
+    }
+
+    static func rejections() -> Any {
+        let tx = sampleTransaction().canonicalBytes
+        var cases: [[String: Any]] = []
+        func add(_ name: String, _ type: String, _ bytes: [UInt8]) {
+            let error: DecodeError? = switch type {
+            case "transaction": Self.decodeError { (b: [UInt8]) throws(DecodeError) in _ = try Transaction(canonicalBytes: b, root: "transaction") }(bytes)
+            case "block_header": Self.decodeError { (b: [UInt8]) throws(DecodeError) in _ = try BlockHeader(canonicalBytes: b, root: "block_header") }(bytes)
+            default: Self.decodeError { (b: [UInt8]) throws(DecodeError) in _ = try CommitCertificate(canonicalBytes: b, root: "commit_certificate") }(bytes)
+            }
+            guard let error else { preconditionFailure("rejection vector \(name) was accepted") }
+            cases.append(["name": name, "type": type, "hex": Hex.encode(bytes), "field": error.field, "offset": error.offset,
+                          "message": error.description])
+        }
+        add("trailing byte", "transaction", tx + [0])
+        add("truncated", "transaction", Array(tx.dropLast()))
+        add("unknown version", "transaction", [tx[0], 2] + tx[2...])
+        add("wrong type tag", "transaction", [TypeTag.blockHeader.rawValue] + tx[1...])
+        // Offset 2 is the chain id's length; the nonce follows the 33-byte sender key.
+        let nonceAt = 2 + 1 + chain.value.utf8.count + 33
+        add("non-canonical nonce", "transaction", Array(tx[..<nonceAt]) + [0x87, 0x00] + tx[(nonceAt + 1)...])
+        add("unknown kind", "transaction", Array(tx[..<(nonceAt + 1)]) + [99] + tx[(nonceAt + 2)...])
+        var highS = tx
+        highS.replaceSubrange((tx.count - 64)..., with: Hex.decode(Self.highS(Hex.encode(tx.suffix(64))))!)
+        add("high-S signature", "transaction", highS)
+        return ["description": "Encodings every implementation must refuse, with the field and byte offset Hansa reports.",
+                "cases": cases] as [String: Any]
+    }
+
+    static func decodeError(_ body: @escaping ([UInt8]) throws(DecodeError) -> Void) -> ([UInt8]) -> DecodeError? {
+        { bytes in
+            do { try body(bytes); return nil } catch let error as DecodeError { return error } catch { return nil }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import COpenSSL
+
+/// SHA-256 through libcrypto's EVP interface.
+///
+/// The digest algorithm is fetched once per process (`EVP_MD_fetch`) and each thread reuses
+/// one `EVP_MD_CTX`, so a call costs no provider lookup and no allocation inside OpenSSL.
+/// (The one-shot `SHA256()` looks the provider up on every call.)
+public enum SHA256 {
+    /// Hashes `bytes`.
+    public static func hash(_ bytes: [UInt8]) -> Digest32 {
+        bytes.withUnsafeBytes { EVPDigest.shared.digest($0) }
+    }
+
+    /// Hashes `bytes`.
+    public static func hash(_ bytes: ArraySlice<UInt8>) -> Digest32 {
+        bytes.withUnsafeBytes { EVPDigest.shared.digest($0) }
+    }
+
+    /// Hashes the UTF-8 bytes of `text`.
+    public static func hash(utf8 text: String) -> Digest32 { hash(Array(text.utf8)) }
+}
+
+/// The fetched SHA-256 algorithm and the per-thread contexts that use it.
+/// Invariant: `md` is never freed; each thread's context is freed when that thread exits.
+private final class EVPDigest: @unchecked Sendable {
+    static let shared = EVPDigest()
+
+    private let md: OpaquePointer
+    private var key = pthread_key_t()
+
+    private init() {
+        guard let md = EVP_MD_fetch(nil, "SHA256", nil) else {
+            preconditionFailure("libcrypto has no SHA256 provider: \(EVPDigest.lastError())")
+        }
+        self.md = md
+        let rc = pthread_key_create(&key) { ctx in
+            if let ctx { EVP_MD_CTX_free(OpaquePointer(ctx)) }
+        }
+        precondition(rc == 0, "pthread_key_create failed: \(rc)")
+    }
+
+    /// This thread's reusable digest context.
+    private func context() -> OpaquePointer {
+        if let raw = pthread_getspecific(key) { return OpaquePointer(raw) }
+        guard let ctx = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new: out of memory") }
+        pthread_setspecific(key, UnsafeRawPointer(ctx))
+        return ctx
+    }
+
+    func digest(_ input: UnsafeRawBufferPointer) -> Digest32 {
+        let ctx = context()
+        return withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { out in
+            var length: UInt32 = 0
+            let ok = EVP_DigestInit_ex2(ctx, md, nil) == 1
+                && EVP_DigestUpdate(ctx, input.baseAddress, input.count) == 1
+                && EVP_DigestFinal_ex(ctx, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length) == 1
+            // SHA-256 over memory cannot fail short of memory corruption: a broken invariant.
+            precondition(ok && length == 32, "EVP SHA-256 failed: \(EVPDigest.lastError())")
+            return Digest32(
+                w0: UInt64(bigEndian: out.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                w1: UInt64(bigEndian: out.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                w2: UInt64(bigEndian: out.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+                w3: UInt64(bigEndian: out.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+        }
+    }
+
+    static func lastError() -> String {
+        let code = ERR_get_error()
+        guard code != 0 else { return "no OpenSSL error queued" }
+        var buffer = [CChar](repeating: 0, count: 256)
+        ERR_error_string_n(code, &buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import ChainTypes
+import Foundation
+import HansaConfig
+
+struct GenesisCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "genesis",
+        abstract: "Build a genesis file from a TOML template, or inspect one.",
+        subcommands: [Build.self, Show.self],
+        defaultSubcommand: Build.self)
+
+    struct Build: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build the genesis file from a TOML template and print the genesis hash.",
+            discussion: "The template format is documented in genesis/README.md; genesis/consortium.toml is an example.")
+
+        @Argument(help: "The TOML template.")
+        var template: String
+
+        @Option(help: "Directory of key files for parties given as key = \"NAME\" (reads NAME.key).")
+        var keysDir: String?
+
+        @Option(name: .shortAndLong, help: "Where to write the genesis file (JSON).")
+        var out: String = "genesis.json"
+
+        @Flag(help: "Replace an existing output file.")
+        var force = false
+
+        func run() throws {
+            if !force && FileManager.default.fileExists(atPath: out) {
+                throw CLIError("\(out) already exists; pass --force to replace it")
+            }
+            let genesis = try GenesisTemplate(file: template, keysDirectory: keysDir).build(now: systemNowMillis)
+            try GenesisFile.write(genesis, to: out)
+            print("genesis file: \(out)")
+            printSummary(genesis)
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a genesis file and print its hash and a summary.")
+
+        @Argument(help: "The genesis file (JSON).")
+        var file: String
+
+        func run() throws {
+            printSummary(try GenesisFile.read(file))
+        }
+    }
+}
+
+func printSummary(_ g: Genesis) {
+    print("chain id:     \(g.chain)")
+    print("genesis hash: \(g.hash.hex)")
+    print("validators:   \(g.validators.count) (tolerates \(g.validators.maxFaulty) faulty; quorum \(g.validators.quorum))")
+    for v in g.validators.validators { print("  \(v.name)  \(v.address)  \(v.p2pAddress)") }
+    print("participants: \(g.participants.count)")
+    print("currencies:   \(g.currencies.map(\.code.value).joined(separator: ", "))")
+    print("deposits:     \(g.deposits.count)")
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import ChainTypes
+import Foundation
+import HansaConfig
+
+/// The `hansa` command-line tool. Each subcommand lives in its own file.
+@main
+struct Hansa: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hansa",
+        abstract: "Hansa: a permissioned PBFT blockchain for trade finance.",
+        discussion: """
+        Banks run validator nodes from a genesis file; exporters, importers, carriers and \
+        inspectors submit signed transactions; auditors verify the history offline.
+        This build has the foundation: keys, genesis files and the canonical encoding. \
+        The node, RPC and audit commands arrive with later work (see README.md).
+        """,
+        version: "0.1.0",
+        subcommands: [Keygen.self, GenesisCommand.self, Dev.self])
+}
+
+/// Errors the CLI reports as one line on standard error, then exits with status 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Milliseconds since the Unix epoch from the system clock (the CLI is the edge: the core
+/// never reads the clock).
+func systemNowMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
