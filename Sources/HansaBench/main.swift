@@ -22,7 +22,7 @@ func rate(_ label: String, batch: Int, _ body: (Int) -> Void) -> Double {
         elapsed = clock.now - start
     }
     let perSecond = Double(done) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-    print(String(format: "  %-58@ %12.0f /s", label as NSString, perSecond))
+    print("  " + label.padding(toLength: 62, withPad: " ", startingAt: 0) + String(format: "%12.0f /s", perSecond))
     return perSecond
 }
 

@@ -87,7 +87,7 @@ public enum ProtocolVectors {
         return Hex.encode(Array(bytes[..<32]) + s)
     }
 
-    static func sampleTransaction(nonce: UInt64 = 7) -> Transaction {
+    public static func sampleTransaction(nonce: UInt64 = 7) -> Transaction {
         TransactionBody(chain: chain, sender: key(1).publicKey, nonce: nonce, kind: .transfer,
                         payload: Array("to hx…: 1250.00 USD".utf8), gasLimit: 50_000).signed(with: key(1))
     }
@@ -104,7 +104,7 @@ public enum ProtocolVectors {
                 ]]] as [String: Any]
     }
 
-    static func sampleBlock() -> Block {
+    public static func sampleBlock() -> Block {
         let txs = [sampleTransaction(nonce: 7), sampleTransaction(nonce: 8)]
         let header = BlockHeader(height: 1, previousHash: SHA256.hash(utf8: "genesis"), timestampMillis: 1_764_028_800_000,
                                  transactionsRoot: Block.transactionsRoot(txs), stateRoot: SHA256.hash(utf8: "state"),
