@@ -47,9 +47,6 @@ let package = Package(
                           dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
-        // Benchmarks, run by scripts/bench in release mode.
-        .executableTarget(name: "HansaBench", dependencies: ["HansaCrypto", "ChainTypes"],
-                          swiftSettings: strict),
 
         .testTarget(name: "HansaCryptoTests", dependencies: ["HansaCrypto"], swiftSettings: strict),
         .testTarget(name: "ChainTypesTests", dependencies: ["ChainTypes", "HansaCrypto"], swiftSettings: strict),

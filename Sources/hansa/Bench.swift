@@ -1,16 +1,32 @@
+import ArgumentParser
 import ChainTypes
 import Foundation
 import HansaCrypto
 
-// Benchmarks for scripts/bench. Each prints Hansa's rate next to a reference measured in the
-// same run on the same machine, and the ratio to the goal. Never a pass/fail on wall time.
+/// `hansa bench SUITE`: benchmarks run by scripts/bench (release build). Each prints Hansa's
+/// rate next to a reference measured in the same run on the same machine, and the ratio to
+/// the goal. Never a pass/fail on wall time.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a benchmark suite (use scripts/bench, which builds in release mode).",
+        shouldDisplay: false)
 
-let args = CommandLine.arguments.dropFirst()
-let suite = args.first ?? "crypto"
-let seconds = Double(ProcessInfo.processInfo.environment["BENCH_SECONDS"] ?? "") ?? 2.0
+    @Argument(help: "Suite: crypto.")
+    var suite: String = "crypto"
 
-/// Runs `body(batch)` repeatedly for about `seconds`; returns operations per second.
-func rate(_ label: String, batch: Int, _ body: (Int) -> Void) -> Double {
+    @Option(help: "Seconds per measurement.")
+    var seconds: Double = 2.0
+
+    func run() throws {
+        switch suite {
+        case "crypto": cryptoSuite(seconds: seconds)
+        default: throw CLIError("unknown benchmark suite \(suite); available: crypto")
+        }
+    }
+}
+
+/// Runs `body(batch)` repeatedly for about `seconds`; prints and returns operations per second.
+func measureRate(_ label: String, seconds: Double, batch: Int, _ body: (Int) -> Void) -> Double {
     body(batch) // warm-up: caches, page faults, lazy initialisation
     let clock = ContinuousClock()
     var done = 0
@@ -26,7 +42,7 @@ func rate(_ label: String, batch: Int, _ body: (Int) -> Void) -> Double {
     return perSecond
 }
 
-func cryptoSuite() {
+func cryptoSuite(seconds: Double) {
     print("crypto (one thread)")
     let key = try! PrivateKey(secret: SHA256.hash(utf8: "bench key").bytes)
     let digests = (0..<64).map { SHA256.hash(utf8: "message \($0)") }
@@ -34,11 +50,11 @@ func cryptoSuite() {
     let keyBytes = key.publicKey.bytes
     let sigBytes = signatures.map(\.compact)
 
-    let raw: Double = rate("raw libsecp256k1 secp256k1_ecdsa_verify (pre-parsed)", batch: 200) { n in
+    let raw: Double = measureRate("raw libsecp256k1 secp256k1_ecdsa_verify (pre-parsed)", seconds: seconds, batch: 200) { n in
         let ok = RawBenchmarks.secp256k1Verify(key: key.publicKey, signature: signatures[0], digest: digests[0], iterations: n)
         precondition(ok == n)
     }
-    let wrapped: Double = rate("Hansa: parse key + parse signature + verify", batch: 200) { n in
+    let wrapped: Double = measureRate("Hansa: parse key + parse signature + verify", seconds: seconds, batch: 200) { n in
         for i in 0..<n {
             let k = try! PublicKey(bytes: keyBytes)
             let s = try! Signature(compact: sigBytes[i & 63])
@@ -46,25 +62,17 @@ func cryptoSuite() {
         }
     }
     let goal = 0.9
-    print(String(format: "  verify ratio Hansa/raw = %.3f (goal ≥ %.2f) %@", wrapped / raw, goal,
-                 (wrapped / raw >= goal ? "OK" : "BELOW GOAL") as NSString))
+    let ratio = wrapped / raw
+    print(String(format: "  verify ratio Hansa/raw = %.3f (goal >= %.2f) ", ratio, goal) + (ratio >= goal ? "OK" : "BELOW GOAL"))
 
     let input = [UInt8](repeating: 0xab, count: 200)
-    let oneShot = rate("raw OpenSSL one-shot SHA256(), 200-byte input", batch: 5_000) { n in
+    let oneShot = measureRate("raw OpenSSL one-shot SHA256(), 200-byte input", seconds: seconds, batch: 5_000) { n in
         _ = RawBenchmarks.oneShotSHA256(input, iterations: n)
     }
     var sink: UInt64 = 0
-    let evp = rate("Hansa SHA256.hash (fetched EVP_MD, reused ctx), 200 bytes", batch: 5_000) { n in
+    let evp = measureRate("Hansa SHA256.hash (fetched EVP_MD, reused ctx), 200 bytes", seconds: seconds, batch: 5_000) { n in
         for _ in 0..<n { sink &+= SHA256.hash(input).w0 }
     }
     print(String(format: "  SHA-256 ratio Hansa/one-shot = %.2f  (%.0f MB/s)", evp / oneShot, evp * 200 / 1e6))
     if sink == 42 { print("") }
-}
-
-
-switch suite {
-case "crypto": cryptoSuite()
-default:
-    FileHandle.standardError.write(Data("unknown benchmark suite \(suite); available: crypto\n".utf8))
-    exit(2)
 }
