@@ -66,7 +66,7 @@ public enum VotePhase: UInt8, Sendable, CaseIterable {
     case prepare = 1
     case commit = 2
 
-    var domain: SigningDomain { self == .prepare ? .prepare : .commit }
+    public var domain: SigningDomain { self == .prepare ? .prepare : .commit }
 }
 
 /// A validator's signed prepare or commit for one block at one (view, height).
@@ -205,16 +205,26 @@ public struct CommitCertificate: Hashable, Sendable, CanonicalCodable {
     /// Checks the certificate against `set`: a quorum of distinct validators, each signature a
     /// valid commit vote for this (view, height, block hash) on `chain`.
     public func verify(in set: ValidatorSet, chain: ChainID) throws(CertificateError) {
-        guard signers.count >= set.quorum else { throw .tooFewSigners(have: signers.count, need: set.quorum) }
+        try verify(quorum: set.quorum, setSize: set.count) { index, body, signature in
+            SigningDomain.commit.verify(signature, over: body, chain: chain, by: set.validators[index].publicKey)
+        }
+    }
+
+    /// The same rules with the signature check supplied by the caller (the simulator checks
+    /// certificates with its stand-in signatures). `verifySignature(index, body, signature)`
+    /// gets the commit vote's signing body.
+    public func verify(quorum: Int, setSize: Int,
+                       verifySignature: (Int, [UInt8], Signature) -> Bool) throws(CertificateError) {
+        guard signers.count >= quorum else { throw .tooFewSigners(have: signers.count, need: quorum) }
         var last: Int = -1
         for s in signers {
             let index = Int(s.validatorIndex)
             guard index > last else { throw .duplicateOrUnsortedSigner(index) }
             last = index
-            guard index < set.count else { throw .unknownValidator(index, setSize: set.count) }
-            let vote = Vote(phase: .commit, view: view, height: height, blockHash: blockHash,
-                            validatorIndex: s.validatorIndex, signature: s.signature)
-            guard vote.verify(in: set, chain: chain) else { throw .badSignature(validator: index) }
+            guard index < setSize else { throw .unknownValidator(index, setSize: setSize) }
+            let body = Vote.signingBody(phase: .commit, view: view, height: height, blockHash: blockHash,
+                                        validatorIndex: s.validatorIndex)
+            guard verifySignature(index, body, s.signature) else { throw .badSignature(validator: index) }
         }
     }
 }

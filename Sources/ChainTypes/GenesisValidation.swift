@@ -23,6 +23,13 @@ extension Genesis {
         guard validators.count >= Self.minValidators else {
             throw GenesisError("validators", "a consortium needs at least \(Self.minValidators) validator banks (n = 3f + 1 with f ≥ 1); found \(validators.count)")
         }
+        // The sets must be strictly ascending, as their decoders require: no duplicates.
+        try checkAscending(participants.map(\.address), "participants", "two participants share a public key")
+        try checkAscending(currencies.map(\.code), "currencies", "a currency is listed twice")
+        try checkAscending(deposits.map(\.key), "deposits", "an account holds two deposits of one currency")
+        for (i, c) in currencies.enumerated() {
+            try checkAscending(c.issuers, "currencies[\(i)].issuers", "an issuer is listed twice")
+        }
         var byAddress: [Address: Participant] = [:]
         var names: Set<String> = []
         for (i, p) in participants.enumerated() {
@@ -33,10 +40,13 @@ extension Genesis {
             }
         }
         for (i, v) in validators.validators.enumerated() {
-            guard let p = byAddress[v.address], p.role == .validatorBank else {
-                throw GenesisError("validators[\(i)]", "validator \(v.name) must also be a participant with role validator_bank")
+            if let problem = NameRule.problem(v.name) { throw GenesisError("validators[\(i)].name", problem) }
+            guard let p = byAddress[v.address], p.role == .validatorBank, p.name == v.name else {
+                throw GenesisError("validators[\(i)]", "validator \(v.name) must also be a participant of the same name with role validator_bank")
             }
-            guard !v.p2pAddress.isEmpty else { throw GenesisError("validators[\(i)].p2p_address", "is empty; expected host:port") }
+            guard !v.p2pAddress.isEmpty, v.p2pAddress.utf8.count <= Limits.maxP2PAddressBytes else {
+                throw GenesisError("validators[\(i)].p2p_address", "must be host:port of 1 to \(Limits.maxP2PAddressBytes) bytes")
+            }
         }
         for (i, p) in participants.enumerated() {
             if p.role == .validatorBank && validators.index(of: p.address) == nil {
@@ -64,6 +74,12 @@ extension Genesis {
         try validateConsensus()
         guard governanceThreshold >= 1, governanceThreshold <= UInt64(validators.count) else {
             throw GenesisError("governance.threshold", "must be between 1 and the number of validators (\(validators.count)); got \(governanceThreshold)")
+        }
+    }
+
+    private func checkAscending<K: Comparable>(_ keys: [K], _ field: String, _ problem: String) throws(GenesisError) {
+        for (i, (a, b)) in zip(keys, keys.dropFirst()).enumerated() where !(a < b) {
+            throw GenesisError("\(field)[\(i + 1)]", a == b ? problem : "is out of order (sets are stored sorted)")
         }
     }
 

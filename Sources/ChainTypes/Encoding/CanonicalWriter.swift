@@ -75,4 +75,11 @@ public enum TypeTag: UInt8, Sendable, CaseIterable {
     case vote = 0x04
     case commitCertificate = 0x05
     case genesis = 0x06
+    // PBFT messages (docs/PROTOCOL.md part 2).
+    case prePrepare = 0x07
+    case checkpoint = 0x08
+    case viewChange = 0x09
+    case newView = 0x0a
+    case newViewRequest = 0x0b
+    case preparedCertificate = 0x0c
 }
