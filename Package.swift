@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "HansaCrypto", dependencies: ["CSecp256k1", "COpenSSL"], swiftSettings: strict),
         // Value types and their canonical encoding. No I/O, no networking.
         .target(name: "ChainTypes", dependencies: ["HansaCrypto"], swiftSettings: strictAndSafe),
+        // PBFT as a pure state machine: no I/O, no clock, no randomness.
+        .target(name: "PBFT", dependencies: ["ChainTypes"], swiftSettings: strictAndSafe),
         // Files people write or keep: key files and the genesis template.
         .target(name: "HansaConfig",
                 dependencies: ["ChainTypes", "HansaCrypto", .product(name: "TOMLKit", package: "TOMLKit")],

@@ -1,0 +1,81 @@
+import ChainTypes
+
+// Checkpoints (Castro & Liskov 1999, §4.3) and catching up by sync.
+extension PBFTReplica {
+    /// Every `checkpoint_interval` heights a replica announces what it committed.
+    mutating func sendCheckpoint() {
+        let body = Checkpoint.signingBody(height: tip.height, blockHash: tip.hash, validatorIndex: selfIndex16)
+        guard let sig = guardedSign(.checkpoint, view: 0, height: tip.height, hash: tip.hash, domain: .checkpoint, body: body) else {
+            return
+        }
+        let cp = Checkpoint(height: tip.height, blockHash: tip.hash, validatorIndex: selfIndex16, signature: sig)
+        checkpoints[index] = cp
+        broadcast(.checkpoint(cp))
+        updateStableCheckpoint()
+    }
+
+    mutating func onCheckpoint(_ cp: Checkpoint, from: Int) {
+        guard Int(cp.validatorIndex) == from else { stats.dropped += 1; return }
+        // One slot per validator (its latest), so a flood of checkpoints costs nothing.
+        if let old = checkpoints[from], old.height >= cp.height { return }
+        guard cp.height % config.parameters.checkpointInterval == 0 else { stats.dropped += 1; return }
+        guard crypto.verify(.checkpoint, cp.signingBody, cp.signature, signer: from) else {
+            stats.invalidSignatures += 1
+            return
+        }
+        checkpoints[from] = cp
+        updateStableCheckpoint()
+    }
+
+    /// A checkpoint is stable when a quorum sent matching ones; a stable checkpoint above
+    /// the tip means this replica is behind and must sync.
+    mutating func updateStableCheckpoint() {
+        var groups: [CheckpointKey: [Int]] = [:]
+        for (i, cp) in checkpoints { groups[CheckpointKey(height: cp.height, hash: cp.blockHash), default: []].append(i) }
+        guard let best = groups.filter({ $0.value.count >= config.quorum }).max(by: { $0.key.height < $1.key.height }),
+              best.key.height > stableCheckpoint else { return }
+        stableCheckpoint = best.key.height
+        // Garbage collection: checkpoints below the stable one prove nothing new.
+        checkpoints = checkpoints.filter { $0.value.height >= stableCheckpoint }
+        if stableCheckpoint > tip.height { startSync(to: stableCheckpoint, peers: best.value) }
+    }
+
+    struct CheckpointKey: Hashable {
+        let height: UInt64
+        let hash: Hash
+    }
+
+    /// Asks the shell for the committed blocks up to `height`.
+    mutating func startSync(to height: UInt64, peers: [Int]) {
+        guard height > tip.height else { return }
+        let raised = height > syncTarget
+        syncTarget = max(syncTarget, height)
+        syncPeers = peers.filter { $0 != index }
+        requestSyncIfDue(force: raised)
+    }
+
+    mutating func requestSyncIfDue(force: Bool) {
+        guard syncTarget > tip.height else { return }
+        if !force, let last = lastSyncRequestTick, tickCount < last + config.limits.syncRetryTicks { return }
+        lastSyncRequestTick = tickCount
+        stats.syncRequests += 1
+        // Prefer the peers known to hold the blocks, then everyone else.
+        let others = (0..<config.n).filter { $0 != index && !syncPeers.contains($0) }
+        outbox.append(.requestSync(fromHeight: tip.height + 1, toHeight: syncTarget, peers: syncPeers + others))
+    }
+
+    /// A synced block needs only its certificate: it must extend the tip, match its
+    /// transactions root, and carry a valid commit certificate for its hash.
+    mutating func onSynced(_ block: Block, _ certificate: CommitCertificate) {
+        let h = block.header
+        guard h.height == tip.height + 1, h.previousHash == tip.hash, certificate.height == h.height,
+              certificate.blockHash == block.hash,
+              Block.transactionsRoot(block.transactions) == h.transactionsRoot,
+              isValid(certificate) else {
+            stats.dropped += 1
+            return
+        }
+        commit(block, certificate)
+        if tip.height >= syncTarget { lastSyncRequestTick = nil }
+    }
+}

@@ -1,0 +1,187 @@
+import ChainTypes
+
+/// PBFT (Castro & Liskov, OSDI 1999; ACM TOCS 2002) as a pure state machine:
+/// `step(input) -> [action]`, no I/O, no clock, no randomness. The simulator and the node
+/// drive the same code.
+///
+/// Adaptations, each documented in docs/PROTOCOL.md part 2:
+/// - one block per height, one height in flight: the primary proposes height h + 1 only
+///   after committing h (no pipelining);
+/// - every replica, the primary included, sends a prepare, and a quorum q = ⌈(n + f + 1)/2⌉
+///   of matching prepares makes a block prepared; q matching commits make a commit
+///   certificate, which is stored with the block and proves the commit to anyone;
+/// - a view change carries the commit certificate of the replica's highest block instead of
+///   a checkpoint proof, plus its prepared certificate for the next height.
+///
+/// Invariant: an honest replica never signs two different messages for the same
+/// (view, height, phase) — `guardedSign` enforces it from the durable `lastSigned`.
+public struct PBFTReplica {
+    public let config: ReplicaConfig
+    let crypto: any ConsensusCrypto
+    let validator: any BlockValidator
+
+    /// Survives crashes; the shell persists it on `.persist`.
+    public internal(set) var durable: DurableState
+    var durableDirty = false
+    /// The last committed block (from the ledger on restart).
+    public internal(set) var tip: ChainTip
+
+    // Volatile state, rebuilt from messages after a restart.
+    var nowMillis: UInt64 = 0
+    var tickCount: UInt64 = 0
+    var hasPendingWork = false
+    /// Prepare votes by height, then validator: the latest view each validator voted in.
+    var prepares: [UInt64: [Int: Vote]] = [:]
+    /// Commit votes by height, then validator (the highest view per validator).
+    var commits: [UInt64: [Int: Vote]] = [:]
+    /// Proposals for heights above tip + 1, at most `limits.maxBufferedProposals`.
+    var bufferedProposals: [UInt64: BufferedProposal] = [:]
+    /// The latest view-change message of each validator.
+    var viewChanges: [Int: ViewChange] = [:]
+    /// The latest checkpoint message of each validator.
+    var checkpoints: [Int: Checkpoint] = [:]
+    public internal(set) var stableCheckpoint: UInt64 = 0
+    /// The new-view message that started the current view (nil in view 0).
+    public internal(set) var lastNewView: NewView?
+    var newViewAnswered: [Int: UInt64] = [:]
+    var lastNewViewRequest: (view: UInt64, tick: UInt64)?
+    var proposalRequested = false
+    /// Ticks without progress (normal case) or waiting for a new view (view change).
+    var idleTicks: UInt64 = 0
+    var ticksSinceRetransmit: UInt64 = 0
+    /// The current view-change timeout; doubles per failed view change, capped.
+    public internal(set) var timeoutTicks: UInt64
+    var syncTarget: UInt64 = 0
+    var syncPeers: [Int] = []
+    var lastSyncRequestTick: UInt64?
+    /// Set on the new primary while it syncs up to the base of the view it is starting.
+    var pendingNewViewBase: UInt64?
+    var outbox: [ReplicaAction] = []
+    public internal(set) var stats = ReplicaStats()
+
+    struct BufferedProposal {
+        let prePrepare: PrePrepare
+        let isReproposal: Bool
+    }
+
+    /// A replica starting (or restarting) at `tip` with the durable state it last persisted.
+    public init(config: ReplicaConfig, crypto: any ConsensusCrypto, validator: any BlockValidator,
+                tip: ChainTip, durable: DurableState = DurableState()) {
+        self.config = config
+        self.crypto = crypto
+        self.validator = validator
+        self.tip = tip
+        self.durable = durable
+        self.timeoutTicks = config.parameters.requestTimeoutTicks
+    }
+
+    public var view: UInt64 { durable.view }
+    public var isViewChanging: Bool { durable.viewChanging }
+    public var index: Int { config.selfIndex }
+    var selfIndex16: UInt16 { UInt16(config.selfIndex) }
+    public var isPrimary: Bool { config.primary(of: view) == index }
+
+    /// Advances the state machine by one input; returns what the shell must do, in order.
+    public mutating func step(_ input: ReplicaInput) -> [ReplicaAction] {
+        switch input {
+        case .message(let message, let from):
+            guard from >= 0, from < config.n, from != index else { stats.dropped += 1; break }
+            handle(message, from: from)
+        case .tick(let now, let pending):
+            onTick(now: now, hasPendingWork: pending)
+        case .proposal(let block):
+            onProposal(block)
+        case .synced(let block, let certificate):
+            onSynced(block, certificate)
+        }
+        flushPersist()
+        defer { outbox.removeAll(keepingCapacity: true) }
+        return outbox
+    }
+
+    mutating func handle(_ message: ConsensusMessage, from: Int) {
+        switch message {
+        case .prePrepare(let m): onPrePrepare(m, from: from)
+        case .vote(let m): onVote(m, from: from)
+        case .checkpoint(let m): onCheckpoint(m, from: from)
+        case .viewChange(let m): onViewChange(m, from: from)
+        case .newView(let m): onNewView(m, from: from)
+        case .newViewRequest(let m): onNewViewRequest(m, from: from)
+        }
+    }
+
+    // MARK: Output, with persist before send
+
+    mutating func markDurableChanged() { durableDirty = true }
+
+    mutating func flushPersist() {
+        guard durableDirty else { return }
+        outbox.append(.persist(durable))
+        durableDirty = false
+    }
+
+    /// Sends go out only after the durable state they depend on (habit 2: persist before send).
+    mutating func broadcast(_ message: ConsensusMessage) {
+        flushPersist()
+        outbox.append(.broadcast(message))
+        stats.sent += 1
+    }
+
+    mutating func send(_ message: ConsensusMessage, to peer: Int) {
+        flushPersist()
+        outbox.append(.send(message, to: peer))
+        stats.sent += 1
+    }
+
+    /// Signs unless that would sign something different for a slot already signed, or a
+    /// slot older than the last one of its kind (CometBFT privval's monotonic guard).
+    mutating func guardedSign(_ kind: SignedSlot.Kind, view: UInt64, height: UInt64, hash: Hash,
+                              domain: SigningDomain, body: [UInt8]) -> Signature? {
+        if let i = durable.lastSigned.firstIndex(where: { $0.kind == kind }) {
+            let last = durable.lastSigned[i]
+            if (view, height) < (last.view, last.height) || ((view, height) == (last.view, last.height) && hash != last.hash) {
+                stats.refusedToSign += 1
+                return nil
+            }
+            durable.lastSigned[i] = SignedSlot(kind: kind, view: view, height: height, hash: hash)
+        } else {
+            durable.lastSigned.append(SignedSlot(kind: kind, view: view, height: height, hash: hash))
+        }
+        markDurableChanged()
+        return crypto.sign(domain, body)
+    }
+
+    /// Signs and broadcasts this replica's prepare or commit for (view, height, hash).
+    @discardableResult
+    mutating func castVote(_ phase: VotePhase, view: UInt64, height: UInt64, hash: Hash) -> Vote? {
+        let body = Vote.signingBody(phase: phase, view: view, height: height, blockHash: hash, validatorIndex: selfIndex16)
+        let kind: SignedSlot.Kind = phase == .prepare ? .prepare : .commit
+        guard let signature = guardedSign(kind, view: view, height: height, hash: hash, domain: phase.domain, body: body) else {
+            return nil
+        }
+        let vote = Vote(phase: phase, view: view, height: height, blockHash: hash, validatorIndex: selfIndex16, signature: signature)
+        record(vote)
+        broadcast(.vote(vote))
+        return vote
+    }
+
+    /// Heights this replica keeps messages for: (tip, tip + watermark window] (§4.3's
+    /// watermarks, with the low mark at the last committed height).
+    func inWindow(_ height: UInt64) -> Bool {
+        height > tip.height && height <= tip.height + config.parameters.watermarkWindow
+    }
+}
+
+/// Counters for tests, the simulator and metrics.
+public struct ReplicaStats: Sendable, Equatable {
+    public var sent = 0
+    public var dropped = 0
+    public var invalidSignatures = 0
+    public var rejectedProposals = 0
+    public var refusedToSign = 0
+    public var viewChangesStarted = 0
+    public var newViewsInstalled = 0
+    public var syncRequests = 0
+    public var committed = 0
+    public init() {}
+}

@@ -1,0 +1,135 @@
+import ChainTypes
+
+/// The last committed block as the replica needs it: where the next block attaches.
+public struct ChainTip: Hashable, Sendable {
+    public var height: UInt64
+    public var hash: Hash
+    public var timestampMillis: UInt64
+    /// The certificate of the block at `height`; nil only at height 0 (genesis).
+    public var certificate: CommitCertificate?
+
+    public init(height: UInt64, hash: Hash, timestampMillis: UInt64, certificate: CommitCertificate?) {
+        self.height = height; self.hash = hash; self.timestampMillis = timestampMillis; self.certificate = certificate
+    }
+
+    public static func genesis(_ g: Genesis) -> ChainTip {
+        ChainTip(height: 0, hash: g.hash, timestampMillis: g.genesisTimeMillis, certificate: nil)
+    }
+}
+
+/// Checks what the consensus core cannot: the transactions of a block and the roots that
+/// executing them yields. The ledger provides it in the node; the simulator has its own.
+public protocol BlockValidator {
+    /// nil when `block` is valid on top of `parent`, else the reason it is not.
+    func rejection(of block: Block, parent: ChainTip) -> String?
+}
+
+/// What drives a replica. Time arrives only as `tick`; nothing else reads a clock.
+public enum ReplicaInput: Sendable {
+    /// A message from validator `from` (as authenticated by the transport).
+    case message(ConsensusMessage, from: Int)
+    /// One logical tick. `nowMillis` is the local clock, used only to bound proposal
+    /// timestamps; `hasPendingWork` says whether transactions wait in the mempool.
+    case tick(nowMillis: UInt64, hasPendingWork: Bool)
+    /// The shell's block for a `.buildProposal` request.
+    case proposal(Block)
+    /// A committed block fetched during sync, with its certificate.
+    case synced(Block, CommitCertificate)
+}
+
+/// What a replica asks its shell to do.
+///
+/// Contract: perform the actions **in order**; a `.persist` must be durable (fsync'd)
+/// before any later action of the same batch runs — that is how a vote is never sent
+/// before it is on disk (persist before send).
+public enum ReplicaAction: Sendable, Equatable {
+    /// Durably store the replica's consensus state, replacing the previous one.
+    case persist(DurableState)
+    case send(ConsensusMessage, to: Int)
+    /// Send to every other validator.
+    case broadcast(ConsensusMessage)
+    /// Build a block for (`height`, `view`) on `parent` from the mempool and hand it back
+    /// as `.proposal`; its timestamp must exceed the parent's.
+    case buildProposal(height: UInt64, view: UInt64, parent: ChainTip)
+    /// Apply and store `block` with its certificate; heights arrive in order, one each.
+    case commit(Block, CommitCertificate)
+    /// Fetch committed blocks `fromHeight...toHeight` with their certificates from `peers`
+    /// and feed them back as `.synced`, in order.
+    case requestSync(fromHeight: UInt64, toHeight: UInt64, peers: [Int])
+}
+
+/// The part of a replica's state that must survive a crash (Castro & Liskov 2002, §4.6
+/// durability; CometBFT's privval guard): the view, the last thing signed per phase,
+/// and the block and certificate prepared for the next height.
+///
+/// Invariant: after a restart from this state the replica never signs two different
+/// messages for the same (view, height, phase).
+public struct DurableState: Hashable, Sendable {
+    public var view: UInt64
+    /// True while the replica waits for the new view `view` to start.
+    public var viewChanging: Bool
+    /// Highest (view, height) signed per vote kind, with the hash signed.
+    public var lastSigned: [SignedSlot]
+    /// The proposal this replica accepted (or made) for the next height, in its latest view.
+    public var accepted: PrePrepare?
+    /// The highest-view prepared certificate for the next height, with its block.
+    public var prepared: PreparedCertificate?
+    public var preparedBlock: Block?
+
+    public init(view: UInt64 = 0, viewChanging: Bool = false, lastSigned: [SignedSlot] = [],
+                accepted: PrePrepare? = nil, prepared: PreparedCertificate? = nil, preparedBlock: Block? = nil) {
+        self.view = view; self.viewChanging = viewChanging; self.lastSigned = lastSigned
+        self.accepted = accepted; self.prepared = prepared; self.preparedBlock = preparedBlock
+    }
+}
+
+/// One entry of the double-sign guard.
+public struct SignedSlot: Hashable, Sendable {
+    public enum Kind: UInt8, Sendable { case prePrepare, prepare, commit, viewChange, checkpoint }
+    public var kind: Kind
+    public var view: UInt64
+    public var height: UInt64
+    public var hash: Hash
+
+    public init(kind: Kind, view: UInt64, height: UInt64, hash: Hash) {
+        self.kind = kind; self.view = view; self.height = height; self.hash = hash
+    }
+}
+
+/// Bounds on everything a replica buffers, so that no peer can exhaust its memory.
+public struct ReplicaLimits: Sendable {
+    /// Proposals buffered for heights above the next one (each can be a whole block).
+    public var maxBufferedProposals = 4
+    /// Ticks between answers to one peer's new-view requests.
+    public var newViewAnswerIntervalTicks: UInt64 = 10
+    /// Ticks between retransmissions of this replica's own messages while stuck.
+    public var retransmitIntervalTicks: UInt64 = 5
+    /// Ticks before a sync request is repeated when no synced block arrived.
+    public var syncRetryTicks: UInt64 = 20
+
+    public init() {}
+}
+
+/// Everything fixed for a replica's lifetime.
+public struct ReplicaConfig: Sendable {
+    public var chain: ChainID
+    public var validators: ValidatorSet
+    /// This replica's index in `validators`.
+    public var selfIndex: Int
+    public var parameters: ConsensusParameters
+    public var limits: ReplicaLimits
+
+    public init(chain: ChainID, validators: ValidatorSet, selfIndex: Int, parameters: ConsensusParameters,
+                limits: ReplicaLimits = ReplicaLimits()) {
+        precondition(selfIndex >= 0 && selfIndex < validators.count, "selfIndex outside the validator set")
+        self.chain = chain; self.validators = validators; self.selfIndex = selfIndex
+        self.parameters = parameters; self.limits = limits
+    }
+
+    public var n: Int { validators.count }
+    public var f: Int { validators.maxFaulty }
+    public var quorum: Int { validators.quorum }
+
+    /// The primary of `view` (Castro & Liskov 1999, §4.1: p = v mod |R|).
+    public func primary(of view: UInt64) -> Int { Int(view % UInt64(n)) }
+}
