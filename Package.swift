@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "ChainTypes", dependencies: ["HansaCrypto"], swiftSettings: strictAndSafe),
         // PBFT as a pure state machine: no I/O, no clock, no randomness.
         .target(name: "PBFT", dependencies: ["ChainTypes"], swiftSettings: strictAndSafe),
+        // Whole clusters in one process on a seeded virtual network, with faults and checkers.
+        .target(name: "Simulator", dependencies: ["PBFT", "ChainTypes"], swiftSettings: strict),
         // Files people write or keep: key files and the genesis template.
         .target(name: "HansaConfig",
                 dependencies: ["ChainTypes", "HansaCrypto", .product(name: "TOMLKit", package: "TOMLKit")],
@@ -46,7 +48,7 @@ let package = Package(
         .target(name: "LevelDBStore", dependencies: ["CLevelDB"], swiftSettings: strict),
 
         .executableTarget(name: "hansa",
-                          dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig",
+                          dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
 

@@ -98,10 +98,11 @@ extension PBFTReplica {
         let chosen: PreparedCertificate?
     }
 
-    static func decide(_ viewChanges: [ViewChange]) -> NewViewDecision {
+    func decide(_ viewChanges: [ViewChange]) -> NewViewDecision {
         let base = viewChanges.map(\.committedHeight).max() ?? 0
         let peers = viewChanges.filter { $0.committedHeight == base }.map { Int($0.validatorIndex) }
-        let chosen = viewChanges.compactMap(\.prepared).filter { $0.height == base + 1 }.max { $0.view < $1.view }
+        var chosen = viewChanges.compactMap(\.prepared).filter { $0.height == base + 1 }.max { $0.view < $1.view }
+        if config.flaw == .ignorePreparedCertificates { chosen = nil }
         return NewViewDecision(base: base, basePeers: peers, chosen: chosen)
     }
 
@@ -110,7 +111,7 @@ extension PBFTReplica {
         guard isViewChanging, isPrimary else { return }
         let forView = viewChanges.values.filter { $0.newView == view }.sorted { $0.validatorIndex < $1.validatorIndex }
         guard forView.count >= config.quorum else { return }
-        let decision = Self.decide(forView)
+        let decision = decide(forView)
         if tip.height < decision.base {
             // It must hold the base block before it can build on it.
             pendingNewViewBase = decision.base
@@ -128,8 +129,11 @@ extension PBFTReplica {
         }
         let summaries = forView.map(\.summary)
         let body = NewView.signingBody(view: view, primaryIndex: selfIndex16, viewChanges: summaries, reproposal: reproposal)
-        let nv = NewView(view: view, primaryIndex: selfIndex16, viewChanges: summaries, reproposal: reproposal,
-                         signature: crypto.sign(.newView, body))
+        // One new-view per view, even across a restart: a second one could differ.
+        guard let signature = guardedSign(.newView, view: view, height: 0, hash: SHA256.hash(body), domain: .newView, body: body) else {
+            return
+        }
+        let nv = NewView(view: view, primaryIndex: selfIndex16, viewChanges: summaries, reproposal: reproposal, signature: signature)
         broadcast(.newView(nv))
         install(nv, decision: decision)
     }
@@ -150,7 +154,7 @@ extension PBFTReplica {
             guard vc.newView == nv.view, signers.insert(vc.validatorIndex).inserted, isValid(vc, requireBlock: false) else { return nil }
         }
         guard signers.count >= config.quorum else { return nil }
-        let decision = Self.decide(nv.viewChanges)
+        let decision = decide(nv.viewChanges)
         switch (decision.chosen, nv.reproposal) {
         case (nil, nil):
             return decision

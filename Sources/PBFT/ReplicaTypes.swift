@@ -41,7 +41,8 @@ public enum ReplicaInput: Sendable {
 ///
 /// Contract: perform the actions **in order**; a `.persist` must be durable (fsync'd)
 /// before any later action of the same batch runs — that is how a vote is never sent
-/// before it is on disk (persist before send).
+/// before it is on disk (persist before send). Finish a batch before stepping the replica
+/// again: a later `.persist` in the batch would otherwise overwrite newer state.
 public enum ReplicaAction: Sendable, Equatable {
     /// Durably store the replica's consensus state, replacing the previous one.
     case persist(DurableState)
@@ -85,7 +86,7 @@ public struct DurableState: Hashable, Sendable {
 
 /// One entry of the double-sign guard.
 public struct SignedSlot: Hashable, Sendable {
-    public enum Kind: UInt8, Sendable { case prePrepare, prepare, commit, viewChange, checkpoint }
+    public enum Kind: UInt8, Sendable { case prePrepare, prepare, commit, viewChange, newView, checkpoint }
     public var kind: Kind
     public var view: UInt64
     public var height: UInt64
@@ -118,6 +119,9 @@ public struct ReplicaConfig: Sendable {
     public var selfIndex: Int
     public var parameters: ConsensusParameters
     public var limits: ReplicaLimits
+    /// A deliberate bug, for tests that prove the simulator's checkers can fail. Never set
+    /// outside tests.
+    public var flaw: ProtocolFlaw?
 
     public init(chain: ChainID, validators: ValidatorSet, selfIndex: Int, parameters: ConsensusParameters,
                 limits: ReplicaLimits = ReplicaLimits()) {
@@ -132,4 +136,11 @@ public struct ReplicaConfig: Sendable {
 
     /// The primary of `view` (Castro & Liskov 1999, §4.1: p = v mod |R|).
     public func primary(of view: UInt64) -> Int { Int(view % UInt64(n)) }
+}
+
+/// Deliberate protocol bugs that tests switch on to show that the checkers catch them.
+public enum ProtocolFlaw: Sendable {
+    /// New views ignore prepared certificates (breaks §4.4): a block that committed at some
+    /// replicas can be replaced at others.
+    case ignorePreparedCertificates
 }

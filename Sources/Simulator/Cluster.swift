@@ -1,0 +1,276 @@
+import ChainTypes
+import PBFT
+
+/// A whole cluster in one process on a seeded virtual network and clock.
+public final class Cluster {
+    public let config: SimConfig
+    let chain = try! ChainID("hansa-sim")
+    let validators: ValidatorSet
+    let genesis: ChainTip
+    let nodes: [SimNode]
+    let submitted = SubmittedTransactions()
+    var checkers = Checkers()
+    var plan: FaultPlan
+    var rng: SimRandom
+    var networkRNG: SimRandom
+    var tick = 0
+    var submittedCount = 0
+    var partition: [Set<Int>]? = nil
+    /// Messages and synced blocks in flight, by delivery tick.
+    var inFlight: [Int: [Delivery]] = [:]
+    let verifier: any ConsensusCrypto
+    var heightAtHeal: UInt64?
+    public private(set) var messagesDelivered = 0
+
+    enum Delivery {
+        case message(from: Int, to: Int, ConsensusMessage)
+        case synced(to: Int, [(Block, CommitCertificate)])
+    }
+
+    public init(_ config: SimConfig) {
+        precondition(config.nodes >= 4 && config.byzantine <= config.f, "need n ≥ 4 and at most f byzantine replicas")
+        self.config = config
+        var rng = SimRandom(seed: config.seed)
+        let keys = (0..<config.nodes).map { try! PrivateKey(secret: SHA256.hash(utf8: "hansa sim validator \($0)").bytes) }
+        let set = try! ValidatorSet(keys.map {
+            Validator(name: "v\($0.publicKey.address.text.prefix(8))", publicKey: $0.publicKey, p2pAddress: "sim:0", tlsCertificateSHA256: nil)
+        })
+        validators = set
+        let genesis = ChainTip(height: 0, hash: SHA256.hash(utf8: "hansa sim genesis"), timestampMillis: 1_000_000, certificate: nil)
+        self.genesis = genesis
+        var secrets: [UInt64] = []
+        for _ in 0..<config.nodes { secrets.append(rng.next()) }
+        let realCrypto = config.realCrypto
+        let ordered = set.validators.map { v in keys.first { $0.publicKey == v.publicKey }! }
+        nodes = (0..<config.nodes).map { i in
+            let crypto: any ConsensusCrypto = realCrypto
+                ? Secp256k1ConsensusCrypto(chain: try! ChainID("hansa-sim"), validators: set, key: ordered[i])
+                : StandInCrypto(secrets: secrets, selfIndex: i)
+            return SimNode(index: i, address: set.validators[i].address, crypto: crypto, ledger: SimLedger(genesis: genesis))
+        }
+        verifier = realCrypto
+            ? Secp256k1ConsensusCrypto(chain: try! ChainID("hansa-sim"), validators: set, key: nil)
+            : StandInCrypto(secrets: secrets, selfIndex: 0)
+        // Byzantine replicas and their behaviours.
+        let byzantine = Array((0..<config.nodes).shuffled(using: &rng).prefix(config.byzantine))
+        for b in byzantine {
+            nodes[b].byzantine = ByzantineRewriter(behaviour: ByzantineBehaviour.allCases.randomElement(using: &rng)!,
+                                                   index: b, n: config.nodes, crypto: nodes[b].crypto, rng: rng.fork())
+        }
+        plan = FaultPlan.draw(config, honest: (0..<config.nodes).filter { !byzantine.contains($0) }, rng: &rng)
+        networkRNG = rng.fork()
+        self.rng = rng
+        for node in nodes { start(node) }
+    }
+
+    func replicaConfig(_ i: Int) -> ReplicaConfig {
+        var c = ReplicaConfig(chain: chain, validators: validators, selfIndex: i, parameters: SimConfig.parameters)
+        c.flaw = config.flaw
+        return c
+    }
+
+    func start(_ node: SimNode) {
+        node.start(config: replicaConfig(node.index),
+                   validator: SimApplication(ledger: node.ledger, submitted: submitted, checkTransactionSignatures: config.realCrypto))
+    }
+
+    public var faultSummary: [String] {
+        let byz = nodes.compactMap { n in n.byzantine.map { "node \(n.index) byzantine: \($0.behaviour.rawValue)" } }
+        return byz + plan.description
+    }
+
+    // MARK: Running
+
+    /// Runs until every honest node committed after the faults healed, or the bound passed.
+    public func run() -> SimOutcome {
+        let bound = config.livenessBoundTicks
+        while true {
+            step()
+            if !checkers.failures.isEmpty { break }
+            if tick > config.faultTicks {
+                let honest = nodes.filter(\.isHonest)
+                if honest.allSatisfy({ $0.committedAfterHeal != nil }) { break }
+                if tick > config.faultTicks + bound {
+                    let stuck = honest.filter { $0.committedAfterHeal == nil }.map(\.index)
+                    checkers.failures.append("liveness: nodes \(stuck) committed nothing new within \(bound) ticks after faults healed at tick \(config.faultTicks) (heights \(honest.map(\.ledger.height)))")
+                    break
+                }
+            }
+        }
+        let recovery = nodes.filter(\.isHonest).compactMap(\.committedAfterHeal).max().map { $0 - config.faultTicks }
+        return SimOutcome(seed: config.seed, failures: checkers.failures, ticks: tick, recoveryTicks: recovery,
+                          height: nodes.filter(\.isHonest).map(\.ledger.height).max() ?? 0,
+                          messages: messagesDelivered, faults: faultSummary)
+    }
+
+    func step() {
+        tick += 1
+        if tick == config.faultTicks { healEverything() }
+        for event in plan.events[tick] ?? [] { apply(event) }
+        if tick % config.submitIntervalTicks == 0 { submitTransaction() }
+        var due = inFlight.removeValue(forKey: tick) ?? []
+        due.shuffle(using: &networkRNG)
+        for delivery in due { deliver(delivery) }
+        for node in nodes where node.isUp {
+            run(node, .tick(nowMillis: clock(of: node), hasPendingWork: node.hasPendingWork))
+        }
+    }
+
+    /// A node's wall clock: virtual time since genesis plus its skew.
+    func clock(of node: SimNode) -> UInt64 {
+        UInt64(Int64(genesis.timestampMillis) + Int64(tick) * Int64(SimConfig.parameters.tickMillis) + plan.clockSkewMillis[node.index])
+    }
+
+    func healEverything() {
+        plan.dropRate = 0
+        plan.duplicateRate = 0
+        plan.maxDelayTicks = 2
+        partition = nil
+        plan.events = plan.events.filter { $0.key < tick }
+        for node in nodes where !node.isUp { start(node) }
+        heightAtHeal = nodes.filter(\.isHonest).map(\.ledger.height).max() ?? 0
+    }
+
+    func apply(_ event: FaultPlan.Event) {
+        switch event {
+        case .crash(let victims, let midBatch):
+            for v in victims where nodes[v].isUp {
+                if midBatch { nodes[v].crashAfterActions = Int.random(in: 0...3, using: &rng) } else { nodes[v].crash() }
+            }
+        case .restart(let victims):
+            for v in victims where !nodes[v].isUp { start(nodes[v]) }
+        case .partition(let groups): partition = groups
+        case .heal: partition = nil
+        }
+    }
+
+    func submitTransaction() {
+        let body = TransactionBody(chain: chain, sender: ProtocolKeys.clientKey.publicKey, nonce: UInt64(submittedCount),
+                                   kind: .transfer, payload: Array("request \(submittedCount)".utf8), gasLimit: 0)
+        let tx = config.realCrypto ? body.signed(with: ProtocolKeys.clientKey) : Transaction(body: body, signature: ProtocolKeys.dummySignature)
+        submitted.add(tx)
+        for node in nodes where node.isUp { node.mempool[tx.hash] = (submittedCount, tx) }
+        submittedCount += 1
+    }
+
+    func reachable(_ a: Int, _ b: Int) -> Bool {
+        guard let groups = partition else { return true }
+        return groups.contains { $0.contains(a) && $0.contains(b) }
+    }
+
+    func enqueue(_ delivery: Delivery, delay: Int) {
+        inFlight[tick + max(1, delay), default: []].append(delivery)
+    }
+
+    func transmit(from: Int, to: Int, _ message: ConsensusMessage) {
+        guard from != to, reachable(from, to), !networkRNG.chance(plan.dropRate) else { return }
+        var m = message
+        if config.wireEncoding {
+            // Every message crosses the wire as canonical bytes and must decode to itself.
+            let bytes = message.canonicalBytes
+            m = try! ConsensusMessage(canonicalBytes: bytes)
+            precondition(m == message, "wire round trip changed a \(message.kind)")
+        }
+        let copies = networkRNG.chance(plan.duplicateRate) ? 2 : 1
+        for _ in 0..<copies {
+            enqueue(.message(from: from, to: to, m), delay: Int.random(in: 1...plan.maxDelayTicks, using: &networkRNG))
+        }
+    }
+
+    func deliver(_ delivery: Delivery) {
+        switch delivery {
+        case .message(let from, let to, let message):
+            let node = nodes[to]
+            guard node.isUp, reachable(from, to) else { return }
+            messagesDelivered += 1
+            node.byzantine?.observe(message)
+            run(node, .message(message, from: from))
+        case .synced(let to, let blocks):
+            for (block, cert) in blocks where nodes[to].isUp { run(nodes[to], .synced(block, cert)) }
+        }
+    }
+
+    // MARK: The shell of one node
+
+    func run(_ node: SimNode, _ input: ReplicaInput) {
+        guard var replica = node.replica else { return }
+        let actions = replica.step(input)
+        node.replica = replica
+        perform(node, actions)
+    }
+
+    /// Performs one batch in order. Inputs it produces (a built proposal) are fed only after
+    /// the whole batch: a batch may end with a `.persist` that must not overwrite the state a
+    /// later input persists.
+    func perform(_ node: SimNode, _ actions: [ReplicaAction]) {
+        var followUps: [ReplicaInput] = []
+        defer { for input in followUps where node.isUp { run(node, input) } }
+        for action in actions {
+            if let remaining = node.crashAfterActions {
+                if remaining == 0 { node.crash(); return }
+                node.crashAfterActions = remaining - 1
+            }
+            guard node.isUp else { return }
+            switch action {
+            case .persist(let state):
+                node.durable = state
+            case .send(let message, let to):
+                send(from: node, message, to: to)
+            case .broadcast(let message):
+                send(from: node, message, to: nil)
+            case .buildProposal(let height, let view, let parent):
+                let block = SimApplication.build(height: height, view: view, parent: parent, proposer: node.address, now: clock(of: node),
+                                                 transactions: node.pendingTransactions(limit: Int(SimConfig.parameters.maxBlockTransactions)))
+                followUps.append(.proposal(block))
+            case .commit(let block, let certificate):
+                let repeated = node.ledger.append(block, certificate)
+                if node.isHonest {
+                    checkers.checkCommit(node: node.index, block: block, certificate: certificate, repeated: repeated,
+                                         submitted: submitted, quorum: validators.quorum, n: validators.count, verifier: verifier)
+                    if let healed = heightAtHeal, block.header.height > healed, node.committedAfterHeal == nil {
+                        node.committedAfterHeal = tick
+                    }
+                }
+                for tx in block.transactions { node.mempool.removeValue(forKey: tx.hash) }
+            case .requestSync(let from, let to, let peers):
+                serveSync(node, from: from, to: to, peers: peers)
+            }
+        }
+    }
+
+    func send(from node: SimNode, _ message: ConsensusMessage, to: Int?) {
+        if node.isHonest { checkers.checkSigned(node: node.index, message) }
+        var outgoing: [(Int?, ConsensusMessage)] = [(to, message)]
+        if node.byzantine != nil { outgoing = node.byzantine!.rewrite(message, to: to) }
+        for (recipient, m) in outgoing {
+            if let r = recipient {
+                transmit(from: node.index, to: r, m)
+            } else {
+                for peer in 0..<config.nodes where peer != node.index { transmit(from: node.index, to: peer, m) }
+            }
+        }
+    }
+
+    /// Sync through the network: the first reachable peer that has the blocks sends up to 64.
+    func serveSync(_ node: SimNode, from: UInt64, to: UInt64, peers: [Int]) {
+        for p in peers where nodes[p].isUp && reachable(node.index, p) && nodes[p].ledger.height >= from {
+            let last = min(to, nodes[p].ledger.height, from + 63)
+            let blocks = (from...last).compactMap { nodes[p].ledger.block(at: $0) }
+            enqueue(.synced(to: node.index, blocks), delay: Int.random(in: 1...3, using: &networkRNG))
+            return
+        }
+    }
+}
+
+/// What one simulated run found.
+public struct SimOutcome: Sendable {
+    public let seed: UInt64
+    public let failures: [String]
+    public let ticks: Int
+    /// Ticks from the heal to the last honest node's first new commit.
+    public let recoveryTicks: Int?
+    public let height: UInt64
+    public let messages: Int
+    public let faults: [String]
+    public var passed: Bool { failures.isEmpty }
+}

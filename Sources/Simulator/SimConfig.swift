@@ -1,0 +1,95 @@
+import ChainTypes
+import PBFT
+
+/// How one simulation runs. Everything not set here is drawn from `seed`.
+public struct SimConfig: Sendable {
+    public var nodes: Int
+    public var byzantine: Int
+    public var seed: UInt64
+    /// Real secp256k1 signatures (slow) instead of the stand-in.
+    public var realCrypto: Bool
+    /// Encode and decode every message in transit (exercises the wire format).
+    public var wireEncoding: Bool
+    /// Ticks during which faults happen; then every fault heals.
+    public var faultTicks: Int
+    /// A deliberate protocol bug in every replica (to show the checkers fail).
+    public var flaw: ProtocolFlaw?
+    /// Ticks between client submissions.
+    public var submitIntervalTicks: Int = 2
+    /// Fault intensity: 0 none … 1 harsh. Drawn per seed when nil.
+    public var faultLevel: Double?
+
+    public static let parameters = ConsensusParameters(
+        tickMillis: 100, requestTimeoutTicks: 20, maxViewChangeTimeoutTicks: 160, checkpointInterval: 16,
+        watermarkWindow: 64, maxBlockTransactions: 40, maxBlockBytes: 1 << 20, maxClockDriftMillis: 2_000)
+
+    public init(nodes: Int, byzantine: Int, seed: UInt64, realCrypto: Bool = false, wireEncoding: Bool = false,
+                faultTicks: Int = 600, flaw: ProtocolFlaw? = nil) {
+        self.nodes = nodes; self.byzantine = byzantine; self.seed = seed; self.realCrypto = realCrypto
+        self.wireEncoding = wireEncoding; self.faultTicks = faultTicks; self.flaw = flaw
+    }
+
+    public var f: Int { (nodes - 1) / 3 }
+
+    /// After faults heal, every honest replica must commit a new block within this many
+    /// ticks: up to f + 1 primaries in a row may be faulty or unreachable, each view change
+    /// waits at most the capped timeout, plus time to converge on a view and to sync.
+    /// docs/PROTOCOL.md part 2 explains it; the simulator measures the real figure.
+    public var livenessBoundTicks: Int {
+        let p = Self.parameters
+        return (f + 3) * Int(p.maxViewChangeTimeoutTicks) + 4 * Int(p.requestTimeoutTicks) + 100
+    }
+}
+
+/// The faults of one run, drawn from its seed before it starts.
+struct FaultPlan {
+    enum Event {
+        case crash([Int], midBatch: Bool)
+        case restart([Int])
+        case partition([Set<Int>])
+        case heal
+    }
+
+    var dropRate = 0.0
+    var duplicateRate = 0.0
+    var maxDelayTicks = 1
+    var events: [Int: [Event]] = [:]
+    var clockSkewMillis: [Int64] = []
+    var description: [String] = []
+
+    static func draw(_ config: SimConfig, honest: [Int], rng: inout SimRandom) -> FaultPlan {
+        var plan = FaultPlan()
+        let n = config.nodes
+        plan.clockSkewMillis = (0..<n).map { _ in Int64.random(in: -800...800, using: &rng) }
+        let level = config.faultLevel ?? [0.0, 0.5, 1.0, 1.0][Int.random(in: 0..<4, using: &rng)]
+        guard level > 0, config.faultTicks > 0 else { return plan }
+        plan.dropRate = [0, 0.01, 0.05, 0.1].randomElement(using: &rng)! * level
+        plan.duplicateRate = [0, 0.02, 0.05].randomElement(using: &rng)! * level
+        plan.maxDelayTicks = [1, 2, 4, 8].randomElement(using: &rng)!
+        plan.description.append("drop \(plan.dropRate), duplicate \(plan.duplicateRate), delay ≤ \(plan.maxDelayTicks) ticks")
+        let end = config.faultTicks
+        // Partitions that heal.
+        for _ in 0..<Int.random(in: 0...2, using: &rng) {
+            let start = Int.random(in: 0..<end, using: &rng)
+            let length = Int.random(in: 20...150, using: &rng)
+            let shuffled = Array(0..<n).shuffled(using: &rng)
+            let cut = Int.random(in: 1..<n, using: &rng)
+            plan.events[start, default: []].append(.partition([Set(shuffled[..<cut]), Set(shuffled[cut...])]))
+            plan.events[min(start + length, end), default: []].append(.heal)
+            plan.description.append("partition \(shuffled[..<cut].sorted()) | \(shuffled[cut...].sorted()) at \(start) for \(length)")
+        }
+        // Crashes with restart from the durable state; sometimes more than f at once.
+        for _ in 0..<Int.random(in: 0...2, using: &rng) {
+            let many = rng.chance(0.2)
+            let count = many ? min(honest.count, config.f + 1) : Int.random(in: 1...max(1, config.f), using: &rng)
+            let victims = Array(honest.shuffled(using: &rng).prefix(count))
+            let start = Int.random(in: 0..<end, using: &rng)
+            let length = Int.random(in: 10...200, using: &rng)
+            let midBatch = rng.chance(0.5)
+            plan.events[start, default: []].append(.crash(victims, midBatch: midBatch))
+            plan.events[min(start + length, end), default: []].append(.restart(victims))
+            plan.description.append("crash \(victims.sorted())\(midBatch ? " mid-batch" : "") at \(start) for \(length)")
+        }
+        return plan
+    }
+}

@@ -1,0 +1,75 @@
+import ChainTypes
+import PBFT
+
+/// Runs many seeds and summarises them; used by `hansa sim` and the tests.
+public struct SimRunner: Sendable {
+    public var nodes: Int
+    public var byzantine: Int
+    /// Every k-th seed (seed % k == 0) signs with real secp256k1; 0 = never.
+    public var realCryptoEvery: UInt64 = 10
+    public var faultTicks = 600
+    public var flaw: ProtocolFlaw?
+
+    public init(nodes: Int, byzantine: Int) {
+        self.nodes = nodes
+        self.byzantine = byzantine
+    }
+
+    public func config(seed: UInt64) -> SimConfig {
+        SimConfig(nodes: nodes, byzantine: byzantine, seed: seed,
+                  realCrypto: realCryptoEvery > 0 && seed % realCryptoEvery == 0,
+                  wireEncoding: seed % 4 == 1, faultTicks: faultTicks, flaw: flaw)
+    }
+
+    public func run(seed: UInt64) -> SimOutcome { Cluster(config(seed: seed)).run() }
+
+    /// The one command that replays `seed` exactly.
+    public func replayCommand(seed: UInt64) -> String {
+        var parts = ["hansa sim --nodes \(nodes) --byzantine \(byzantine) --seeds \(seed)"]
+        if realCryptoEvery != 10 { parts.append("--real-crypto-every \(realCryptoEvery)") }
+        if faultTicks != 600 { parts.append("--fault-ticks \(faultTicks)") }
+        if flaw == .ignorePreparedCertificates { parts.append("--flaw ignore-prepared-certificates") }
+        return parts.joined(separator: " ")
+    }
+
+    /// Parses `A..<B`, `A...B` or a single seed `A`.
+    public static func parseSeeds(_ text: String) -> Range<UInt64>? {
+        if let r = text.firstRange(of: "..<") {
+            guard let a = UInt64(text[..<r.lowerBound]), let b = UInt64(text[r.upperBound...]), a < b else { return nil }
+            return a..<b
+        }
+        if let r = text.firstRange(of: "...") {
+            guard let a = UInt64(text[..<r.lowerBound]), let b = UInt64(text[r.upperBound...]), a <= b, b < .max else { return nil }
+            return a..<(b + 1)
+        }
+        guard let a = UInt64(text), a < .max else { return nil }
+        return a..<(a + 1)
+    }
+}
+
+/// Totals over many runs.
+public struct SimSummary: Sendable {
+    public var passed = 0
+    public var failed = 0
+    public var failedSeeds: [UInt64] = []
+    public var maxRecoveryTicks = 0
+    public var recoverySum = 0
+    public var recoveryCount = 0
+    public var messages = 0
+    public var blocks: UInt64 = 0
+
+    public init() {}
+
+    public mutating func add(_ o: SimOutcome) {
+        if o.passed { passed += 1 } else { failed += 1; failedSeeds.append(o.seed) }
+        if let r = o.recoveryTicks {
+            maxRecoveryTicks = max(maxRecoveryTicks, r)
+            recoverySum += r
+            recoveryCount += 1
+        }
+        messages += o.messages
+        blocks += o.height
+    }
+
+    public var meanRecoveryTicks: Double { recoveryCount == 0 ? 0 : Double(recoverySum) / Double(recoveryCount) }
+}

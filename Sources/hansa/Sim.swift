@@ -1,0 +1,75 @@
+import ArgumentParser
+import ChainTypes
+import Foundation
+import PBFT
+import Simulator
+
+struct Sim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run PBFT clusters in the deterministic fault-injecting simulator.",
+        discussion: """
+        Each seed runs a whole cluster on a virtual network that drops, delays, duplicates and \
+        reorders messages, partitions and heals, crashes and restarts replicas, and skews clocks, \
+        with up to f byzantine replicas. Agreement, validity, certificate validity and \
+        double-signing are checked after every step; liveness after the faults heal. \
+        A failing seed prints the command that replays it. The last line is "N passed, M failed".
+        """)
+
+    @Option(help: "Validators per cluster (n ≥ 4).")
+    var nodes: Int = 4
+
+    @Option(help: "Seeds to run: A..<B, A...B or one seed.")
+    var seeds: String = "0..<100"
+
+    @Option(help: "Byzantine replicas (at most f = ⌊(n − 1)/3⌋).")
+    var byzantine: Int = 0
+
+    @Option(help: "Every k-th seed signs with real secp256k1 (0 = never).")
+    var realCryptoEvery: UInt64 = 10
+
+    @Option(help: "Ticks of faults before everything heals.")
+    var faultTicks: Int = 600
+
+    @Option(help: "A deliberate protocol bug, to watch the checkers catch it: ignore-prepared-certificates.")
+    var flaw: String?
+
+    @Flag(help: "Print every seed, not only failures.")
+    var verbose = false
+
+    func validate() throws {
+        guard nodes >= 4, nodes <= 64 else { throw ValidationError("--nodes must be 4 to 64") }
+        guard byzantine >= 0, byzantine <= (nodes - 1) / 3 else {
+            throw ValidationError("--byzantine must be 0 to f = \((nodes - 1) / 3) for \(nodes) nodes")
+        }
+        guard SimRunner.parseSeeds(seeds) != nil else { throw ValidationError("--seeds must look like 0..<1000, 0...999 or 42") }
+        if let flaw, flaw != "ignore-prepared-certificates" { throw ValidationError("unknown --flaw \(flaw)") }
+    }
+
+    func run() throws {
+        var runner = SimRunner(nodes: nodes, byzantine: byzantine)
+        runner.realCryptoEvery = realCryptoEvery
+        runner.faultTicks = faultTicks
+        if flaw != nil { runner.flaw = .ignorePreparedCertificates }
+        let range = SimRunner.parseSeeds(seeds)!
+        var summary = SimSummary()
+        let clock = ContinuousClock()
+        let start = clock.now
+        for seed in range {
+            let outcome = runner.run(seed: seed)
+            summary.add(outcome)
+            if !outcome.passed {
+                print("FAIL seed \(seed): \(outcome.failures.first!)")
+                for line in outcome.failures.dropFirst().prefix(4) { print("  also: \(line)") }
+                for line in outcome.faults { print("  fault: \(line)") }
+                print("  replay: \(runner.replayCommand(seed: seed))")
+            } else if verbose {
+                print("ok   seed \(seed): height \(outcome.height), \(outcome.messages) messages, recovery \(outcome.recoveryTicks.map(String.init) ?? "-") ticks")
+            }
+        }
+        let elapsed = clock.now - start
+        print("nodes \(nodes), byzantine \(byzantine), seeds \(range.lowerBound)..<\(range.upperBound): \(summary.blocks) blocks, \(summary.messages) messages, \(elapsed)")
+        print("recovery after heal: max \(summary.maxRecoveryTicks) ticks, mean \(String(format: "%.1f", summary.meanRecoveryTicks)) (bound \(runner.config(seed: 0).livenessBoundTicks))")
+        print("\(summary.passed) passed, \(summary.failed) failed")
+        if summary.failed > 0 { throw ExitCode(1) }
+    }
+}
