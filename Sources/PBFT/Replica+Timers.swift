@@ -9,11 +9,18 @@ extension PBFTReplica {
         ticksSinceRetransmit += 1
 
         if isViewChanging {
-            idleTicks += 1
-            if idleTicks >= timeoutTicks {
-                // No new view in time: try the next primary, with a longer (capped) timeout.
-                startViewChange(to: view + 1)
-                return
+            // §4.5.2: the timer runs only once a quorum asked for this view or a later one, so a
+            // replica that is cut off does not race through views alone (and strand itself
+            // ahead of the others).
+            let current = view
+            let support = viewChanges.values.filter { $0.newView >= current }.count
+            if support >= config.quorum {
+                idleTicks += 1
+                if idleTicks >= timeoutTicks {
+                    // No new view in time: try the next primary, with a longer (capped) timeout.
+                    startViewChange(to: view + 1)
+                    return
+                }
             }
         } else if pending || acceptedForNextHeight != nil || syncTarget > tip.height {
             idleTicks += 1
@@ -24,7 +31,7 @@ extension PBFTReplica {
         } else {
             idleTicks = 0
         }
-        if ticksSinceRetransmit >= config.limits.retransmitIntervalTicks && idleTicks > 0 {
+        if ticksSinceRetransmit >= config.limits.retransmitIntervalTicks && (idleTicks > 0 || isViewChanging) {
             ticksSinceRetransmit = 0
             retransmit()
         }

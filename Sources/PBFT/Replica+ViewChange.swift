@@ -27,6 +27,7 @@ extension PBFTReplica {
         let vc = ViewChange(newView: newView, validatorIndex: selfIndex16, highestCommit: tip.certificate,
                             prepared: prepared, signature: signature, preparedBlock: prepared == nil ? nil : durable.preparedBlock)
         viewChanges[index] = vc
+        durable.viewChange = vc
         broadcast(.viewChange(vc))
         tryAssembleNewView()
     }
@@ -172,6 +173,7 @@ extension PBFTReplica {
     mutating func install(_ nv: NewView, decision: NewViewDecision) {
         durable.view = nv.view
         durable.viewChanging = false
+        durable.viewChange = nil
         markDurableChanged()
         lastNewView = nv
         stats.newViewsInstalled += 1

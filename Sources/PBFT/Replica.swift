@@ -73,9 +73,16 @@ public struct PBFTReplica {
         self.tip = tip
         self.durable = durable
         self.timeoutTicks = config.parameters.requestTimeoutTicks
+        if durable.viewChanging, let own = durable.viewChange, own.newView == durable.view {
+            viewChanges[config.selfIndex] = own
+        }
     }
 
     public var view: UInt64 { durable.view }
+    /// The view each validator last asked for (index → view), for traces.
+    public var viewChangeViews: [UInt64] {
+        (0..<config.n).map { viewChanges[$0]?.newView ?? 0 }
+    }
     public var isViewChanging: Bool { durable.viewChanging }
     public var index: Int { config.selfIndex }
     var selfIndex16: UInt16 { UInt16(config.selfIndex) }

@@ -76,11 +76,16 @@ public struct DurableState: Hashable, Sendable {
     /// The highest-view prepared certificate for the next height, with its block.
     public var prepared: PreparedCertificate?
     public var preparedBlock: Block?
+    /// This replica's view-change for `view` while `viewChanging`: after a restart it is
+    /// re-sent as it was, since signing a second, different one is refused.
+    public var viewChange: ViewChange?
 
     public init(view: UInt64 = 0, viewChanging: Bool = false, lastSigned: [SignedSlot] = [],
-                accepted: PrePrepare? = nil, prepared: PreparedCertificate? = nil, preparedBlock: Block? = nil) {
+                accepted: PrePrepare? = nil, prepared: PreparedCertificate? = nil, preparedBlock: Block? = nil,
+                viewChange: ViewChange? = nil) {
         self.view = view; self.viewChanging = viewChanging; self.lastSigned = lastSigned
         self.accepted = accepted; self.prepared = prepared; self.preparedBlock = preparedBlock
+        self.viewChange = viewChange
     }
 }
 

@@ -21,6 +21,8 @@ public final class Cluster {
     let verifier: any ConsensusCrypto
     var heightAtHeal: UInt64?
     public private(set) var messagesDelivered = 0
+    /// New views installed by honest replicas, including incarnations that later crashed.
+    var viewChangesInstalled = 0
 
     enum Delivery {
         case message(from: Int, to: Int, ConsensusMessage)
@@ -100,11 +102,22 @@ public final class Cluster {
         let recovery = nodes.filter(\.isHonest).compactMap(\.committedAfterHeal).max().map { $0 - config.faultTicks }
         return SimOutcome(seed: config.seed, failures: checkers.failures, ticks: tick, recoveryTicks: recovery,
                           height: nodes.filter(\.isHonest).map(\.ledger.height).max() ?? 0,
-                          messages: messagesDelivered, faults: faultSummary)
+                          messages: messagesDelivered, viewChanges: viewChangesInstalled, faults: faultSummary)
     }
+
+    /// One line per node, for `hansa sim --trace`.
+    public func stateLine() -> String {
+        "t\(tick) " + nodes.map { n in
+            guard let r = n.replica else { return "[\(n.index) down h\(n.ledger.height)]" }
+            return "[\(n.index)\(n.isHonest ? "" : "B") v\(r.view)\(r.isViewChanging ? "*" : "") h\(r.tip.height) to\(r.timeoutTicks) vc\(r.viewChangeViews) refused\(r.stats.refusedToSign)]"
+        }.joined(separator: " ")
+    }
+
+    public var traceEvery = 0
 
     func step() {
         tick += 1
+        if traceEvery > 0 && tick % traceEvery == 0 { print(stateLine()) }
         if tick == config.faultTicks { healEverything() }
         for event in plan.events[tick] ?? [] { apply(event) }
         if tick % config.submitIntervalTicks == 0 { submitTransaction() }
@@ -194,7 +207,9 @@ public final class Cluster {
 
     func run(_ node: SimNode, _ input: ReplicaInput) {
         guard var replica = node.replica else { return }
+        let before = replica.stats.newViewsInstalled
         let actions = replica.step(input)
+        if node.isHonest { viewChangesInstalled += replica.stats.newViewsInstalled - before }
         node.replica = replica
         perform(node, actions)
     }
@@ -271,6 +286,8 @@ public struct SimOutcome: Sendable {
     public let recoveryTicks: Int?
     public let height: UInt64
     public let messages: Int
+    /// New views installed, summed over honest replicas.
+    public let viewChanges: Int
     public let faults: [String]
     public var passed: Bool { failures.isEmpty }
 }

@@ -18,6 +18,16 @@ public struct SimConfig: Sendable {
     public var submitIntervalTicks: Int = 2
     /// Fault intensity: 0 none … 1 harsh. Drawn per seed when nil.
     public var faultLevel: Double?
+    public var scenario: Scenario = .random
+
+    /// What kind of faults a run draws.
+    public enum Scenario: String, Sendable, CaseIterable {
+        /// Everything at random from the seed (the default).
+        case random
+        /// f + 1 honest validators down from tick 50 until the heal: consensus stalls, the
+        /// survivors' view-change timeouts climb to their cap, then everyone comes back.
+        case longOutage = "long-outage"
+    }
 
     public static let parameters = ConsensusParameters(
         tickMillis: 100, requestTimeoutTicks: 20, maxViewChangeTimeoutTicks: 160, checkpointInterval: 16,
@@ -61,6 +71,12 @@ struct FaultPlan {
         var plan = FaultPlan()
         let n = config.nodes
         plan.clockSkewMillis = (0..<n).map { _ in Int64.random(in: -800...800, using: &rng) }
+        if config.scenario == .longOutage {
+            let victims = Array(honest.shuffled(using: &rng).prefix(config.f + 1))
+            plan.events[50, default: []].append(.crash(victims, midBatch: rng.chance(0.5)))
+            plan.description.append("long outage: \(victims.sorted()) down from tick 50 until the heal at \(config.faultTicks)")
+            return plan
+        }
         let level = config.faultLevel ?? [0.0, 0.5, 1.0, 1.0][Int.random(in: 0..<4, using: &rng)]
         guard level > 0, config.faultTicks > 0 else { return plan }
         plan.dropRate = [0, 0.01, 0.05, 0.1].randomElement(using: &rng)! * level

@@ -9,6 +9,7 @@ public struct SimRunner: Sendable {
     public var realCryptoEvery: UInt64 = 10
     public var faultTicks = 600
     public var flaw: ProtocolFlaw?
+    public var scenario: SimConfig.Scenario = .random
 
     public init(nodes: Int, byzantine: Int) {
         self.nodes = nodes
@@ -16,12 +17,18 @@ public struct SimRunner: Sendable {
     }
 
     public func config(seed: UInt64) -> SimConfig {
-        SimConfig(nodes: nodes, byzantine: byzantine, seed: seed,
-                  realCrypto: realCryptoEvery > 0 && seed % realCryptoEvery == 0,
-                  wireEncoding: seed % 4 == 1, faultTicks: faultTicks, flaw: flaw)
+        var c = SimConfig(nodes: nodes, byzantine: byzantine, seed: seed,
+                          realCrypto: realCryptoEvery > 0 && seed % realCryptoEvery == 0,
+                          wireEncoding: seed % 4 == 1, faultTicks: faultTicks, flaw: flaw)
+        c.scenario = scenario
+        return c
     }
 
-    public func run(seed: UInt64) -> SimOutcome { Cluster(config(seed: seed)).run() }
+    public func run(seed: UInt64, traceEvery: Int = 0) -> SimOutcome {
+        let cluster = Cluster(config(seed: seed))
+        cluster.traceEvery = traceEvery
+        return cluster.run()
+    }
 
     /// The one command that replays `seed` exactly.
     public func replayCommand(seed: UInt64) -> String {
@@ -29,6 +36,7 @@ public struct SimRunner: Sendable {
         if realCryptoEvery != 10 { parts.append("--real-crypto-every \(realCryptoEvery)") }
         if faultTicks != 600 { parts.append("--fault-ticks \(faultTicks)") }
         if flaw == .ignorePreparedCertificates { parts.append("--flaw ignore-prepared-certificates") }
+        if scenario != .random { parts.append("--scenario \(scenario.rawValue)") }
         return parts.joined(separator: " ")
     }
 
@@ -57,6 +65,7 @@ public struct SimSummary: Sendable {
     public var recoveryCount = 0
     public var messages = 0
     public var blocks: UInt64 = 0
+    public var viewChanges = 0
 
     public init() {}
 
@@ -69,6 +78,7 @@ public struct SimSummary: Sendable {
         }
         messages += o.messages
         blocks += o.height
+        viewChanges += o.viewChanges
     }
 
     public var meanRecoveryTicks: Double { recoveryCount == 0 ? 0 : Double(recoverySum) / Double(recoveryCount) }

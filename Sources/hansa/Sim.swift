@@ -33,6 +33,12 @@ struct Sim: ParsableCommand {
     @Option(help: "A deliberate protocol bug, to watch the checkers catch it: ignore-prepared-certificates.")
     var flaw: String?
 
+    @Option(help: "Fault scenario: random (default) or long-outage (f + 1 validators down until the heal).")
+    var scenario: String = "random"
+
+    @Option(help: "Print each replica's view, height and timeout every N ticks (debugging one seed).")
+    var trace: Int = 0
+
     @Flag(help: "Print every seed, not only failures.")
     var verbose = false
 
@@ -43,6 +49,7 @@ struct Sim: ParsableCommand {
         }
         guard SimRunner.parseSeeds(seeds) != nil else { throw ValidationError("--seeds must look like 0..<1000, 0...999 or 42") }
         if let flaw, flaw != "ignore-prepared-certificates" { throw ValidationError("unknown --flaw \(flaw)") }
+        guard SimConfig.Scenario(rawValue: scenario) != nil else { throw ValidationError("unknown --scenario \(scenario)") }
     }
 
     func run() throws {
@@ -50,12 +57,13 @@ struct Sim: ParsableCommand {
         runner.realCryptoEvery = realCryptoEvery
         runner.faultTicks = faultTicks
         if flaw != nil { runner.flaw = .ignorePreparedCertificates }
+        runner.scenario = SimConfig.Scenario(rawValue: scenario)!
         let range = SimRunner.parseSeeds(seeds)!
         var summary = SimSummary()
         let clock = ContinuousClock()
         let start = clock.now
         for seed in range {
-            let outcome = runner.run(seed: seed)
+            let outcome = runner.run(seed: seed, traceEvery: trace)
             summary.add(outcome)
             if !outcome.passed {
                 print("FAIL seed \(seed): \(outcome.failures.first!)")
@@ -63,11 +71,11 @@ struct Sim: ParsableCommand {
                 for line in outcome.faults { print("  fault: \(line)") }
                 print("  replay: \(runner.replayCommand(seed: seed))")
             } else if verbose {
-                print("ok   seed \(seed): height \(outcome.height), \(outcome.messages) messages, recovery \(outcome.recoveryTicks.map(String.init) ?? "-") ticks")
+                print("ok   seed \(seed): height \(outcome.height), \(outcome.viewChanges) new views, \(outcome.messages) messages, recovery \(outcome.recoveryTicks.map(String.init) ?? "-") ticks")
             }
         }
         let elapsed = clock.now - start
-        print("nodes \(nodes), byzantine \(byzantine), seeds \(range.lowerBound)..<\(range.upperBound): \(summary.blocks) blocks, \(summary.messages) messages, \(elapsed)")
+        print("nodes \(nodes), byzantine \(byzantine), scenario \(scenario), seeds \(range.lowerBound)..<\(range.upperBound): \(summary.blocks) blocks, \(summary.viewChanges) new views, \(summary.messages) messages, \(elapsed)")
         print("recovery after heal: max \(summary.maxRecoveryTicks) ticks, mean \(String(format: "%.1f", summary.meanRecoveryTicks)) (bound \(runner.config(seed: 0).livenessBoundTicks))")
         print("\(summary.passed) passed, \(summary.failed) failed")
         if summary.failed > 0 { throw ExitCode(1) }
