@@ -140,7 +140,10 @@ public final class Cluster {
         plan.maxDelayTicks = 2
         partition = nil
         plan.events = plan.events.filter { $0.key < tick }
-        for node in nodes where !node.isUp { start(node) }
+        for node in nodes {
+            node.crashAfterActions = nil // a pending mid-batch crash belongs to the fault period
+            if !node.isUp { start(node) }
+        }
         heightAtHeal = nodes.filter(\.isHonest).map(\.ledger.height).max() ?? 0
     }
 
