@@ -56,6 +56,8 @@ let package = Package(
         .testTarget(name: "ChainTypesTests", dependencies: ["ChainTypes", "HansaCrypto"], swiftSettings: strict),
         .testTarget(name: "HansaConfigTests", dependencies: ["HansaConfig", "ChainTypes", "HansaCrypto"],
                     swiftSettings: strict),
+        .testTarget(name: "PBFTTests", dependencies: ["PBFT", "Simulator", "ChainTypes"], swiftSettings: strict),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "PBFT", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "LevelDBStoreTests", dependencies: ["LevelDBStore"], swiftSettings: strict),
     ]
 )

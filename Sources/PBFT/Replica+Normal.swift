@@ -4,9 +4,10 @@ import ChainTypes
 extension PBFTReplica {
     /// The primary asks its shell for a block when it has work and nothing in flight.
     mutating func maybePropose() {
-        guard !isViewChanging, isPrimary, hasPendingWork, !proposalRequested, pendingNewViewBase == nil,
+        guard !isViewChanging, isPrimary, hasPendingWork, pendingNewViewBase == nil,
               syncTarget <= tip.height, acceptedForNextHeight == nil else { return }
-        proposalRequested = true
+        if let asked = proposalRequestedAt, tickCount < asked + config.limits.retransmitIntervalTicks { return }
+        proposalRequestedAt = tickCount
         outbox.append(.buildProposal(height: tip.height + 1, view: view, parent: tip))
     }
 
@@ -17,8 +18,8 @@ extension PBFTReplica {
     }
 
     mutating func onProposal(_ block: Block) {
-        guard proposalRequested else { stats.dropped += 1; return }
-        proposalRequested = false
+        guard proposalRequestedAt != nil else { stats.dropped += 1; return }
+        proposalRequestedAt = nil
         guard !isViewChanging, isPrimary, block.header.height == tip.height + 1, acceptedForNextHeight == nil else {
             stats.dropped += 1
             return

@@ -15,7 +15,7 @@ extension PBFTReplica {
         stats.viewChangesStarted += 1
         idleTicks = 0
         ticksSinceRetransmit = 0
-        proposalRequested = false
+        proposalRequestedAt = nil
         pendingNewViewBase = nil
         prepares.removeAll()
 
@@ -178,7 +178,7 @@ extension PBFTReplica {
         lastNewView = nv
         stats.newViewsInstalled += 1
         idleTicks = 0
-        proposalRequested = false
+        proposalRequestedAt = nil
         prepares = prepares.filter { $0.key > tip.height }.mapValues { $0.filter { $0.value.view >= nv.view } }
         bufferedProposals.removeAll()
         viewChanges = viewChanges.filter { $0.value.newView > nv.view }

@@ -45,7 +45,8 @@ public struct PBFTReplica {
     public internal(set) var lastNewView: NewView?
     var newViewAnswered: [Int: UInt64] = [:]
     var lastNewViewRequest: (view: UInt64, tick: UInt64)?
-    var proposalRequested = false
+    /// The tick of an unanswered `.buildProposal`; it is asked again after a retransmit interval.
+    var proposalRequestedAt: UInt64?
     /// Ticks without progress (normal case) or waiting for a new view (view change).
     var idleTicks: UInt64 = 0
     var ticksSinceRetransmit: UInt64 = 0
@@ -79,6 +80,13 @@ public struct PBFTReplica {
     }
 
     public var view: UInt64 { durable.view }
+
+    /// Messages held in volatile buffers — bounded by n × watermark window per vote kind,
+    /// plus n view-changes, n checkpoints and `maxBufferedProposals` proposals.
+    public var bufferedMessageCount: Int {
+        prepares.values.reduce(0) { $0 + $1.count } + commits.values.reduce(0) { $0 + $1.count }
+            + bufferedProposals.count + viewChanges.count + checkpoints.count
+    }
     /// The view each validator last asked for (index → view), for traces.
     public var viewChangeViews: [UInt64] {
         (0..<config.n).map { viewChanges[$0]?.newView ?? 0 }
