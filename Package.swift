@@ -40,6 +40,8 @@ let package = Package(
         .target(name: "PBFT", dependencies: ["ChainTypes"], swiftSettings: strictAndSafe),
         // Whole clusters in one process on a seeded virtual network, with faults and checkers.
         .target(name: "Simulator", dependencies: ["PBFT", "ChainTypes"], swiftSettings: strict),
+        // State, accounts, Merkle commitments, transactions, mempool, block execution; storage protocols.
+        .target(name: "Ledger", dependencies: ["ChainTypes"], swiftSettings: strictAndSafe),
         // Files people write or keep: key files and the genesis template.
         .target(name: "HansaConfig",
                 dependencies: ["ChainTypes", "HansaCrypto", .product(name: "TOMLKit", package: "TOMLKit")],
@@ -58,6 +60,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "PBFTTests", dependencies: ["PBFT", "Simulator", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "PBFT", "ChainTypes"], swiftSettings: strict),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "LevelDBStoreTests", dependencies: ["LevelDBStore"], swiftSettings: strict),
     ]
 )
