@@ -47,10 +47,10 @@ let package = Package(
                 dependencies: ["ChainTypes", "HansaCrypto", .product(name: "TOMLKit", package: "TOMLKit")],
                 swiftSettings: strict),
         // Wrapper of LevelDB.
-        .target(name: "LevelDBStore", dependencies: ["CLevelDB"], swiftSettings: strict),
+        .target(name: "LevelDBStore", dependencies: ["CLevelDB", "Ledger"], swiftSettings: strict),
 
         .executableTarget(name: "hansa",
-                          dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator",
+                          dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator", "Ledger", "LevelDBStore",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
 
@@ -61,6 +61,6 @@ let package = Package(
         .testTarget(name: "PBFTTests", dependencies: ["PBFT", "Simulator", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "PBFT", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ChainTypes"], swiftSettings: strict),
-        .testTarget(name: "LevelDBStoreTests", dependencies: ["LevelDBStore"], swiftSettings: strict),
+        .testTarget(name: "LevelDBStoreTests", dependencies: ["LevelDBStore", "Ledger", "ChainTypes"], swiftSettings: strict),
     ]
 )

@@ -8,7 +8,7 @@ struct Dev: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Maintainer tools.",
         shouldDisplay: false,
-        subcommands: [WriteVectors.self])
+        subcommands: [WriteVectors.self, LedgerWriter.self])
 
     struct WriteVectors: ParsableCommand {
         static let configuration = CommandConfiguration(

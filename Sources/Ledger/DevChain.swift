@@ -1,0 +1,69 @@
+import ChainTypes
+
+/// A deterministic development chain: 4 validator banks and `users` exporters holding USD at
+/// bank 0, with keys derived from fixed strings (public knowledge — never use them for value).
+/// The ledger tests, `hansa bench ledger` and the crash test build their blocks with it.
+public struct DevChain: Sendable {
+    public let genesis: Genesis
+    /// Validator keys in validator-set order (index i signs as validator i).
+    public let validatorKeys: [PrivateKey]
+    public let userKeys: [PrivateKey]
+    public let usd = try! CurrencyCode("USD")
+
+    public static func key(_ label: String) -> PrivateKey { try! PrivateKey(secret: SHA256.hash(utf8: "hansa devchain \(label)").bytes) }
+
+    public init(users: Int, depositPerUser: UInt64 = 1_000_000_00) {
+        let banks = (0..<4).map { Self.key("bank \($0)") }
+        let validators = banks.enumerated().map {
+            Validator(name: "bank-\($0.offset)", publicKey: $0.element.publicKey, p2pAddress: "127.0.0.1:\(7100 + $0.offset)", tlsCertificateSHA256: nil)
+        }
+        let set = try! ValidatorSet(validators)
+        validatorKeys = set.validators.map { v in banks.first { $0.publicKey == v.publicKey }! }
+        userKeys = (0..<users).map { Self.key("user \($0)") }
+        let bank0 = validatorKeys[0].publicKey.address
+        var participants = set.validators.map { Participant(name: $0.name, publicKey: $0.publicKey, role: .validatorBank, bank: nil) }
+        participants += userKeys.enumerated().map {
+            Participant(name: "user-\($0.offset)", publicKey: $0.element.publicKey, role: .exporter, bank: bank0)
+        }
+        let usd = try! CurrencyCode("USD")
+        genesis = Genesis(chain: try! ChainID("hansa-dev"), genesisTimeMillis: 1_764_000_000_000, validators: set,
+                          participants: participants,
+                          currencies: [Currency(code: usd, decimals: 2, issuers: set.validators.map(\.address))],
+                          deposits: userKeys.map { Deposit(account: $0.publicKey.address, currency: usd, amount: depositPerUser) },
+                          consensus: ConsensusParameters(tickMillis: 100, requestTimeoutTicks: 20, maxViewChangeTimeoutTicks: 160,
+                                                         checkpointInterval: 64, watermarkWindow: 256, maxBlockTransactions: 20_000,
+                                                         maxBlockBytes: 64 * 1024 * 1024, maxClockDriftMillis: 2_000),
+                          governanceThreshold: 3)
+    }
+
+    /// A transfer; `signed: false` leaves a well-formed placeholder signature (benchmarks
+    /// without signature checks).
+    public func transfer(from: Int, to: Int, amount: UInt64, nonce: UInt64, signed: Bool = true) -> Transaction {
+        let payload = TransferPayload(to: userKeys[to].publicKey.address, currency: usd, amount: amount)
+        let body = TransactionBody(chain: genesis.chain, sender: userKeys[from].publicKey, nonce: nonce, kind: .transfer,
+                                   payload: payload.canonicalBytes, gasLimit: GasSchedule.transfer)
+        if signed { return body.signed(with: userKeys[from]) }
+        return Transaction(body: body, signature: try! Signature(compact: [UInt8](repeating: 0, count: 31) + [1] + [UInt8](repeating: 0, count: 31) + [1]))
+    }
+
+    /// A commit certificate from a quorum of the validators.
+    public func certificate(for block: Block, view: UInt64 = 0) -> CommitCertificate {
+        CommitCertificate(votes: (0..<genesis.validators.quorum).map {
+            Vote.make(phase: .commit, view: view, height: block.header.height, blockHash: block.hash,
+                      validatorIndex: UInt16($0), chain: genesis.chain, key: validatorKeys[$0])
+        })
+    }
+
+    /// The next block on `ledger` with these transactions, its roots computed by executing them.
+    public func nextBlock(on ledger: Ledger, _ transactions: [Transaction]) throws(LedgerError) -> (Block, CommitCertificate) {
+        let tip = ledger.head
+        var header = BlockHeader(height: tip.height + 1, previousHash: tip.hash, timestampMillis: tip.timestampMillis + 1_000,
+                                 transactionsRoot: Block.transactionsRoot(transactions), stateRoot: .zero, receiptsRoot: .zero,
+                                 proposer: validatorKeys[0].publicKey.address, view: 0)
+        let execution = try ledger.executeProposal(transactions, header: header)
+        header.stateRoot = execution.stateRoot
+        header.receiptsRoot = execution.receiptsRoot
+        let block = Block(header: header, transactions: transactions)
+        return (block, certificate(for: block))
+    }
+}

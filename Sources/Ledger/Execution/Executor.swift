@@ -1,0 +1,145 @@
+import ChainTypes
+
+/// The result of executing a block: what its header must commit to, and the state writes
+/// that the ledger stores with it in one batch.
+public struct BlockExecution: Sendable {
+    public let receipts: [Receipt]
+    public let stateRoot: Hash
+    public let receiptsRoot: Hash
+    /// State values and Merkle-tree nodes to write with the block.
+    public let stateBatch: StoreBatch
+}
+
+/// Executes transactions deterministically: every node computes the same receipts and state
+/// root for the same block on the same state.
+///
+/// Two kinds of errors: a transaction that fails *admission* (signature, chain, size, gas
+/// limit, payload form, sender, nonce) makes its block invalid; one that fails in
+/// *execution* (funds, role, currency, approvals, contract) gets a failed receipt, consumes
+/// its nonce and gas, and changes nothing else.
+public struct Executor: Sendable {
+    public let rules: ChainRules
+    public let engine: (any ContractEngine)?
+    public let signatures: SignatureCache
+    /// Verify transaction signatures (benchmarks may switch this off).
+    public var checkSignatures = true
+
+    public init(rules: ChainRules, engine: (any ContractEngine)?, signatures: SignatureCache) {
+        self.rules = rules
+        self.engine = engine
+        self.signatures = signatures
+    }
+
+    // MARK: Admission
+
+    /// Checks that need no state. Decodes and returns nothing: the payload is decoded again
+    /// in execution (cheap next to the signature check done here once).
+    public func checkStateless(_ tx: Transaction) throws(TransactionError) {
+        let size = tx.canonicalBytes.count
+        guard size <= rules.maxTransactionBytes else { throw .oversize(bytes: size, limit: rules.maxTransactionBytes) }
+        guard tx.body.chain == rules.chain else { throw .wrongChain(expected: rules.chain.value, got: tx.body.chain.value) }
+        let needed = GasSchedule.intrinsic(tx.body.kind, payloadBytes: tx.body.payload.count)
+        guard tx.body.gasLimit <= GasSchedule.maxGasLimit else { throw .gasLimitTooHigh(limit: tx.body.gasLimit, max: GasSchedule.maxGasLimit) }
+        guard tx.body.gasLimit >= needed else { throw .gasLimitTooLow(limit: tx.body.gasLimit, needed: needed) }
+        try checkPayloadForm(tx.body)
+        if checkSignatures { guard signatures.verify(tx) else { throw .badSignature } }
+    }
+
+    func checkPayloadForm(_ body: TransactionBody) throws(TransactionError) {
+        do {
+            switch body.kind {
+            case .transfer: _ = try TransferPayload(canonicalBytes: body.payload, root: "payload")
+            case .mint, .burn: _ = try DepositPayload(canonicalBytes: body.payload, root: "payload")
+            case .registerParticipant, .changeRole:
+                let p = try GovernancePayload(canonicalBytes: body.payload, root: "payload")
+                switch (body.kind, p.action) {
+                case (.registerParticipant, .register), (.changeRole, .changeRole): break
+                default: throw TransactionError.malformedPayload("the governance action does not match the transaction kind")
+                }
+            case .deployContract: _ = try DeployPayload(canonicalBytes: body.payload, root: "payload")
+            case .callContract: _ = try CallPayload(canonicalBytes: body.payload, root: "payload")
+            }
+        } catch let e as DecodeError {
+            throw .malformedPayload(e.description)
+        } catch let e as TransactionError {
+            throw e
+        } catch {
+            throw .malformedPayload("\(error)")
+        }
+    }
+
+    /// The sender's account, which must belong to a registered participant holding this key.
+    func senderAccount(_ tx: Transaction, _ state: StateOverlay) throws(LedgerError) -> Account? {
+        guard let account = try state.account(tx.sender), account.publicKey == tx.body.sender, account.role != nil else { return nil }
+        return account
+    }
+
+    // MARK: Blocks
+
+    /// Executes `block` on the state in `store` (not modified).
+    public func execute(_ block: Block, store: any KeyValueStore) throws(LedgerError) -> BlockExecution {
+        guard UInt64(block.transactions.count) <= rules.genesis.consensus.maxBlockTransactions else {
+            throw .invalidBlock("\(block.transactions.count) transactions; the limit is \(rules.genesis.consensus.maxBlockTransactions)")
+        }
+        let state = StateOverlay(store: store)
+        var receipts: [Receipt] = []
+        receipts.reserveCapacity(block.transactions.count)
+        var seen = Set<Hash>()
+        for (i, tx) in block.transactions.enumerated() {
+            guard seen.insert(tx.hash).inserted else { throw .invalidTransaction(index: i, .duplicate) }
+            do { try checkStateless(tx) } catch { throw .invalidTransaction(index: i, error) }
+            guard var sender = try senderAccount(tx, state) else { throw .invalidTransaction(index: i, .unknownSender(tx.sender)) }
+            guard tx.body.nonce == sender.nonce else {
+                throw .invalidTransaction(index: i, tx.body.nonce < sender.nonce
+                    ? .nonceReused(expected: sender.nonce, got: tx.body.nonce)
+                    : .nonceTooFarAhead(expected: sender.nonce, got: tx.body.nonce, maxGap: 0))
+            }
+            sender.nonce += 1
+            state.setAccount(tx.sender, sender)
+            receipts.append(try apply(tx, state: state, header: block.header))
+        }
+        return try finish(state, receipts: receipts)
+    }
+
+    /// Turns a block's state writes into the value writes and the new state root.
+    func finish(_ state: StateOverlay, receipts: [Receipt]) throws(LedgerError) -> BlockExecution {
+        var batch = StoreBatch()
+        var leaves: [Hash: Hash?] = [:]
+        for (key, value) in state.changes {
+            if let value {
+                batch.put(StateOverlay.valuePrefix + key.bytes, value)
+                leaves[key] = .some(SHA256.hash(value))
+            } else {
+                batch.delete(StateOverlay.valuePrefix + key.bytes)
+                leaves[key] = .some(nil)
+            }
+        }
+        let tree = SparseMerkleTree(store: state.store, prefix: Ledger.Keys.stateNodePrefix)
+        let root: Hash
+        do { root = try tree.update(leaves, into: &batch) } catch { throw .store(error) }
+        return BlockExecution(receipts: receipts, stateRoot: root, receiptsRoot: Receipt.root(receipts), stateBatch: batch)
+    }
+
+    /// Runs one admitted transaction; its nonce is already consumed.
+    func apply(_ tx: Transaction, state: StateOverlay, header: BlockHeader) throws(LedgerError) -> Receipt {
+        let mark = state.mark()
+        let intrinsic = GasSchedule.intrinsic(tx.body.kind, payloadBytes: tx.body.payload.count)
+        do {
+            let (gas, events) = try run(tx, state: state, header: header)
+            return Receipt(transactionHash: tx.hash, status: .success, gasUsed: intrinsic + gas, events: events)
+        } catch let failure as ExecutionFailure {
+            state.revert(to: mark)
+            return Receipt(transactionHash: tx.hash, status: .failure(code: failure.error.code, message: failure.error.description),
+                           gasUsed: intrinsic + failure.gasUsed, events: [])
+        } catch let e as LedgerError {
+            throw e
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+    }
+
+    struct ExecutionFailure: Error {
+        let error: TransactionError
+        var gasUsed: UInt64 = 0
+    }
+}

@@ -1,0 +1,106 @@
+import ChainTypes
+
+/// Something a transaction announced, for clients to filter on: who emitted it, up to four
+/// 32-byte topics, and data.
+public struct Event: Hashable, Sendable, CanonicalCodable {
+    public static let maxTopics = 4
+    public static let maxDataBytes = 4096
+
+    public var emitter: Address
+    public var topics: [Hash]
+    public var data: [UInt8]
+
+    public init(emitter: Address, topics: [Hash], data: [UInt8]) {
+        precondition(topics.count <= Self.maxTopics && data.count <= Self.maxDataBytes, "event above its limits")
+        self.emitter = emitter; self.topics = topics; self.data = data
+    }
+
+    /// The topic naming an event kind, e.g. `Event.topic("Transfer")`.
+    public static func topic(_ name: String) -> Hash { SHA256.hash(utf8: name) }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.address(emitter)
+        w.uvarint(topics.count)
+        for t in topics { w.hash(t) }
+        w.lengthPrefixed(data)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        emitter = try r.address("emitter")
+        let n = try r.count("topics", limit: Self.maxTopics)
+        var topics: [Hash] = []
+        for i in 0..<n { topics.append(try r.hash("topics[\(i)]")) }
+        self.topics = topics
+        data = try r.lengthPrefixed("data", limit: Self.maxDataBytes)
+    }
+}
+
+/// The outcome of one transaction in a block. A failed transaction still consumes its nonce
+/// and gas, changes nothing else, and says why.
+public struct Receipt: Hashable, Sendable, CanonicalCodable {
+    public static let version: UInt8 = 1
+    public static let maxEvents = 64
+
+    public enum Status: Hashable, Sendable {
+        case success
+        case failure(code: String, message: String)
+    }
+
+    public var transactionHash: Hash
+    public var status: Status
+    public var gasUsed: UInt64
+    public var events: [Event]
+
+    public init(transactionHash: Hash, status: Status, gasUsed: UInt64, events: [Event]) {
+        self.transactionHash = transactionHash; self.status = status; self.gasUsed = gasUsed; self.events = events
+    }
+
+    public var succeeded: Bool { status == .success }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.byte(Self.version)
+        w.hash(transactionHash)
+        switch status {
+        case .success: w.byte(0)
+        case .failure(let code, let message):
+            w.byte(1)
+            w.string(code)
+            w.string(message)
+        }
+        w.uvarint(gasUsed)
+        w.list(events)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        let start = r.offset
+        let v = try r.byte("version")
+        guard v == Self.version else { throw r.error("version", .unknownVersion(v), at: start) }
+        transactionHash = try r.hash("transaction_hash")
+        let at = r.offset
+        switch try r.byte("status") {
+        case 0: status = .success
+        case 1: status = .failure(code: try r.string("code", limit: 64), message: try r.string("message", limit: 1024))
+        case let t: throw r.error("status", .unknownTag(UInt64(t)), at: at)
+        }
+        gasUsed = try r.uvarint("gas_used")
+        events = try r.list("events", limit: Self.maxEvents)
+    }
+
+    public var hash: Hash { SHA256.hash(canonicalBytes) }
+
+    /// The header's receipts root: a Merkle root (RFC 6962 shape) over receipt hashes in order.
+    public static func root(_ receipts: [Receipt]) -> Hash { MerkleTree.root(leaves: receipts.map(\.hash)) }
+}
+
+/// The receipts of one block, stored under the block's height.
+struct ReceiptList: CanonicalCodable {
+    var receipts: [Receipt]
+
+    func encode(to w: inout CanonicalWriter) { w.list(receipts) }
+
+    init(receipts: [Receipt]) { self.receipts = receipts }
+
+    init(from r: inout CanonicalReader) throws(DecodeError) {
+        receipts = try r.list("receipts", limit: Limits.maxBlockTransactions)
+    }
+}

@@ -1,0 +1,175 @@
+import ChainTypes
+
+/// The chain on disk: blocks with their commit certificates, transactions by hash, receipts,
+/// the authenticated state and the head — behind a `KeyValueStore` (LevelDB in a node).
+///
+/// Invariant: everything one block changes is written in **one** synced batch, so after a
+/// crash at any moment the ledger reopens at the last fully committed block. Opening another
+/// chain's directory, a newer schema, or a corrupted one fails without writing anything.
+public final class Ledger {
+    public static let schemaVersion: UInt64 = 1
+
+    /// The store's key layout (docs/LEDGER.md).
+    public enum Keys {
+        public static let schema = Array("m/schema".utf8)
+        public static let genesisHash = Array("m/genesis".utf8)
+        public static let genesisStateRoot = Array("m/genesis-state-root".utf8)
+        public static let head = Array("m/head".utf8)
+        public static let stateNodePrefix = Array("n/".utf8)
+        public static func block(_ height: UInt64) -> [UInt8] { Array("b/".utf8) + be64(height) }
+        public static func certificate(_ height: UInt64) -> [UInt8] { Array("c/".utf8) + be64(height) }
+        public static func receipts(_ height: UInt64) -> [UInt8] { Array("r/".utf8) + be64(height) }
+        public static func blockIndex(_ hash: Hash) -> [UInt8] { Array("h/".utf8) + hash.bytes }
+        public static func transactionIndex(_ hash: Hash) -> [UInt8] { Array("t/".utf8) + hash.bytes }
+
+        static func be64(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> UInt64(56 - 8 * $0)) } }
+        static func readBE64(_ b: ArraySlice<UInt8>) -> UInt64 { b.reduce(0) { $0 << 8 | UInt64($1) } }
+    }
+
+    public let store: any KeyValueStore
+    public let genesis: Genesis
+    public private(set) var executor: Executor
+    public private(set) var head: ChainTip
+    /// The state root after the head block (the genesis state's root at height 0).
+    public private(set) var stateRoot: Hash
+    /// Executions of blocks validated but not yet applied, by block hash (at most a few).
+    private var pending: [Hash: BlockExecution] = [:]
+
+    /// Opens (or initialises) the ledger of `genesis` in `store`.
+    public init(store: any KeyValueStore, genesis: Genesis, engine: (any ContractEngine)? = nil,
+                signatures: SignatureCache = SignatureCache()) throws(LedgerError) {
+        self.store = store
+        self.genesis = genesis
+        self.executor = Executor(rules: ChainRules(genesis: genesis), engine: engine, signatures: signatures)
+        self.head = ChainTip.init(height: 0, hash: genesis.hash, timestampMillis: genesis.genesisTimeMillis, certificate: nil)
+        self.stateRoot = .zero
+        do {
+            if let schema = try store.get(Keys.schema) {
+                try openExisting(schema: schema)
+            } else {
+                var any = false
+                try store.scan(prefix: [], from: nil) { _, _ in any = true; return false }
+                guard !any else { throw LedgerError.corrupted("the directory holds data but no Hansa schema marker; refusing to touch it") }
+                try initialise()
+            }
+        } catch let e as LedgerError {
+            throw e
+        } catch let e as StoreError {
+            throw .store(e)
+        } catch {
+            throw .corrupted("\(error)")
+        }
+    }
+
+    public var rules: ChainRules { executor.rules }
+
+    /// Switches signature checks off (benchmarks only).
+    public func setSignatureChecks(_ on: Bool) { executor.checkSignatures = on }
+
+    private func openExisting(schema: [UInt8]) throws {
+        guard schema.count == 8 else { throw LedgerError.corrupted("schema marker has \(schema.count) bytes") }
+        let version = Keys.readBE64(schema[...])
+        guard version <= Self.schemaVersion else { throw LedgerError.newerSchema(found: version, supported: Self.schemaVersion) }
+        guard let g = try store.get(Keys.genesisHash), let found = Hash(bytes: g) else {
+            throw LedgerError.corrupted("no genesis hash")
+        }
+        guard found == genesis.hash else { throw LedgerError.wrongChain(expected: genesis.hash, found: found) }
+        guard let r = try store.get(Keys.genesisStateRoot), let genesisRoot = Hash(bytes: r) else {
+            throw LedgerError.corrupted("no genesis state root")
+        }
+        stateRoot = genesisRoot
+        guard let h = try store.get(Keys.head), h.count == 40 else { throw LedgerError.corrupted("no head pointer") }
+        let height = Keys.readBE64(h[0..<8])
+        let hash = Hash(bytes: h[8..<40])!
+        guard height > 0 else { return }
+        guard let block = try self.block(at: height), block.hash == hash, let cert = try certificate(at: height) else {
+            throw LedgerError.corrupted("the head block \(height) is missing or does not match the head pointer")
+        }
+        head = ChainTip(height: height, hash: hash, timestampMillis: block.header.timestampMillis, certificate: cert)
+        stateRoot = block.header.stateRoot
+        let treeRoot = try SparseMerkleTree(store: store, prefix: Keys.stateNodePrefix).root()
+        guard treeRoot == stateRoot else {
+            throw LedgerError.corrupted("the state tree's root \(treeRoot) is not the head block's state root \(stateRoot)")
+        }
+    }
+
+    /// Writes the genesis state and the metadata in one synced batch.
+    private func initialise() throws {
+        let state = StateOverlay(store: store)
+        for p in genesis.participants {
+            state.setAccount(p.address, Account(publicKey: p.publicKey, role: p.role, bank: p.bank))
+        }
+        for d in genesis.deposits {
+            var a = try state.account(d.account)!
+            a.setBalance(d.currency, d.amount)
+            state.setAccount(d.account, a)
+        }
+        let execution = try executor.finish(state, receipts: [])
+        var batch = execution.stateBatch
+        batch.put(Keys.schema, Keys.be64(Self.schemaVersion))
+        batch.put(Keys.genesisHash, genesis.hash.bytes)
+        batch.put(Keys.genesisStateRoot, execution.stateRoot.bytes)
+        batch.put(Keys.head, Keys.be64(0) + genesis.hash.bytes)
+        try store.write(batch, sync: true)
+        stateRoot = execution.stateRoot
+    }
+
+    // MARK: Blocks
+
+    /// Why `block` cannot follow the head, or nil: it is executed here (transactions,
+    /// state root, receipts root), and the execution is kept for `apply`.
+    public func rejection(of block: Block) -> String? {
+        let h = block.header
+        guard h.height == head.height + 1, h.previousHash == head.hash else { return "block \(h.height) does not extend the head \(head.height)" }
+        guard Block.transactionsRoot(block.transactions) == h.transactionsRoot else { return "transactions root does not match" }
+        let execution: BlockExecution
+        do { execution = try executor.execute(block, store: store) } catch { return error.description }
+        guard execution.stateRoot == h.stateRoot else { return "state root \(h.stateRoot) is not the \(execution.stateRoot) execution gives" }
+        guard execution.receiptsRoot == h.receiptsRoot else { return "receipts root does not match execution" }
+        if pending.count >= 8 { pending.removeAll() }
+        pending[block.hash] = execution
+        return nil
+    }
+
+    /// Executes transactions on the head state for a proposal: the roots a new header needs.
+    public func executeProposal(_ transactions: [Transaction], header: BlockHeader) throws(LedgerError) -> BlockExecution {
+        try executor.execute(Block(header: header, transactions: transactions), store: store)
+    }
+
+    /// Appends a committed block: one synced batch with the block, its certificate, indexes,
+    /// receipts, the state changes and the new head.
+    public func apply(_ block: Block, certificate: CommitCertificate) throws(LedgerError) {
+        let h = block.header
+        guard h.height == head.height + 1, h.previousHash == head.hash else {
+            throw .invalidBlock("block \(h.height) does not extend the head \(head.height)")
+        }
+        guard certificate.height == h.height, certificate.blockHash == block.hash else {
+            throw .invalidBlock("the certificate is for another block")
+        }
+        do { try certificate.verify(in: genesis.validators, chain: genesis.chain) } catch {
+            throw .invalidBlock("certificate: \(error)")
+        }
+        let execution: BlockExecution
+        if let cached = pending.removeValue(forKey: block.hash) {
+            execution = cached
+        } else {
+            guard rejection(of: block) == nil, let e = pending.removeValue(forKey: block.hash) else {
+                throw .invalidBlock(rejection(of: block) ?? "execution failed")
+            }
+            execution = e
+        }
+        var batch = execution.stateBatch
+        batch.put(Keys.block(h.height), block.canonicalBytes)
+        batch.put(Keys.certificate(h.height), certificate.canonicalBytes)
+        batch.put(Keys.blockIndex(block.hash), Keys.be64(h.height))
+        for (i, tx) in block.transactions.enumerated() {
+            batch.put(Keys.transactionIndex(tx.hash), Keys.be64(h.height) + Keys.be64(UInt64(i)))
+        }
+        batch.put(Keys.receipts(h.height), ReceiptList(receipts: execution.receipts).canonicalBytes)
+        batch.put(Keys.head, Keys.be64(h.height) + block.hash.bytes)
+        do { try store.write(batch, sync: true) } catch { throw .store(error) }
+        pending.removeAll()
+        head = ChainTip(height: h.height, hash: block.hash, timestampMillis: h.timestampMillis, certificate: certificate)
+        stateRoot = h.stateRoot
+    }
+}

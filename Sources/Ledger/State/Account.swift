@@ -1,0 +1,77 @@
+import ChainTypes
+
+/// The state of one account: a registered participant (key, role, deposit bank) or a
+/// contract (code hash), with its sequence number and a balance per currency.
+///
+/// Invariant: balances hold no zero entries, so equal states have equal bytes.
+public struct Account: Hashable, Sendable, CanonicalCodable {
+    public static let version: UInt8 = 1
+
+    public var publicKey: PublicKey?
+    public var role: Role?
+    public var bank: Address?
+    public var nonce: UInt64
+    public var balances: [CurrencyCode: UInt64]
+    /// SHA-256 of the code, for contract accounts.
+    public var codeHash: Hash?
+
+    public init(publicKey: PublicKey?, role: Role?, bank: Address?, nonce: UInt64 = 0,
+                balances: [CurrencyCode: UInt64] = [:], codeHash: Hash? = nil) {
+        self.publicKey = publicKey; self.role = role; self.bank = bank; self.nonce = nonce
+        self.balances = balances.filter { $0.value > 0 }; self.codeHash = codeHash
+    }
+
+    public func balance(_ c: CurrencyCode) -> UInt64 { balances[c] ?? 0 }
+
+    public mutating func setBalance(_ c: CurrencyCode, _ amount: UInt64) {
+        balances[c] = amount == 0 ? nil : amount
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.byte(Self.version)
+        w.optional(publicKey) { $0.publicKey($1) }
+        w.optional(role) { $0.role($1) }
+        w.optional(bank) { $0.address($1) }
+        w.uvarint(nonce)
+        let sorted = balances.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+        w.uvarint(sorted.count)
+        for (c, v) in sorted { w.currency(c); w.uvarint(v) }
+        w.optional(codeHash) { $0.hash($1) }
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        let start = r.offset
+        let v = try r.byte("version")
+        guard v == Self.version else { throw r.error("version", .unknownVersion(v), at: start) }
+        publicKey = try r.optional("public_key") { (r: inout CanonicalReader) throws(DecodeError) in try r.publicKey("public_key") }
+        role = try r.optional("role") { (r: inout CanonicalReader) throws(DecodeError) in try r.role("role") }
+        bank = try r.optional("bank") { (r: inout CanonicalReader) throws(DecodeError) in try r.address("bank") }
+        nonce = try r.uvarint("nonce")
+        let n = try r.count("balances", limit: Limits.maxCurrencies)
+        var balances: [CurrencyCode: UInt64] = [:]
+        var last: CurrencyCode?
+        for i in 0..<n {
+            let at = r.offset
+            let c = try r.currency("balances[\(i)].currency")
+            if let l = last, !(l < c) { throw r.error("balances[\(i)]", .notStrictlyAscending, at: at) }
+            last = c
+            let amount = try r.uvarint("balances[\(i)].amount")
+            guard amount > 0 else { throw r.error("balances[\(i)].amount", .invalidValue("zero balances are not stored"), at: at) }
+            balances[c] = amount
+        }
+        self.balances = balances
+        codeHash = try r.optional("code_hash") { (r: inout CanonicalReader) throws(DecodeError) in try r.hash("code_hash") }
+    }
+}
+
+/// Keys of the state: each is hashed (SHA-256) into the sparse Merkle tree's key space.
+public enum StateKey {
+    /// An account: "acct" ‖ address.
+    public static func account(_ a: Address) -> [UInt8] { Array("acct".utf8) + a.bytes }
+    /// A contract's code: "code" ‖ address.
+    public static func code(_ a: Address) -> [UInt8] { Array("code".utf8) + a.bytes }
+    /// A contract storage slot: "slot" ‖ address ‖ slot key.
+    public static func slot(_ a: Address, _ key: [UInt8]) -> [UInt8] { Array("slot".utf8) + a.bytes + key }
+
+    public static func hash(_ key: [UInt8]) -> Hash { SHA256.hash(key) }
+}

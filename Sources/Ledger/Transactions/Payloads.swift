@@ -1,0 +1,204 @@
+import ChainTypes
+
+/// Moves `amount` of `currency` from the sender to `to`.
+public struct TransferPayload: Hashable, Sendable, CanonicalCodable {
+    public var to: Address
+    public var currency: CurrencyCode
+    public var amount: UInt64
+
+    public init(to: Address, currency: CurrencyCode, amount: UInt64) {
+        self.to = to; self.currency = currency; self.amount = amount
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.byte(1)
+        w.address(to)
+        w.currency(currency)
+        w.uvarint(amount)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        try r.payloadVersion()
+        to = try r.address("to")
+        currency = try r.currency("currency")
+        amount = try r.uvarint("amount")
+    }
+}
+
+/// A bank creates (mint) or destroys (burn) tokenized deposits of `account`, which must be
+/// the bank itself or one of its customers; the bank must be an issuer of the currency.
+public struct DepositPayload: Hashable, Sendable, CanonicalCodable {
+    public var account: Address
+    public var currency: CurrencyCode
+    public var amount: UInt64
+
+    public init(account: Address, currency: CurrencyCode, amount: UInt64) {
+        self.account = account; self.currency = currency; self.amount = amount
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.byte(1)
+        w.address(account)
+        w.currency(currency)
+        w.uvarint(amount)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        try r.payloadVersion()
+        account = try r.address("account")
+        currency = try r.currency("currency")
+        amount = try r.uvarint("amount")
+    }
+}
+
+/// A validator bank's approval of a governance action: its signature in the `governance`
+/// domain over the action's canonical bytes.
+public struct Approval: Hashable, Sendable, CanonicalCodable {
+    public var validatorIndex: UInt16
+    public var signature: Signature
+
+    public init(validatorIndex: UInt16, signature: Signature) {
+        self.validatorIndex = validatorIndex
+        self.signature = signature
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.uvarint(UInt64(validatorIndex))
+        w.signature(signature)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        validatorIndex = UInt16(try r.uvarint("validator_index", maximum: UInt64(Limits.maxValidators - 1)))
+        signature = try r.signature("signature")
+    }
+}
+
+/// What governance changes: register a participant, or change an account's role.
+public enum GovernanceAction: Hashable, Sendable, CanonicalCodable {
+    case register(name: String, publicKey: PublicKey, role: Role, bank: Address?)
+    case changeRole(account: Address, role: Role)
+
+    public func encode(to w: inout CanonicalWriter) {
+        switch self {
+        case .register(let name, let key, let role, let bank):
+            w.byte(1)
+            w.string(name)
+            w.publicKey(key)
+            w.role(role)
+            w.optional(bank) { $0.address($1) }
+        case .changeRole(let account, let role):
+            w.byte(2)
+            w.address(account)
+            w.role(role)
+        }
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        let start = r.offset
+        switch try r.byte("action") {
+        case 1:
+            let name = try r.string("name", limit: Limits.maxNameBytes)
+            let key = try r.publicKey("public_key")
+            let role = try r.role("role")
+            let bank = try r.optional("bank") { (r: inout CanonicalReader) throws(DecodeError) in try r.address("bank") }
+            self = .register(name: name, publicKey: key, role: role, bank: bank)
+        case 2:
+            self = .changeRole(account: try r.address("account"), role: try r.role("role"))
+        case let t:
+            throw r.error("action", .unknownTag(UInt64(t)), at: start)
+        }
+    }
+
+    /// Signs this action as validator `index` (governance domain, chain-bound).
+    public func approve(as index: UInt16, key: PrivateKey, chain: ChainID) -> Approval {
+        Approval(validatorIndex: index, signature: SigningDomain.governance.sign(canonicalBytes, chain: chain, with: key))
+    }
+}
+
+/// A governance transaction's payload: the action and the validators' approvals.
+public struct GovernancePayload: Hashable, Sendable, CanonicalCodable {
+    public var action: GovernanceAction
+    /// Strictly ascending by validator index.
+    public var approvals: [Approval]
+
+    public init(action: GovernanceAction, approvals: [Approval]) {
+        self.action = action
+        self.approvals = approvals.sorted { $0.validatorIndex < $1.validatorIndex }
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.byte(1)
+        w.value(action)
+        w.list(approvals)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        try r.payloadVersion()
+        action = try r.value("action")
+        approvals = try r.sortedList("approvals", limit: Limits.maxValidators) { (a: Approval) in a.validatorIndex }
+    }
+}
+
+/// Deploys contract code; the VM's verifier checks it.
+public struct DeployPayload: Hashable, Sendable, CanonicalCodable {
+    public static let maxCodeBytes = 96 * 1024
+    public var code: [UInt8]
+    public var constructorInput: [UInt8]
+
+    public init(code: [UInt8], constructorInput: [UInt8]) {
+        self.code = code
+        self.constructorInput = constructorInput
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.byte(1)
+        w.lengthPrefixed(code)
+        w.lengthPrefixed(constructorInput)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        try r.payloadVersion()
+        code = try r.lengthPrefixed("code", limit: Self.maxCodeBytes)
+        constructorInput = try r.lengthPrefixed("constructor_input", limit: Limits.maxPayloadBytes)
+    }
+}
+
+/// Calls a contract with `input` (function selector and arguments, per the contract's ABI),
+/// optionally moving `value` from the sender into the contract first (escrow); a failed call
+/// moves it back.
+public struct CallPayload: Hashable, Sendable, CanonicalCodable {
+    public var contract: Address
+    public var input: [UInt8]
+    public var value: Amount?
+
+    public init(contract: Address, input: [UInt8], value: Amount? = nil) {
+        self.contract = contract
+        self.input = input
+        self.value = value
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.byte(1)
+        w.address(contract)
+        w.lengthPrefixed(input)
+        w.optional(value) { w, v in w.currency(v.currency); w.uvarint(v.minorUnits) }
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        try r.payloadVersion()
+        contract = try r.address("contract")
+        input = try r.lengthPrefixed("input", limit: Limits.maxPayloadBytes)
+        value = try r.optional("value") { (r: inout CanonicalReader) throws(DecodeError) -> Amount in
+            let c = try r.currency("value.currency")
+            return Amount(try r.uvarint("value.amount"), c)
+        }
+    }
+}
+
+extension CanonicalReader {
+    mutating func payloadVersion() throws(DecodeError) {
+        let start = offset
+        let v = try byte("version")
+        guard v == 1 else { throw error("version", .unknownVersion(v), at: start) }
+    }
+}

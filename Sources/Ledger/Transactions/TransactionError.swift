@@ -1,0 +1,77 @@
+import ChainTypes
+
+/// Why a transaction was refused (by the mempool or a block's validation) or failed in
+/// execution. Every case reads as a sentence for the CLI and RPC.
+public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertible {
+    case badSignature
+    case wrongChain(expected: String, got: String)
+    case nonceReused(expected: UInt64, got: UInt64)
+    case nonceTooFarAhead(expected: UInt64, got: UInt64, maxGap: UInt64)
+    case unknownSender(Address)
+    case unknownAccount(Address)
+    case roleNotAllowed(role: String, action: String)
+    case insufficientFunds(currency: CurrencyCode, balance: UInt64, needed: UInt64)
+    case currencyMismatch(String)
+    case oversize(bytes: Int, limit: Int)
+    case gasLimitTooLow(limit: UInt64, needed: UInt64)
+    case gasLimitTooHigh(limit: UInt64, max: UInt64)
+    case malformedPayload(String)
+    case notAuthorized(String)
+    case governanceApprovals(have: Int, need: Int)
+    case alreadyRegistered(Address)
+    case duplicate
+    case mempoolFull(String)
+    case contract(String)
+    case amountOverflow
+
+    public var description: String {
+        switch self {
+        case .badSignature: "the signature does not verify for the sender's key"
+        case .wrongChain(let e, let g): "the transaction is for chain \"\(g)\", this is \"\(e)\""
+        case .nonceReused(let e, let g): "nonce \(g) was already used; the sender's next nonce is \(e)"
+        case .nonceTooFarAhead(let e, let g, let m): "nonce \(g) is more than \(m) ahead of the sender's next nonce \(e)"
+        case .unknownSender(let a): "the sender \(a) is not a registered participant"
+        case .unknownAccount(let a): "no account \(a) exists"
+        case .roleNotAllowed(let role, let action): "role \(role) may not \(action)"
+        case .insufficientFunds(let c, let b, let n): "insufficient funds: balance \(b) \(c) minor units, needed \(n)"
+        case .currencyMismatch(let why): "currency mismatch: \(why)"
+        case .oversize(let b, let l): "the transaction is \(b) bytes; the limit is \(l)"
+        case .gasLimitTooLow(let l, let n): "gas limit \(l) is below the \(n) this transaction needs"
+        case .gasLimitTooHigh(let l, let m): "gas limit \(l) is above the maximum of \(m)"
+        case .malformedPayload(let why): "malformed payload: \(why)"
+        case .notAuthorized(let why): "not authorized: \(why)"
+        case .governanceApprovals(let h, let n): "governance needs \(n) validator approvals; \(h) valid ones were given"
+        case .alreadyRegistered(let a): "\(a) is already registered"
+        case .duplicate: "the transaction is already known"
+        case .mempoolFull(let why): "the mempool is full (\(why)); try again later"
+        case .contract(let why): "contract: \(why)"
+        case .amountOverflow: "the amount would overflow a 64-bit balance"
+        }
+    }
+
+    /// A short stable code for receipts and RPC errors.
+    public var code: String {
+        switch self {
+        case .badSignature: "bad_signature"
+        case .wrongChain: "wrong_chain"
+        case .nonceReused: "nonce_reused"
+        case .nonceTooFarAhead: "nonce_too_far_ahead"
+        case .unknownSender: "unknown_sender"
+        case .unknownAccount: "unknown_account"
+        case .roleNotAllowed: "role_not_allowed"
+        case .insufficientFunds: "insufficient_funds"
+        case .currencyMismatch: "currency_mismatch"
+        case .oversize: "oversize"
+        case .gasLimitTooLow: "gas_limit_too_low"
+        case .gasLimitTooHigh: "gas_limit_too_high"
+        case .malformedPayload: "malformed_payload"
+        case .notAuthorized: "not_authorized"
+        case .governanceApprovals: "governance_approvals"
+        case .alreadyRegistered: "already_registered"
+        case .duplicate: "duplicate"
+        case .mempoolFull: "mempool_full"
+        case .contract: "contract_error"
+        case .amountOverflow: "amount_overflow"
+        }
+    }
+}
