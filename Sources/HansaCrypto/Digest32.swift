@@ -12,6 +12,24 @@ public struct Digest32: Hashable, Sendable, Comparable {
         self.w0 = w0; self.w1 = w1; self.w2 = w2; self.w3 = w3
     }
 
+    /// Returns nil unless `bytes` holds exactly 32 bytes. (Fast path for arrays and slices.)
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 32 else { return nil }
+        self = bytes.withUnsafeBytes { Digest32.load($0) }
+    }
+
+    public init?(bytes: ArraySlice<UInt8>) {
+        guard bytes.count == 32 else { return nil }
+        self = bytes.withUnsafeBytes { Digest32.load($0) }
+    }
+
+    static func load(_ raw: UnsafeRawBufferPointer) -> Digest32 {
+        Digest32(w0: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                 w1: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                 w2: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+                 w3: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+    }
+
     /// Returns nil unless `bytes` holds exactly 32 bytes.
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
         guard bytes.count == 32 else { return nil }

@@ -11,16 +11,20 @@ struct Bench: ParsableCommand {
         abstract: "Run a benchmark suite (use scripts/bench, which builds in release mode).",
         shouldDisplay: false)
 
-    @Argument(help: "Suite: crypto.")
+    @Argument(help: "Suite: crypto or ledger.")
     var suite: String = "crypto"
 
     @Option(help: "Seconds per measurement.")
     var seconds: Double = 2.0
 
+    @Option(help: "Transactions the ledger benchmark applies.")
+    var transactions: Int = 1_000_000
+
     func run() throws {
         switch suite {
         case "crypto": cryptoSuite(seconds: seconds)
-        default: throw CLIError("unknown benchmark suite \(suite); available: crypto")
+        case "ledger": try ledgerSuite(transactions: transactions)
+        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger")
         }
     }
 }

@@ -15,8 +15,12 @@ public struct Event: Hashable, Sendable, CanonicalCodable {
         self.emitter = emitter; self.topics = topics; self.data = data
     }
 
-    /// The topic naming an event kind, e.g. `Event.topic("Transfer")`.
-    public static func topic(_ name: String) -> Hash { SHA256.hash(utf8: name) }
+    /// The topic naming an event kind, e.g. `Event.topic("Transfer")`: SHA-256 of the name.
+    public static func topic(_ name: String) -> Hash {
+        name == "Transfer" ? transferTopic : SHA256.hash(utf8: name)
+    }
+
+    static let transferTopic = SHA256.hash(utf8: "Transfer")
 
     public func encode(to w: inout CanonicalWriter) {
         w.address(emitter)

@@ -23,9 +23,11 @@ import ChainTypes
 ///   node's hash is SHA-256 of its stored value. The node at depth 0 is the root; no root
 ///   means the empty tree.
 ///
-/// Invariant (after each batch from `update` is applied): with n ≥ 2 leaves the prefix holds
-/// exactly n leaf nodes and n − 1 internal nodes, each at the position the definition gives
-/// it, and nothing else; with n = 1 only the root leaf; with n = 0 nothing.
+/// Invariant (after each batch from `update` is applied): the prefix holds exactly the nodes
+/// the definition places, nothing else. With n ≥ 2 leaves that is n leaf nodes, n − 1
+/// branching internal nodes (both children non-empty), and one internal node with an empty
+/// child for every level where all the leaves of a subtree take the same side (random keys
+/// give about 0.44 n of these); with n = 1 only the root leaf; with n = 0 nothing.
 ///
 /// The tree reads the store and never writes it: `update` appends its writes to a batch that
 /// the caller applies with the rest of the block. Only one update may be pending at a time.
