@@ -28,10 +28,7 @@ public final class StateOverlay {
     }
 
     /// A point to return to with `revert`.
-    public func mark() -> Int {
-        accountCache.removeAll(keepingCapacity: true)
-        return journal.count
-    }
+    public func mark() -> Int { journal.count }
 
     public func revert(to mark: Int) {
         while journal.count > mark {
