@@ -31,3 +31,51 @@ public enum MerkleTree {
         return nodeHash(subtreeRoot(nodes[..<mid]), subtreeRoot(nodes[mid...]))
     }
 }
+
+extension MerkleTree {
+    /// The audit path of item `index` among `leaves` (RFC 6962 §2.1.1): the sibling subtree
+    /// roots from the leaf up, proving the item is in the tree of that root and size.
+    public static func auditPath(index: Int, leaves: [Hash]) -> [Hash] {
+        precondition(index >= 0 && index < leaves.count, "index outside the leaves")
+        return path(index, leaves.map(leafHash)[...])
+    }
+
+    private static func path(_ m: Int, _ nodes: ArraySlice<Hash>) -> [Hash] {
+        guard nodes.count > 1 else { return [] }
+        var k = 1
+        while k << 1 < nodes.count { k <<= 1 }
+        let mid = nodes.startIndex + k
+        if m < k { return path(m, nodes[..<mid]) + [subtree(nodes[mid...])] }
+        return path(m - k, nodes[mid...]) + [subtree(nodes[..<mid])]
+    }
+
+    private static func subtree(_ nodes: ArraySlice<Hash>) -> Hash {
+        if nodes.count == 1 { return nodes.first! }
+        var k = 1
+        while k << 1 < nodes.count { k <<= 1 }
+        let mid = nodes.startIndex + k
+        return nodeHash(subtree(nodes[..<mid]), subtree(nodes[mid...]))
+    }
+
+    /// Whether `leaf` is item `index` of a tree of `size` items with root `root`, given its
+    /// audit path (the verification algorithm of RFC 9162 §2.1.3.2).
+    public static func verify(leaf: Hash, index: Int, size: Int, path: [Hash], root: Hash) -> Bool {
+        guard index >= 0, index < size else { return false }
+        var fn = index, sn = size - 1
+        var r = leafHash(leaf)
+        for p in path {
+            guard sn != 0 else { return false }
+            if fn & 1 == 1 || fn == sn {
+                r = nodeHash(p, r)
+                if fn & 1 == 0 {
+                    while fn & 1 == 0 && fn != 0 { fn >>= 1; sn >>= 1 }
+                }
+            } else {
+                r = nodeHash(r, p)
+            }
+            fn >>= 1
+            sn >>= 1
+        }
+        return sn == 0 && r == root
+    }
+}

@@ -53,3 +53,16 @@ extension Ledger {
         } catch let e as LedgerError { throw e } catch let e as StoreError { throw .store(e) } catch { throw .corrupted("\(error)") }
     }
 }
+
+extension Ledger {
+    /// Proof that a committed transaction is in its block: its index, the block's size and the
+    /// audit path to the header's `transactions_root` (and the same for its receipt).
+    public func inclusionProof(of transactionHash: Hash) throws(LedgerError)
+        -> (height: UInt64, index: Int, size: Int, transactionPath: [Hash], receiptPath: [Hash])? {
+        guard let found = try transaction(transactionHash), let block = try block(at: found.height),
+              let receipts = try receipts(at: found.height) else { return nil }
+        return (found.height, found.index, block.transactions.count,
+                MerkleTree.auditPath(index: found.index, leaves: block.transactions.map(\.hash)),
+                MerkleTree.auditPath(index: found.index, leaves: receipts.map(\.hash)))
+    }
+}
