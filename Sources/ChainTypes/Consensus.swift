@@ -143,25 +143,8 @@ public struct Vote: Hashable, Sendable, CanonicalCodable {
 public struct CommitCertificate: Hashable, Sendable, CanonicalCodable {
     public static let version: UInt8 = 1
 
-    public struct Signer: Hashable, Sendable, CanonicalCodable {
-        public var validatorIndex: UInt16
-        public var signature: Signature
-
-        public init(validatorIndex: UInt16, signature: Signature) {
-            self.validatorIndex = validatorIndex
-            self.signature = signature
-        }
-
-        public func encode(to w: inout CanonicalWriter) {
-            w.uvarint(UInt64(validatorIndex))
-            w.signature(signature)
-        }
-
-        public init(from r: inout CanonicalReader) throws(DecodeError) {
-            validatorIndex = UInt16(try r.uvarint("validator_index", maximum: UInt64(Limits.maxValidators - 1)))
-            signature = try r.signature("signature")
-        }
-    }
+    /// One validator's commit signature.
+    public typealias Signer = ValidatorSignature
 
     public var view: UInt64
     public var height: UInt64
@@ -243,5 +226,27 @@ public enum CertificateError: Error, Equatable, Sendable, CustomStringConvertibl
         case .unknownValidator(let i, let n): "certificate names validator \(i) but the set has \(n)"
         case .badSignature(let i): "commit signature of validator \(i) does not verify"
         }
+    }
+}
+
+/// A validator's signature, named by its index in the validator set: an entry of a commit or
+/// prepared certificate, or a governance approval.
+public struct ValidatorSignature: Hashable, Sendable, CanonicalCodable {
+    public var validatorIndex: UInt16
+    public var signature: Signature
+
+    public init(validatorIndex: UInt16, signature: Signature) {
+        self.validatorIndex = validatorIndex
+        self.signature = signature
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.uvarint(UInt64(validatorIndex))
+        w.signature(signature)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        validatorIndex = UInt16(try r.uvarint("validator_index", maximum: UInt64(Limits.maxValidators - 1)))
+        signature = try r.signature("signature")
     }
 }

@@ -1,4 +1,5 @@
 import CLevelDB
+import Ledger
 
 /// Why LevelDB refused an operation; `message` is LevelDB's own text (e.g. "Corruption: …").
 public struct LevelDBError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -90,20 +91,20 @@ public final class LevelDB: @unchecked Sendable {
     }
 
     public func put(_ key: [UInt8], _ value: [UInt8], sync: Bool = false) throws(LevelDBError) {
-        var batch = WriteBatch()
+        var batch = StoreBatch()
         batch.put(key, value)
         try write(batch, sync: sync)
     }
 
     public func delete(_ key: [UInt8], sync: Bool = false) throws(LevelDBError) {
-        var batch = WriteBatch()
+        var batch = StoreBatch()
         batch.delete(key)
         try write(batch, sync: sync)
     }
 
     /// Applies every operation of `batch` atomically: after a crash either all or none are
     /// visible. With `sync`, returns only after the log is on stable storage (fsync).
-    public func write(_ batch: WriteBatch, sync: Bool) throws(LevelDBError) {
+    public func write(_ batch: StoreBatch, sync: Bool) throws(LevelDBError) {
         let wb = leveldb_writebatch_create()!
         defer { leveldb_writebatch_destroy(wb) }
         for op in batch.operations {
@@ -166,29 +167,4 @@ public final class LevelDB: @unchecked Sendable {
         defer { leveldb_free(p) }
         return String(cString: p)
     }
-}
-
-/// Operations to apply together with `LevelDB.write(_:sync:)`.
-public struct WriteBatch: Sendable {
-    public enum Operation: Sendable, Equatable {
-        case put([UInt8], [UInt8])
-        case delete([UInt8])
-    }
-
-    public private(set) var operations: [Operation] = []
-    public private(set) var byteCount = 0
-
-    public init() {}
-
-    public mutating func put(_ key: [UInt8], _ value: [UInt8]) {
-        operations.append(.put(key, value))
-        byteCount += key.count + value.count
-    }
-
-    public mutating func delete(_ key: [UInt8]) {
-        operations.append(.delete(key))
-        byteCount += key.count
-    }
-
-    public var isEmpty: Bool { operations.isEmpty }
 }

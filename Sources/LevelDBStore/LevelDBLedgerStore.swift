@@ -16,14 +16,7 @@ public final class LevelDBLedgerStore: KeyValueStore {
     }
 
     public func write(_ batch: StoreBatch, sync: Bool) throws(StoreError) {
-        var wb = WriteBatch()
-        for op in batch.operations {
-            switch op {
-            case .put(let k, let v): wb.put(k, v)
-            case .delete(let k): wb.delete(k)
-            }
-        }
-        do { try db.write(wb, sync: sync) } catch { throw StoreError(operation: "write", message: error.message) }
+        do { try db.write(batch, sync: sync) } catch { throw StoreError(operation: "write", message: error.message) }
     }
 
     public func scan(prefix: [UInt8], from start: [UInt8]?, _ body: ([UInt8], [UInt8]) -> Bool) throws(StoreError) {

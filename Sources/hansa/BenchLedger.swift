@@ -47,7 +47,7 @@ func ledgerSuite(transactions total: Int, users: Int = 10_000, perBlock: Int = 2
     var t = clock.now
     let rawBatches = 50
     for b in 0..<rawBatches {
-        var batch = WriteBatch()
+        var batch = StoreBatch()
         for i in 0..<perBlock * 4 { batch.put(Array(SHA256.hash(utf8: "\(b)/\(i)").bytes), [UInt8](repeating: UInt8(i & 0xff), count: 150)) }
         try raw.write(batch, sync: true)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import LevelDBStore
 import Testing
 
@@ -24,7 +25,7 @@ struct LevelDBTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let db = try LevelDB(path: path)
-            var batch = WriteBatch()
+            var batch = StoreBatch()
             for i: UInt8 in 0..<100 { batch.put([7, i], [i, i]) }
             batch.delete([7, 50])
             try db.write(batch, sync: true)
@@ -38,7 +39,7 @@ struct LevelDBTests {
         let path = Self.tempPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let db = try LevelDB(path: path)
-        var batch = WriteBatch()
+        var batch = StoreBatch()
         for i: UInt8 in [5, 1, 3] { batch.put([9, i], [i]) }
         batch.put([8, 0], [0])
         batch.put([10, 0], [0])

@@ -53,25 +53,7 @@ public struct DepositPayload: Hashable, Sendable, CanonicalCodable {
 
 /// A validator bank's approval of a governance action: its signature in the `governance`
 /// domain over the action's canonical bytes.
-public struct Approval: Hashable, Sendable, CanonicalCodable {
-    public var validatorIndex: UInt16
-    public var signature: Signature
-
-    public init(validatorIndex: UInt16, signature: Signature) {
-        self.validatorIndex = validatorIndex
-        self.signature = signature
-    }
-
-    public func encode(to w: inout CanonicalWriter) {
-        w.uvarint(UInt64(validatorIndex))
-        w.signature(signature)
-    }
-
-    public init(from r: inout CanonicalReader) throws(DecodeError) {
-        validatorIndex = UInt16(try r.uvarint("validator_index", maximum: UInt64(Limits.maxValidators - 1)))
-        signature = try r.signature("signature")
-    }
-}
+public typealias Approval = ValidatorSignature
 
 /// What governance changes: register a participant, or change an account's role.
 public enum GovernanceAction: Hashable, Sendable, CanonicalCodable {
