@@ -54,6 +54,10 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
 
+        // libFuzzer driver for the decoders (scripts/fuzz).
+        .executableTarget(name: "HansaFuzz", dependencies: ["ChainTypes", "Ledger", "PBFT"],
+                          swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])]),
+
         .testTarget(name: "HansaCryptoTests", dependencies: ["HansaCrypto"], swiftSettings: strict),
         .testTarget(name: "ChainTypesTests", dependencies: ["ChainTypes", "HansaCrypto"], swiftSettings: strict),
         .testTarget(name: "HansaConfigTests", dependencies: ["HansaConfig", "ChainTypes", "HansaCrypto"],
