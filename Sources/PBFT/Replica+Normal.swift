@@ -184,8 +184,12 @@ extension PBFTReplica {
 
     /// Hands `block` to the shell to apply, moves the tip, and collects garbage below it.
     mutating func commit(_ block: Block, _ certificate: CommitCertificate) {
-        precondition(block.header.height == tip.height + 1 && block.header.previousHash == tip.hash,
-                     "commit out of order")
+        guard block.header.height == tip.height + 1, block.header.previousHash == tip.hash else {
+            // Only possible with more than f faulty validators: never apply it; fetch the chain instead.
+            stats.dropped += 1
+            startSync(to: block.header.height, peers: certificate.signers.map { Int($0.validatorIndex) })
+            return
+        }
         outbox.append(.commit(block, certificate))
         stats.committed += 1
         tip = ChainTip(height: block.header.height, hash: block.hash, timestampMillis: block.header.timestampMillis,

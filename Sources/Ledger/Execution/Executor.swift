@@ -133,8 +133,13 @@ public struct Executor: Sendable {
                            gasUsed: intrinsic + failure.gasUsed, events: [])
         } catch let e as LedgerError {
             throw e
+        } catch let e as StoreError {
+            throw .store(e)
         } catch {
-            preconditionFailure("unexpected error \(error)")
+            // A payload that passed admission decodes; anything else is a failed transaction, not a crash.
+            state.revert(to: mark)
+            return Receipt(transactionHash: tx.hash, status: .failure(code: "malformed_payload", message: "\(error)"),
+                           gasUsed: intrinsic, events: [])
         }
     }
 
