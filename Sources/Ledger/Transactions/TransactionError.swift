@@ -29,7 +29,8 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .badSignature: "the signature does not verify for the sender's key"
         case .wrongChain(let e, let g): "the transaction is for chain \"\(g)\", this is \"\(e)\""
         case .nonceReused(let e, let g): "nonce \(g) was already used; the sender's next nonce is \(e)"
-        case .nonceTooFarAhead(let e, let g, let m): "nonce \(g) is more than \(m) ahead of the sender's next nonce \(e)"
+        case .nonceTooFarAhead(let e, let g, let m):
+            m == 0 ? "nonce \(g) skips ahead of the sender's next nonce \(e)" : "nonce \(g) is more than \(m) ahead of the sender's next nonce \(e)"
         case .unknownSender(let a): "the sender \(a) is not a registered participant"
         case .unknownAccount(let a): "no account \(a) exists"
         case .roleNotAllowed(let role, let action): "role \(role) may not \(action)"
