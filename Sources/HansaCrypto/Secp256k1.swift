@@ -1,5 +1,4 @@
 import CSecp256k1
-import Synchronization
 
 /// The one libsecp256k1 context of the process.
 ///
@@ -39,7 +38,7 @@ final class ParsedKeyCache: Sendable {
     static let shared = ParsedKeyCache()
     static let maxEntries = 16_384
 
-    private let entries = Mutex<[[UInt8]: secp256k1_pubkey]>([:])
+    private let entries = Locked<[[UInt8]: secp256k1_pubkey]>([:])
 
     func parsed(_ key: PublicKey) -> secp256k1_pubkey {
         // PublicKey's initializer already proved the bytes parse; a failure here is a bug.

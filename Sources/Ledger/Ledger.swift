@@ -138,7 +138,8 @@ public final class Ledger {
     }
 
     /// Appends a committed block: one synced batch with the block, its certificate, indexes,
-    /// receipts, the state changes and the new head.
+    /// receipts, the state changes and the new head. If it throws `.store`, the batch may or
+    /// may not have reached the disk: reopen the ledger (restart the node) before going on.
     public func apply(_ block: Block, certificate: CommitCertificate) throws(LedgerError) {
         let h = block.header
         guard h.height == head.height + 1, h.previousHash == head.hash else {
@@ -150,15 +151,8 @@ public final class Ledger {
         do { try certificate.verify(in: genesis.validators, chain: genesis.chain) } catch {
             throw .invalidBlock("certificate: \(error)")
         }
-        let execution: BlockExecution
-        if let cached = pending.removeValue(forKey: block.hash) {
-            execution = cached
-        } else {
-            guard rejection(of: block) == nil, let e = pending.removeValue(forKey: block.hash) else {
-                throw .invalidBlock(rejection(of: block) ?? "execution failed")
-            }
-            execution = e
-        }
+        if pending[block.hash] == nil, let reason = rejection(of: block) { throw .invalidBlock(reason) }
+        guard let execution = pending.removeValue(forKey: block.hash) else { throw .invalidBlock("execution failed") }
         var batch = execution.stateBatch
         batch.put(Keys.block(h.height), block.canonicalBytes)
         batch.put(Keys.certificate(h.height), certificate.canonicalBytes)

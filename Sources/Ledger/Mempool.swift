@@ -52,7 +52,7 @@ public final class Mempool {
         guard nonce <= account.nonce + executor.rules.maxNonceGap else {
             throw .nonceTooFarAhead(expected: account.nonce, got: nonce, maxGap: executor.rules.maxNonceGap)
         }
-        if bySender[tx.sender]?[nonce] != nil { throw .nonceReused(expected: nonce + 1, got: nonce) }
+        if bySender[tx.sender]?[nonce] != nil { throw .nonceAlreadyPending(nonce) }
         if nonce == account.nonce { try dryRun(tx, overlay: overlay) }
         let bytes = tx.canonicalBytes.count
         guard count < limits.maxTransactions else { throw .mempoolFull("\(limits.maxTransactions) transactions") }

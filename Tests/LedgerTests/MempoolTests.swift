@@ -36,7 +36,7 @@ struct MempoolTests {
         try pool.add(t, state: f.store, nowMillis: 0)
         #expect(throws: TransactionError.duplicate) { try pool.add(t, state: f.store, nowMillis: 0) }
         let other = try f.transfer(f.user(0), to: f.address(f.user(1)), 6, nonce: 0)
-        #expect(throws: TransactionError.self) { try pool.add(other, state: f.store, nowMillis: 0) }
+        #expect(throws: TransactionError.nonceAlreadyPending(0)) { try pool.add(other, state: f.store, nowMillis: 0) }
         #expect(pool.count == 1)
     }
 

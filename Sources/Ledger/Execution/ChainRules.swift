@@ -1,5 +1,4 @@
 import ChainTypes
-import Synchronization
 
 /// The rules a chain's genesis fixes for transactions.
 public struct ChainRules: Sendable {
@@ -25,7 +24,7 @@ public struct ChainRules: Sendable {
 /// Invariant: at most `capacity` entries; when full, the older half is forgotten.
 public final class SignatureCache: Sendable {
     public let capacity: Int
-    private let state = Mutex<(current: Set<Hash>, previous: Set<Hash>)>(([], []))
+    private let state = Locked<(current: Set<Hash>, previous: Set<Hash>)>(([], []))
 
     public init(capacity: Int = 200_000) { self.capacity = capacity }
 
@@ -51,5 +50,5 @@ public final class SignatureCache: Sendable {
         return true
     }
 
-    public let verifications = Mutex<Int>(0)
+    public let verifications = Locked<Int>(0)
 }

@@ -20,6 +20,8 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
     case governanceApprovals(have: Int, need: Int)
     case alreadyRegistered(Address)
     case duplicate
+    /// Another transaction of the sender with this nonce already waits in the mempool.
+    case nonceAlreadyPending(UInt64)
     case mempoolFull(String)
     case contract(String)
     case amountOverflow
@@ -44,6 +46,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .governanceApprovals(let h, let n): "governance needs \(n) validator approvals; \(h) valid ones were given"
         case .alreadyRegistered(let a): "\(a) is already registered"
         case .duplicate: "the transaction is already known"
+        case .nonceAlreadyPending(let n): "another transaction with nonce \(n) from this sender is already pending"
         case .mempoolFull(let why): "the mempool is full (\(why)); try again later"
         case .contract(let why): "contract: \(why)"
         case .amountOverflow: "the amount would overflow a 64-bit balance"
@@ -70,6 +73,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .governanceApprovals: "governance_approvals"
         case .alreadyRegistered: "already_registered"
         case .duplicate: "duplicate"
+        case .nonceAlreadyPending: "nonce_already_pending"
         case .mempoolFull: "mempool_full"
         case .contract: "contract_error"
         case .amountOverflow: "amount_overflow"
