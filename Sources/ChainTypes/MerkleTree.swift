@@ -45,16 +45,8 @@ extension MerkleTree {
         var k = 1
         while k << 1 < nodes.count { k <<= 1 }
         let mid = nodes.startIndex + k
-        if m < k { return path(m, nodes[..<mid]) + [subtree(nodes[mid...])] }
-        return path(m - k, nodes[mid...]) + [subtree(nodes[..<mid])]
-    }
-
-    private static func subtree(_ nodes: ArraySlice<Hash>) -> Hash {
-        if nodes.count == 1 { return nodes.first! }
-        var k = 1
-        while k << 1 < nodes.count { k <<= 1 }
-        let mid = nodes.startIndex + k
-        return nodeHash(subtree(nodes[..<mid]), subtree(nodes[mid...]))
+        if m < k { return path(m, nodes[..<mid]) + [subtreeRoot(nodes[mid...])] }
+        return path(m - k, nodes[mid...]) + [subtreeRoot(nodes[..<mid])]
     }
 
     /// Whether `leaf` is item `index` of a tree of `size` items with root `root`, given its
