@@ -40,9 +40,10 @@ public final class Mempool {
 
     /// Admits `tx` or says why not. `state` is the committed state the checks read.
     public func add(_ tx: Transaction, state: any KeyValueStore, nowMillis: UInt64) throws(TransactionError) {
-        let hash = tx.hash
+        let encoded = tx.canonicalBytes
+        let hash = SHA256.hash(encoded)
         guard byHash[hash] == nil else { throw .duplicate }
-        try executor.checkStateless(tx)
+        try executor.checkStateless(tx, bytes: encoded, hash: hash)
         let overlay = StateOverlay(store: state)
         let account: Account?
         do { account = try executor.senderAccount(tx, overlay) } catch { throw .mempoolFull("state unreadable: \(error)") }
@@ -54,7 +55,7 @@ public final class Mempool {
         }
         if bySender[tx.sender]?[nonce] != nil { throw .nonceAlreadyPending(nonce) }
         if nonce == account.nonce { try dryRun(tx, overlay: overlay) }
-        let bytes = tx.canonicalBytes.count
+        let bytes = encoded.count
         guard count < limits.maxTransactions else { throw .mempoolFull("\(limits.maxTransactions) transactions") }
         guard byteCount + bytes <= limits.maxBytes else { throw .mempoolFull("\(limits.maxBytes) bytes") }
         guard (bySender[tx.sender]?.count ?? 0) < limits.maxPerSender else {

@@ -41,8 +41,10 @@ public final class SignatureCache: Sendable {
     }
 
     /// Verifies `tx`'s signature unless it already did; counts real verifications.
-    public func verify(_ tx: Transaction) -> Bool {
-        let h = tx.hash
+    public func verify(_ tx: Transaction) -> Bool { verify(tx, hash: tx.hash) }
+
+    /// The same, given the transaction's hash.
+    public func verify(_ tx: Transaction, hash h: Hash) -> Bool {
         if contains(h) { return true }
         guard tx.verifySignature() else { return false }
         insert(h)

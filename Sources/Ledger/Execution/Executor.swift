@@ -35,14 +35,20 @@ public struct Executor: Sendable {
     /// Checks that need no state. Decodes and returns nothing: the payload is decoded again
     /// in execution (cheap next to the signature check done here once).
     public func checkStateless(_ tx: Transaction) throws(TransactionError) {
-        let size = tx.canonicalBytes.count
+        let bytes = tx.canonicalBytes
+        try checkStateless(tx, bytes: bytes, hash: SHA256.hash(bytes))
+    }
+
+    /// The same, given the transaction's encoding and hash (computed once per transaction).
+    func checkStateless(_ tx: Transaction, bytes: [UInt8], hash: Hash) throws(TransactionError) {
+        let size = bytes.count
         guard size <= rules.maxTransactionBytes else { throw .oversize(bytes: size, limit: rules.maxTransactionBytes) }
         guard tx.body.chain == rules.chain else { throw .wrongChain(expected: rules.chain.value, got: tx.body.chain.value) }
         let needed = GasSchedule.intrinsic(tx.body.kind, payloadBytes: tx.body.payload.count)
         guard tx.body.gasLimit <= GasSchedule.maxGasLimit else { throw .gasLimitTooHigh(limit: tx.body.gasLimit, max: GasSchedule.maxGasLimit) }
         guard tx.body.gasLimit >= needed else { throw .gasLimitTooLow(limit: tx.body.gasLimit, needed: needed) }
         try checkPayloadForm(tx.body)
-        if checkSignatures { guard signatures.verify(tx) else { throw .badSignature } }
+        if checkSignatures { guard signatures.verify(tx, hash: hash) else { throw .badSignature } }
     }
 
     func checkPayloadForm(_ body: TransactionBody) throws(TransactionError) {
@@ -86,8 +92,10 @@ public struct Executor: Sendable {
         receipts.reserveCapacity(block.transactions.count)
         var seen = Set<Hash>()
         for (i, tx) in block.transactions.enumerated() {
-            guard seen.insert(tx.hash).inserted else { throw .invalidTransaction(index: i, .duplicate) }
-            do { try checkStateless(tx) } catch { throw .invalidTransaction(index: i, error) }
+            let bytes = tx.canonicalBytes
+            let hash = SHA256.hash(bytes)
+            guard seen.insert(hash).inserted else { throw .invalidTransaction(index: i, .duplicate) }
+            do { try checkStateless(tx, bytes: bytes, hash: hash) } catch { throw .invalidTransaction(index: i, error) }
             guard var sender = try senderAccount(tx, state) else { throw .invalidTransaction(index: i, .unknownSender(tx.sender)) }
             guard tx.body.nonce == sender.nonce else {
                 throw .invalidTransaction(index: i, tx.body.nonce < sender.nonce
@@ -96,7 +104,7 @@ public struct Executor: Sendable {
             }
             sender.nonce += 1
             state.setAccount(tx.sender, sender)
-            receipts.append(try apply(tx, state: state, header: block.header))
+            receipts.append(try apply(tx, hash: hash, state: state, header: block.header))
         }
         return try finish(state, receipts: receipts)
     }
@@ -121,15 +129,15 @@ public struct Executor: Sendable {
     }
 
     /// Runs one admitted transaction; its nonce is already consumed.
-    func apply(_ tx: Transaction, state: StateOverlay, header: BlockHeader) throws(LedgerError) -> Receipt {
+    func apply(_ tx: Transaction, hash: Hash, state: StateOverlay, header: BlockHeader) throws(LedgerError) -> Receipt {
         let mark = state.mark()
         let intrinsic = GasSchedule.intrinsic(tx.body.kind, payloadBytes: tx.body.payload.count)
         do {
             let (gas, events) = try run(tx, state: state, header: header)
-            return Receipt(transactionHash: tx.hash, status: .success, gasUsed: intrinsic + gas, events: events)
+            return Receipt(transactionHash: hash, status: .success, gasUsed: intrinsic + gas, events: events)
         } catch let failure as ExecutionFailure {
             state.revert(to: mark)
-            return Receipt(transactionHash: tx.hash, status: .failure(code: failure.error.code, message: failure.error.description),
+            return Receipt(transactionHash: hash, status: .failure(code: failure.error.code, message: failure.error.description),
                            gasUsed: intrinsic + failure.gasUsed, events: [])
         } catch let e as LedgerError {
             throw e
@@ -138,7 +146,7 @@ public struct Executor: Sendable {
         } catch {
             // A payload that passed admission decodes; anything else is a failed transaction, not a crash.
             state.revert(to: mark)
-            return Receipt(transactionHash: tx.hash, status: .failure(code: "malformed_payload", message: "\(error)"),
+            return Receipt(transactionHash: hash, status: .failure(code: "malformed_payload", message: "\(error)"),
                            gasUsed: intrinsic, events: [])
         }
     }
