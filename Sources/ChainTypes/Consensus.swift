@@ -198,6 +198,16 @@ public struct CommitCertificate: Hashable, Sendable, CanonicalCodable {
     /// gets the commit vote's signing body.
     public func verify(quorum: Int, setSize: Int,
                        verifySignature: (Int, [UInt8], Signature) -> Bool) throws(CertificateError) {
+        try Self.verifyVotes(phase: .commit, view: view, height: height, blockHash: blockHash, signers: signers,
+                             quorum: quorum, setSize: setSize, verifySignature: verifySignature)
+    }
+
+    /// The quorum rule shared by commit and prepared certificates: at least `quorum` signers,
+    /// strictly ascending indexes inside the set, each signature a valid `phase` vote for
+    /// (view, height, block hash).
+    public static func verifyVotes(phase: VotePhase, view: UInt64, height: UInt64, blockHash: Hash,
+                                   signers: [ValidatorSignature], quorum: Int, setSize: Int,
+                                   verifySignature: (Int, [UInt8], Signature) -> Bool) throws(CertificateError) {
         guard signers.count >= quorum else { throw .tooFewSigners(have: signers.count, need: quorum) }
         var last: Int = -1
         for s in signers {
@@ -205,7 +215,7 @@ public struct CommitCertificate: Hashable, Sendable, CanonicalCodable {
             guard index > last else { throw .duplicateOrUnsortedSigner(index) }
             last = index
             guard index < setSize else { throw .unknownValidator(index, setSize: setSize) }
-            let body = Vote.signingBody(phase: .commit, view: view, height: height, blockHash: blockHash,
+            let body = Vote.signingBody(phase: phase, view: view, height: height, blockHash: blockHash,
                                         validatorIndex: s.validatorIndex)
             guard verifySignature(index, body, s.signature) else { throw .badSignature(validator: index) }
         }

@@ -57,17 +57,13 @@ extension PBFTReplica {
     }
 
     func isValid(_ p: PreparedCertificate) -> Bool {
-        guard p.signers.count >= config.quorum else { return false }
-        var last = -1
-        for s in p.signers {
-            let i = Int(s.validatorIndex)
-            guard i > last, i < config.n else { return false }
-            last = i
-            let body = Vote.signingBody(phase: .prepare, view: p.view, height: p.height, blockHash: p.blockHash,
-                                        validatorIndex: s.validatorIndex)
-            guard crypto.verify(.prepare, body, s.signature, signer: i) else { return false }
-        }
-        return true
+        do {
+            try CommitCertificate.verifyVotes(phase: .prepare, view: p.view, height: p.height, blockHash: p.blockHash,
+                                              signers: p.signers, quorum: config.quorum, setSize: config.n) { i, body, sig in
+                crypto.verify(.prepare, body, sig, signer: i)
+            }
+            return true
+        } catch { return false }
     }
 
     mutating func onViewChange(_ vc: ViewChange, from: Int) {
