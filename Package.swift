@@ -46,11 +46,13 @@ let package = Package(
         .target(name: "HansaConfig",
                 dependencies: ["ChainTypes", "HansaCrypto", .product(name: "TOMLKit", package: "TOMLKit")],
                 swiftSettings: strict),
+        // The smart-contract VM (bytecode, verifier, interpreter, gas) and the contract compiler.
+        .target(name: "ContractVM", dependencies: ["Ledger", "ChainTypes", "HansaCrypto"], swiftSettings: strict),
         // Wrapper of LevelDB.
         .target(name: "LevelDBStore", dependencies: ["CLevelDB", "Ledger"], swiftSettings: strict),
 
         .executableTarget(name: "hansa",
-                          dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator", "Ledger", "LevelDBStore",
+                          dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator", "Ledger", "LevelDBStore", "ContractVM",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
 
@@ -66,6 +68,7 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "PBFT", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["PBFT", "Ledger", "ChainTypes"], swiftSettings: strict),
+        .testTarget(name: "ContractVMTests", dependencies: ["ContractVM", "Ledger", "ChainTypes", "HansaCrypto"], swiftSettings: strict),
         .testTarget(name: "LevelDBStoreTests", dependencies: ["LevelDBStore", "Ledger", "ChainTypes"], swiftSettings: strict),
     ]
 )

@@ -82,4 +82,6 @@ public enum TypeTag: UInt8, Sendable, CaseIterable {
     case newView = 0x0a
     case newViewRequest = 0x0b
     case preparedCertificate = 0x0c
+    // Contract bytecode (docs/CONTRACTS.md).
+    case contractProgram = 0x0d
 }

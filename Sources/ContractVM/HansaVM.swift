@@ -1,0 +1,102 @@
+import ChainTypes
+import HansaCrypto
+import Ledger
+
+/// The ledger's contract engine: verifies code at deployment and runs it with gas.
+///
+/// A run decodes the call input (ABI), finds the function and checks that the entry may start
+/// there (transactions call `pub` functions, the scheduler `sched` functions, deployment the
+/// constructor) and that the arguments have the declared types; then it interprets the
+/// function. The result is ABI-encoded as the output. Everything is deterministic: the same
+/// code, input and host state give the same result and the same gas on every node.
+public final class HansaVM: ContractEngine {
+    /// Verified programs by code hash, so a contract is decoded and verified once, not per call.
+    private let cache = Locked<[Hash: VerifiedProgram]>([:])
+    public static let maxCachedPrograms = 256
+
+    public init() {}
+
+    public func verify(code: [UInt8]) -> String? {
+        do { _ = try Verifier.verify(code); return nil } catch { return error.message }
+    }
+
+    func verified(_ code: [UInt8]) throws(VerifyError) -> VerifiedProgram {
+        let key = SHA256.hash(code)
+        if let p = cache.withLock({ $0[key] }) { return p }
+        let p = try Verifier.verify(code)
+        cache.withLock {
+            if $0.count >= Self.maxCachedPrograms { $0.removeAll() }
+            $0[key] = p
+        }
+        return p
+    }
+
+    public func run(code: [UInt8], entry: ContractEntry, input: [UInt8], gasLimit: UInt64, host: any ContractHost) -> ContractOutcome {
+        let program: VerifiedProgram
+        do { program = try verified(code) } catch {
+            return ContractOutcome(succeeded: false, failure: "code refused by the verifier: \(error.message)", gasUsed: 0)
+        }
+        return run(program, entry: entry, input: input, gasLimit: gasLimit, host: host)
+    }
+
+    /// Gas for reading the call input, charged before anything else.
+    public static func inputGas(_ input: [UInt8]) -> UInt64 { 20 + UInt64((input.count + 31) / 32) }
+
+    public func run(_ program: VerifiedProgram, entry: ContractEntry, input: [UInt8], gasLimit: UInt64,
+                    host: any ContractHost) -> ContractOutcome {
+        var machine = Machine(program: program, host: host, gasLimit: gasLimit)
+        do {
+            try machine.charge(Self.inputGas(input))
+            if entry == .constructor && input.isEmpty && !program.program.functions.contains(where: { $0.kind == .constructor }) {
+                return ContractOutcome(succeeded: true, gasUsed: machine.gasUsed)
+            }
+            let (index, args) = try Self.bind(program.program, entry: entry, input: input)
+            let result = try machine.run(function: index, args: args)
+            var output: [UInt8] = []
+            if let type = program.program.functions[index].result { output = try Self.encodeResult(result, type) }
+            return ContractOutcome(succeeded: true, output: output, gasUsed: machine.gasUsed)
+        } catch {
+            return ContractOutcome(succeeded: false, failure: error.description, gasUsed: machine.gasUsed)
+        }
+    }
+
+    static func bind(_ program: Program, entry: ContractEntry, input: [UInt8]) throws(Trap) -> (Int, [Value]) {
+        let call: (function: String, args: [ABIValue])
+        do { call = try ABI.decodeCall(input) } catch { throw .badInput(error.message) }
+        guard let (index, f) = program.function(named: call.function) else { throw .badInput("the contract has no function \(call.function)") }
+        let wanted: FunctionInfo.Kind = switch entry {
+        case .constructor: .constructor
+        case .call: .public
+        case .scheduled: .scheduled
+        }
+        guard f.kind == wanted else {
+            throw .badInput("\(call.function) is a \(f.kind) function; a \(entry == .call ? "transaction" : entry == .scheduled ? "scheduled call" : "deployment") cannot start it")
+        }
+        guard call.args.count == f.params.count else {
+            throw .badInput("\(call.function) takes \(f.params.count) arguments, not \(call.args.count)")
+        }
+        var values: [Value] = []
+        for (i, (arg, type)) in zip(call.args, f.params).enumerated() {
+            guard arg.type == type else { throw .badInput("argument \(i + 1) of \(call.function) must be \(type), not \(arg.type)") }
+            switch arg {
+            case .int(let v): values.append(.int(v))
+            case .bool(let b): values.append(.int(b ? 1 : 0))
+            case .bytes(let b): values.append(.bytes(b))
+            case .address(let a): values.append(.bytes(a.bytes))
+            }
+        }
+        return (index, values)
+    }
+
+    static func encodeResult(_ v: Value, _ type: ValueType) throws(Trap) -> [UInt8] {
+        switch (type, v) {
+        case (.int, .int(let i)): return ABI.encode(.int(i))
+        case (.bool, .int(let i)): return ABI.encode(.bool(i != 0))
+        case (.bytes, .bytes(let b)): return ABI.encode(.bytes(b))
+        case (.address, .bytes(let b)):
+            guard let a = Address(bytes: b) else { throw .typeMismatch("the result must be a 20-byte address, not \(b.count) bytes") }
+            return ABI.encode(.address(a))
+        default: throw .typeMismatch("the result is not a \(type)")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import ChainTypes
+import ContractVM
+import Foundation
+
+/// `hansa contract compile FILE`: contract source → bytecode and ABI (docs/CONTRACTS.md).
+struct ContractCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "contract",
+        abstract: "Compile and inspect smart contracts.",
+        subcommands: [Compile.self])
+
+    struct Compile: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compile a contract to bytecode (NAME.hvm) and its ABI (NAME.abi.json).",
+            discussion: "A compile error prints file:line:column and a sentence, and exits with status 1.")
+
+        @Argument(help: "The contract source, e.g. contracts/letter_of_credit.hc.")
+        var source: String
+
+        @Option(name: .shortAndLong, help: "Directory for the outputs (default: next to the source).")
+        var output: String?
+
+        @Flag(help: "Also print the bytecode as hex on standard output.")
+        var hex = false
+
+        func run() throws {
+            guard let data = FileManager.default.contents(atPath: source) else { throw CLIError("cannot read \(source)") }
+            guard let text = String(data: data, encoding: .utf8) else { throw CLIError("\(source) is not UTF-8 text") }
+            let compiled: CompiledContract
+            do { compiled = try Compiler.compile(text, file: source) } catch { throw CLIError(error.description) }
+            let url = URL(fileURLWithPath: source)
+            let name = url.deletingPathExtension().lastPathComponent
+            let dir = output.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? url.deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let code = dir.appendingPathComponent("\(name).hvm")
+            let abi = dir.appendingPathComponent("\(name).abi.json")
+            let bytes = compiled.bytecode
+            try Data(bytes).write(to: code)
+            try Data(compiled.abiJSON.utf8).write(to: abi)
+            let p = compiled.program
+            print("compiled \(source): \(bytes.count) bytes, \(p.functions.count) functions, \(p.constants.count) constants")
+            print("  bytecode  \(code.path)  (sha256 \(SHA256.hash(bytes)))")
+            print("  abi       \(abi.path)")
+            if hex { print(Hex.encode(bytes)) }
+        }
+    }
+}

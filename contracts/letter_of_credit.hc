@@ -1,0 +1,664 @@
+// Documentary credit under UCP 600 — one contract instance per credit.
+//
+// The issuing bank deploys the contract with the credit's terms; the applicant escrows the
+// money (the credit is issued and irrevocable from then on); the advising bank advises it and a
+// confirming bank may confirm it; carriers sign shipping events; the beneficiary presents
+// documents as hashes plus the fields examination needs; the contract examines them at once
+// and pays by itself — at sight, on the goods' arrival, or at maturity through a scheduled
+// call — or lists every discrepancy in one notice. At expiry the rest of the escrow goes back
+// to the applicant. States, transitions and the ABI: docs/CONTRACTS.md.
+
+// ---- Roles (the ledger's participant roles) -------------------------------------------
+const ROLE_VALIDATOR_BANK = 1;
+const ROLE_BANK = 2;
+const ROLE_EXPORTER = 3;
+const ROLE_IMPORTER = 4;
+const ROLE_CARRIER = 5;
+
+const DAY = 86_400_000;                 // milliseconds
+const MAX_DAYS = 3_650;                 // bound on every period in days
+
+// ---- Credit states --------------------------------------------------------------------
+const DRAFT = 0;        // terms set by the issuing bank; waiting for the applicant's escrow
+const ISSUED = 1;       // escrow in place; the credit is irrevocable (Art. 3, 7(b))
+const EXPIRED = 2;      // Art. 6(e): no more presentations; the rest went back to the applicant
+const CANCELLED = 3;    // the draft was withdrawn before any escrow
+
+// ---- Terms flags (the constructor's `flags`, a sum of these) ---------------------------
+const ABOUT_AMOUNT = 1;          // "about" the amount: ±10 % (Art. 30(a))
+const ABOUT_QUANTITY = 2;        // "about" the quantity: ±10 % (Art. 30(a))
+const COUNTED_UNITS = 4;         // quantity counted in units: no ±5 % (Art. 30(b))
+const PARTIAL_ALLOWED = 8;       // partial drawings/shipments allowed (Art. 31(a))
+const PAY_ON_ARRIVAL = 16;       // sight payment waits for the goods' recorded arrival
+const DEFERRED = 32;             // available by deferred payment (Art. 7(a)(ii))
+const CONFIRMATION = 64;         // the confirming bank is asked to add its confirmation (Art. 8)
+const MATURITY_FROM_PRESENTATION = 128;  // deferred days count from presentation, not shipment
+
+// ---- Documents (the constructor's `required_docs`, a sum of these) ---------------------
+const DOC_INVOICE = 1;           // INV commercial invoice
+const DOC_TRANSPORT = 2;         // TRD bill of lading
+const DOC_INSURANCE = 4;         // insurance certificate
+const DOC_ORIGIN = 8;            // CEO certificate of origin
+const DOC_INSPECTION = 16;       // PCE inspection certificate
+
+// ---- Discrepancies (a presentation's list, a sum of these) -----------------------------
+const D_LATE_PRESENTATION = 1;      // Art. 14(c): later than the period after shipment
+const D_INVOICE_CURRENCY = 2;       // Art. 18(b): not the credit's currency
+const D_AMOUNT = 4;                 // Art. 18(b), 30(a): more than the credit has available
+const D_QUANTITY = 8;               // Art. 30(a), (b): outside the quantity tolerance
+const D_PARTIAL = 16;               // Art. 31(a), 30(c): a partial drawing the credit forbids
+const D_LATE_SHIPMENT = 32;         // Art. 20(a)(ii), 14(c): shipped after the latest date
+const D_PORT_OF_LOADING = 64;       // Art. 20(a)(iii)
+const D_PORT_OF_DISCHARGE = 128;    // Art. 20(a)(iii)
+const D_TRANSPORT_UNVERIFIED = 256; // Art. 14(d), eUCP: no carrier-signed ACT LOAD agrees with it
+const D_VESSEL = 512;               // Art. 20(a)(ii): vessel conflicts with the carrier's record
+const D_INSURANCE_AMOUNT = 1024;    // Art. 28(f)(ii): less than 110 % of the invoice value
+const D_INSURANCE_CURRENCY = 2048;  // Art. 28(f)(i)
+const D_INSURANCE_DATE = 4096;      // Art. 28(e): dated after shipment
+const D_MISSING_DOCUMENT = 8192;    // Art. 14(a), 15: a document the credit requires is missing
+const D_TRANSPORT_REUSED = 16384;   // Art. 14(d): the bill of lading was drawn against before
+
+// ---- Presentation states --------------------------------------------------------------
+const P_DISCREPANT = 1;          // awaiting the applicant's waiver or the bank's refusal
+const P_PAID = 2;                // honoured and paid
+const P_REFUSED = 3;             // refused (Art. 16(c)); the reserved amount is released
+const P_AWAITING_ARRIVAL = 4;    // complying; pays when the carrier records arrival
+const P_DEFERRED = 5;            // complying; pays at maturity (Art. 7(a)(ii), 12(b))
+
+// ---- Amendment states -----------------------------------------------------------------
+const A_PENDING = 1;
+const A_ACCEPTED = 2;
+const A_REJECTED = 3;
+
+// ---- Terms ----------------------------------------------------------------------------
+storage state: int;
+storage issuing_bank: address;
+storage applicant: address;
+storage beneficiary: address;
+storage advising_bank: address;
+storage confirming_bank: address;
+storage currency: bytes;
+storage amount: int;             // minor units
+storage quantity: int;           // units of the goods
+storage expiry: int;             // ms; the last moment for presentation (Art. 6(d)(i))
+storage latest_shipment: int;    // ms
+storage presentation_days: int;  // Art. 14(c): 21 unless the credit says otherwise
+storage deferred_days: int;
+storage port_of_loading: bytes;
+storage port_of_discharge: bytes;
+storage required_docs: int;
+storage flags: int;
+
+// ---- Progress -------------------------------------------------------------------------
+storage advised: bool;
+storage confirmed: bool;
+storage escrowed: int;           // the most the credit can pay (amount, +10 % when "about")
+storage paid: int;
+storage reserved: int;           // held for presentations that are not yet paid or refused
+storage shipped_quantity: int;   // over honoured presentations
+storage honoured_count: int;
+storage presentation_count: int;
+storage amendment_count: int;
+storage pending_amendment: int;  // 0 or the id of the amendment awaiting consent
+
+map p_state: int => int;
+map p_amount: int => int;
+map p_discrepancies: int => int;
+map p_transport: int => bytes;
+map p_quantity: int => int;
+
+map a_state: int => int;
+map a_amount: int => int;
+map a_expiry: int => int;
+map a_latest_shipment: int => int;
+map a_funded: int => bool;
+map a_confirmer_agreed: int => bool;
+
+// Carrier-signed shipping record per bill of lading reference.
+map bl_carrier: bytes => address;
+map bl_loaded_at: bytes => int;
+map bl_loaded_port: bytes => bytes;
+map bl_vessel: bytes => bytes;
+map bl_departed_at: bytes => int;
+map bl_arrived_at: bytes => int;
+map bl_arrived_port: bytes => bytes;
+map bl_used: bytes => bool;
+map bl_waiting: bytes => int;    // presentation id + 1 awaiting this B/L's arrival
+
+event Drafted(issuing_bank: address, applicant: address, beneficiary: address, currency: bytes, amount: int, expiry: int);
+event Issued(escrowed: int);
+event DraftCancelled(by: address);
+event Advised(bank: address);
+event Confirmed(bank: address);
+event AmendmentProposed(id: int, amount: int, expiry: int, latest_shipment: int);
+event AmendmentAccepted(id: int);
+event AmendmentRejected(id: int, reason: bytes);
+event ShippingEvent(bl: bytes, event_type: bytes, location: bytes, vessel: bytes, time: int);
+event ShippingEventIgnored(bl: bytes, event_type: bytes, classifier: bytes);
+event Presented(id: int, amount: int);
+event Complying(id: int);
+event Discrepant(id: int, discrepancies: int);
+event Waived(id: int);
+event Refused(id: int, discrepancies: int);
+event AwaitingArrival(id: int, bl: bytes);
+event PaymentDeferred(id: int, maturity: int);
+event Paid(id: int, to: address, amount: int);
+event Expired(refund: int);
+event Released(to: address, amount: int);
+
+// ---- Helpers --------------------------------------------------------------------------
+
+fn has(set: int, bit: int) -> bool {
+    return (set / bit) % 2 == 1;
+}
+
+fn is_bank(a: address) -> bool {
+    let r = role_of(a);
+    return r == ROLE_BANK || r == ROLE_VALIDATOR_BANK;
+}
+
+fn percent(value: int, pct: int) -> int {
+    return value * pct / 100;
+}
+
+// Day 0 (1970-01-01) was a Thursday: 0 = Sunday … 6 = Saturday.
+fn weekday(t: int) -> int {
+    return (t / DAY + 4) % 7;
+}
+
+// UCP 600 Art. 29(a): an expiry date or last day for presentation on which the bank is
+// closed extends to the first following banking day. Machines here know weekends only.
+fn next_banking_day(t: int) -> int {
+    let w = weekday(t);
+    if w == 6 { return t + 2 * DAY; }
+    if w == 0 { return t + DAY; }
+    return t;
+}
+
+// UCP 600 Art. 14(b): banking days after `t`, skipping weekends.
+fn add_banking_days(t: int, n: int) -> int {
+    let left = n;
+    let day = t;
+    while left > 0 {
+        day = day + DAY;
+        let w = weekday(day);
+        if w != 6 && w != 0 { left = left - 1; }
+    }
+    return day;
+}
+
+fn effective_expiry() -> int {
+    return next_banking_day(expiry);
+}
+
+// The most the credit can pay: Art. 30(a) allows 10 % more when the amount is "about".
+fn ceiling(of: int) -> int {
+    if has(flags, ABOUT_AMOUNT) { return of + percent(of, 10); }
+    return of;
+}
+
+fn available() -> int {
+    return escrowed - paid - reserved;
+}
+
+fn same_day(a: int, b: int) -> bool {
+    return a / DAY == b / DAY;
+}
+
+fn only(who: address, role_name: bytes) {
+    require(caller() == who, "only the " + role_name + " may do this");
+}
+
+fn hash_ok(h: bytes) -> bool {
+    return len(h) == 0 || len(h) == 32;
+}
+
+fn release(amount_: int) {
+    // Money that is no longer held for a presentation: after expiry it goes back to the applicant.
+    reserved = reserved - amount_;
+    if state == EXPIRED && amount_ > 0 {
+        pay(applicant, currency, amount_);
+        emit Released(applicant, amount_);
+    }
+}
+
+fn pay_presentation(id: int) {
+    let amt = p_amount[id];
+    pay(beneficiary, currency, amt);
+    paid = paid + amt;
+    p_state[id] = P_PAID;
+    emit Paid(id, beneficiary, amt);
+}
+
+// Honour a complying (or waived) presentation: pay at sight, wait for arrival, or defer.
+// UCP 600 Art. 7(a), 15(a).
+fn honour(id: int, from_reserve: bool) {
+    let amt = p_amount[id];
+    let bl = p_transport[id];
+    honoured_count = honoured_count + 1;
+    shipped_quantity = shipped_quantity + p_quantity[id];
+    bl_used[bl] = true;
+    if has(flags, DEFERRED) {
+        let start = bl_loaded_at[bl];
+        if has(flags, MATURITY_FROM_PRESENTATION) || start == 0 { start = now(); }
+        let maturity = start + deferred_days * DAY;
+        if maturity <= now() { maturity = now() + 1; }
+        if !from_reserve { reserved = reserved + amt; }
+        p_state[id] = P_DEFERRED;
+        schedule mature(id) at maturity;
+        emit PaymentDeferred(id, maturity);
+        return;
+    }
+    if has(flags, PAY_ON_ARRIVAL) && !arrived(bl) {
+        if !from_reserve { reserved = reserved + amt; }
+        p_state[id] = P_AWAITING_ARRIVAL;
+        bl_waiting[bl] = id + 1;
+        emit AwaitingArrival(id, bl);
+        return;
+    }
+    if from_reserve { reserved = reserved - amt; }
+    pay_presentation(id);
+}
+
+fn arrived(bl: bytes) -> bool {
+    return bl_arrived_at[bl] != 0 && bl_arrived_port[bl] == port_of_discharge;
+}
+
+// ---- Issuance (Art. 2, 7) ---------------------------------------------------------------
+
+// Deployed by the issuing bank. `flags` and `required_docs` are sums of the constants above.
+init(applicant_: address, beneficiary_: address, advising_bank_: address, confirming_bank_: address,
+     currency_: bytes, amount_: int, quantity_: int, expiry_: int, latest_shipment_: int,
+     presentation_days_: int, deferred_days_: int, port_of_loading_: bytes, port_of_discharge_: bytes,
+     required_docs_: int, flags_: int) {
+    require(is_bank(caller()), "only a bank may issue a credit");
+    require(role_of(applicant_) == ROLE_IMPORTER, "the applicant must be a registered importer");
+    require(role_of(beneficiary_) == ROLE_EXPORTER, "the beneficiary must be a registered exporter");
+    require(is_bank(advising_bank_), "the advising bank must be a registered bank");
+    require(advising_bank_ != caller(), "the advising bank must not be the issuing bank");
+    require(amount_ > 0, "the amount must be positive");
+    require(amount_ <= 1_000_000_000_000_000, "the amount is too large");
+    require(quantity_ > 0 && quantity_ <= 1_000_000_000_000, "the quantity must be positive and at most 10^12");
+    require(expiry_ > now(), "the expiry must be in the future");
+    require(latest_shipment_ <= expiry_, "the latest shipment date must not be after the expiry");
+    require(presentation_days_ > 0 && presentation_days_ <= MAX_DAYS, "the presentation period must be 1 to 3650 days");
+    require(deferred_days_ >= 0 && deferred_days_ <= MAX_DAYS, "the deferred period must be 0 to 3650 days");
+    require(!has(flags_, DEFERRED) || deferred_days_ > 0, "a deferred payment credit needs deferred days");
+    require(flags_ >= 0 && flags_ < 256, "unknown flags");
+    require(required_docs_ > 0 && required_docs_ < 32, "required documents must be a sum of the DOC_ constants");
+    require(has(required_docs_, DOC_INVOICE), "the invoice must be a required document");
+    require(balance(self(), currency_) >= 0, "unknown currency");
+    require(len(port_of_loading_) > 0 && len(port_of_discharge_) > 0, "both ports must be named");
+    if has(flags_, CONFIRMATION) {
+        require(is_bank(confirming_bank_), "the confirming bank must be a registered bank");
+        require(confirming_bank_ != caller(), "the confirming bank must not be the issuing bank");
+        confirming_bank = confirming_bank_;
+    }
+    issuing_bank = caller();
+    applicant = applicant_;
+    beneficiary = beneficiary_;
+    advising_bank = advising_bank_;
+    currency = currency_;
+    amount = amount_;
+    quantity = quantity_;
+    expiry = expiry_;
+    latest_shipment = latest_shipment_;
+    presentation_days = presentation_days_;
+    deferred_days = deferred_days_;
+    port_of_loading = port_of_loading_;
+    port_of_discharge = port_of_discharge_;
+    required_docs = required_docs_;
+    flags = flags_;
+    state = DRAFT;
+    emit Drafted(caller(), applicant_, beneficiary_, currency_, amount_, expiry_);
+}
+
+// The applicant escrows the credit's ceiling with this call's value; the credit is issued.
+pub fn fund() {
+    only(applicant, "applicant");
+    require(state == DRAFT, "the credit is not a draft awaiting funds");
+    require(now() < effective_expiry(), "the credit's expiry has passed");
+    let need = ceiling(amount);
+    let have = balance(self(), currency);
+    require(have >= need, "the escrow must cover the credit's maximum amount; send it as the call's value");
+    if have > need { pay(applicant, currency, have - need); }
+    escrowed = need;
+    state = ISSUED;
+    schedule expire() at effective_expiry();
+    emit Issued(need);
+}
+
+// Before funding, the issuing bank or the applicant may withdraw the draft.
+pub fn cancel_draft() {
+    require(caller() == issuing_bank || caller() == applicant, "only the issuing bank or the applicant may cancel the draft");
+    require(state == DRAFT, "only a draft can be cancelled; an issued credit is irrevocable (Art. 3)");
+    state = CANCELLED;
+    let have = balance(self(), currency);
+    if have > 0 { pay(applicant, currency, have); }
+    emit DraftCancelled(caller());
+}
+
+// Art. 9(a): the advising bank authenticates the credit and advises it to the beneficiary.
+pub fn advise() {
+    only(advising_bank, "advising bank");
+    require(state == ISSUED, "only an issued credit can be advised");
+    require(!advised, "the credit is already advised");
+    advised = true;
+    emit Advised(caller());
+}
+
+// Art. 8: the confirming bank adds its own undertaking.
+pub fn confirm() {
+    require(has(flags, CONFIRMATION), "this credit does not ask for confirmation");
+    only(confirming_bank, "confirming bank");
+    require(state == ISSUED, "only an issued credit can be confirmed");
+    require(!confirmed, "the credit is already confirmed");
+    confirmed = true;
+    emit Confirmed(caller());
+}
+
+// ---- Amendments (Art. 10) ---------------------------------------------------------------
+
+// The issuing bank issues an amendment (Art. 10(b): it is bound from now on). An increase in
+// amount takes effect only once the applicant has escrowed the difference.
+pub fn propose_amendment(new_amount: int, new_expiry: int, new_latest_shipment: int) -> int {
+    only(issuing_bank, "issuing bank");
+    require(state == ISSUED, "only an issued credit can be amended");
+    require(pending_amendment == 0, "another amendment is awaiting consent");
+    require(new_amount > 0 && new_amount <= 1_000_000_000_000_000, "the amount must be positive");
+    require(ceiling(new_amount) >= paid + reserved, "the amount cannot go below what is paid or held");
+    require(new_expiry > now(), "the new expiry must be in the future");
+    require(new_latest_shipment <= new_expiry, "the latest shipment date must not be after the expiry");
+    require(new_amount != amount || new_expiry != expiry || new_latest_shipment != latest_shipment, "the amendment changes nothing");
+    let id = amendment_count + 1;
+    amendment_count = id;
+    a_state[id] = A_PENDING;
+    a_amount[id] = new_amount;
+    a_expiry[id] = new_expiry;
+    a_latest_shipment[id] = new_latest_shipment;
+    a_funded[id] = ceiling(new_amount) <= escrowed;
+    a_confirmer_agreed[id] = !confirmed;
+    pending_amendment = id;
+    emit AmendmentProposed(id, new_amount, new_expiry, new_latest_shipment);
+    return id;
+}
+
+// The applicant escrows an amendment's increase with this call's value.
+pub fn fund_amendment(id: int) {
+    only(applicant, "applicant");
+    require(a_state[id] == A_PENDING, "no such pending amendment");
+    require(!a_funded[id], "the amendment needs no more funds");
+    let extra = ceiling(a_amount[id]) - escrowed;
+    require(balance(self(), currency) - (escrowed - paid) >= extra, "send the increase as the call's value");
+    a_funded[id] = true;
+    try_apply(id);
+}
+
+// Art. 10(a): a confirming bank must agree to the amendment of a confirmed credit.
+pub fn consent_amendment(id: int, agree: bool) {
+    only(confirming_bank, "confirming bank");
+    require(a_state[id] == A_PENDING, "no such pending amendment");
+    if !agree {
+        reject_amendment(id, "the confirming bank did not agree");
+        return;
+    }
+    a_confirmer_agreed[id] = true;
+    try_apply(id);
+}
+
+// Art. 10(c), (e): the beneficiary accepts or rejects the amendment as a whole. It answers
+// for each changed term; accepting only some of them is a rejection.
+pub fn respond_amendment(id: int, accept_amount: bool, accept_expiry: bool, accept_shipment: bool) {
+    only(beneficiary, "beneficiary");
+    require(a_state[id] == A_PENDING, "no such pending amendment");
+    let whole = (a_amount[id] == amount || accept_amount)
+        && (a_expiry[id] == expiry || accept_expiry)
+        && (a_latest_shipment[id] == latest_shipment || accept_shipment);
+    if !whole {
+        reject_amendment(id, "partial acceptance is rejection (Art. 10(e))");
+        return;
+    }
+    a_state[id] = A_ACCEPTED;
+    try_apply(id);
+}
+
+fn reject_amendment(id: int, reason: bytes) {
+    a_state[id] = A_REJECTED;
+    pending_amendment = 0;
+    // An increase the applicant escrowed goes back (everything above the current escrow's need).
+    let spare = balance(self(), currency) - (escrowed - paid);
+    if spare > 0 && state == ISSUED { pay(applicant, currency, spare); }
+    emit AmendmentRejected(id, reason);
+}
+
+// Art. 10(b): until the beneficiary accepts, the original terms stand for it.
+fn try_apply(id: int) {
+    if a_state[id] != A_ACCEPTED || !a_funded[id] || !a_confirmer_agreed[id] { return; }
+    let old_expiry = expiry;
+    amount = a_amount[id];
+    expiry = a_expiry[id];
+    latest_shipment = a_latest_shipment[id];
+    let need = ceiling(amount);
+    let spare = balance(self(), currency) - (need - paid);
+    escrowed = need;
+    if spare > 0 { pay(applicant, currency, spare); }
+    pending_amendment = 0;
+    if expiry != old_expiry {
+        let when = effective_expiry();
+        if when <= now() { when = now() + 1; }
+        schedule expire() at when;
+    }
+    emit AmendmentAccepted(id);
+}
+
+// ---- Shipping events (DCSA Track & Trace, signed by the carrier) ----------------------------
+
+// `event_type` is LOAD, DEPA or ARRI; only classifier ACT (actual) events count.
+pub fn shipping_event(bl: bytes, event_type: bytes, classifier: bytes, location: bytes, vessel: bytes, event_time: int) {
+    require(caller_role() == ROLE_CARRIER, "only a carrier may sign shipping events");
+    require(len(bl) > 0 && len(bl) <= 64, "the bill of lading reference must be 1 to 64 bytes");
+    require(len(location) > 0 && len(location) <= 64 && len(vessel) <= 64, "location (1-64 bytes) and vessel (0-64 bytes)");
+    require(event_time <= now(), "an actual event cannot be in the future");
+    require(event_type == "LOAD" || event_type == "DEPA" || event_type == "ARRI", "the event type must be LOAD, DEPA or ARRI");
+    if classifier != "ACT" {
+        require(classifier == "PLN" || classifier == "EST" || classifier == "REQ", "the classifier must be ACT, PLN, EST or REQ");
+        emit ShippingEventIgnored(bl, event_type, classifier);
+        return;
+    }
+    if event_type == "LOAD" {
+        require(len(bl_carrier[bl]) == 0, "this bill of lading already has a LOAD event");
+        require(len(vessel) > 0, "a LOAD event names the vessel");
+        bl_carrier[bl] = caller();
+        bl_loaded_at[bl] = event_time;
+        bl_loaded_port[bl] = location;
+        bl_vessel[bl] = vessel;
+    } else {
+        require(bl_carrier[bl] == caller(), "only the carrier that loaded this bill of lading may report it");
+        require(event_time >= bl_loaded_at[bl], "the event is earlier than the loading");
+        if event_type == "DEPA" {
+            bl_departed_at[bl] = event_time;
+        } else {
+            require(bl_arrived_at[bl] == 0, "arrival is already recorded");
+            bl_arrived_at[bl] = event_time;
+            bl_arrived_port[bl] = location;
+        }
+    }
+    emit ShippingEvent(bl, event_type, location, vessel, event_time);
+    // The goods arrived: a complying presentation waiting for it is paid now.
+    let waiting = bl_waiting[bl];
+    if event_type == "ARRI" && waiting != 0 && arrived(bl) {
+        let id = waiting - 1;
+        delete bl_waiting[bl];
+        if p_state[id] == P_AWAITING_ARRIVAL {
+            reserved = reserved - p_amount[id];
+            pay_presentation(id);
+        }
+    }
+}
+
+// ---- Presentation and examination (Art. 14, 15, 16, 18, 20, 28, 29, 30, 31) -------------------
+
+// The beneficiary presents documents: each as the SHA-256 of its file (empty when not
+// presented) plus the fields examination needs. Returns the presentation id.
+pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes, goods_quantity: int,
+               bl: bytes, bl_hash: bytes, shipped_on_board: int, loading_port: bytes, discharge_port: bytes,
+               vessel: bytes, insurance_hash: bytes, insured_amount: int, insurance_currency: bytes,
+               insurance_date: int, origin_hash: bytes, inspection_hash: bytes) -> int {
+    only(beneficiary, "beneficiary");
+    require(state == ISSUED, "the credit is not available (not issued, or expired: Art. 6(e))");
+    require(advised, "the credit has not been advised to the beneficiary (Art. 9)");
+    // Art. 6(d)(i), 29(a): no presentation after the expiry date.
+    require(now() <= effective_expiry(), "presentation after the expiry date (Art. 6(d)(i))");
+    require(hash_ok(invoice_hash) && hash_ok(bl_hash) && hash_ok(insurance_hash) && hash_ok(origin_hash) && hash_ok(inspection_hash),
+            "a document hash must be 32 bytes (or empty when not presented)");
+    require(invoice_amount > 0 && goods_quantity >= 0 && insured_amount >= 0, "amounts and quantities cannot be negative");
+    require(invoice_amount <= 1_000_000_000_000_000 && goods_quantity <= 1_000_000_000_000 && insured_amount <= 1_000_000_000_000_000,
+            "an amount or quantity is too large");
+    require(available() > 0, "nothing is left to draw on this credit");
+
+    let id = presentation_count + 1;
+    presentation_count = id;
+    let d = 0;
+    let docs = required_docs;
+
+    // Art. 14(a), 15: every required document must be presented. Art. 14(g): others are disregarded.
+    if has(docs, DOC_INVOICE) && len(invoice_hash) == 0 { d = d + D_MISSING_DOCUMENT; }
+    else if has(docs, DOC_TRANSPORT) && len(bl_hash) == 0 { d = d + D_MISSING_DOCUMENT; }
+    else if has(docs, DOC_INSURANCE) && len(insurance_hash) == 0 { d = d + D_MISSING_DOCUMENT; }
+    else if has(docs, DOC_ORIGIN) && len(origin_hash) == 0 { d = d + D_MISSING_DOCUMENT; }
+    else if has(docs, DOC_INSPECTION) && len(inspection_hash) == 0 { d = d + D_MISSING_DOCUMENT; }
+
+    // Art. 18(b): the invoice is in the credit's currency and within the amount available.
+    if invoice_currency != currency { d = d + D_INVOICE_CURRENCY; }
+    if invoice_amount > available() { d = d + D_AMOUNT; }
+
+    // Art. 30(a), (b): quantity tolerance; Art. 31(a), 30(c): partial drawings.
+    let tolerance = 5;
+    if has(flags, ABOUT_QUANTITY) { tolerance = 10; }
+    else if has(flags, COUNTED_UNITS) { tolerance = 0; }
+    if has(flags, PARTIAL_ALLOWED) {
+        if shipped_quantity + goods_quantity > quantity + percent(quantity, tolerance) { d = d + D_QUANTITY; }
+    } else {
+        if goods_quantity < quantity - percent(quantity, tolerance) || goods_quantity > quantity + percent(quantity, tolerance) {
+            d = d + D_QUANTITY;
+        }
+        // Art. 30(c): without partial shipments, the amount may be up to 5 % less when the
+        // quantity is shipped in full ("about" credits: 10 %).
+        let floor = amount - percent(amount, 5);
+        if has(flags, ABOUT_AMOUNT) { floor = amount - percent(amount, 10); }
+        if honoured_count > 0 || invoice_amount < floor { d = d + D_PARTIAL; }
+    }
+
+    // Art. 20: the bill of lading, checked against the carrier-signed record (eUCP: a record
+    // that cannot be authenticated is not a complying document).
+    if has(docs, DOC_TRANSPORT) {
+        if shipped_on_board > latest_shipment { d = d + D_LATE_SHIPMENT; }
+        // Art. 14(c), 29(a): presented within the period after shipment, never after expiry.
+        if now() > next_banking_day(shipped_on_board + presentation_days * DAY) { d = d + D_LATE_PRESENTATION; }
+        if loading_port != port_of_loading { d = d + D_PORT_OF_LOADING; }
+        if discharge_port != port_of_discharge { d = d + D_PORT_OF_DISCHARGE; }
+        let loaded = bl_loaded_at[bl];
+        if loaded == 0 || !same_day(loaded, shipped_on_board) || bl_loaded_port[bl] != loading_port {
+            d = d + D_TRANSPORT_UNVERIFIED;
+        } else if bl_vessel[bl] != vessel {
+            d = d + D_VESSEL;
+        }
+        if bl_used[bl] { d = d + D_TRANSPORT_REUSED; }
+    }
+
+    // Art. 28: insurance of at least 110 % of the invoice (CIF) value, same currency, dated
+    // no later than shipment.
+    if has(docs, DOC_INSURANCE) {
+        if insured_amount * 100 < invoice_amount * 110 { d = d + D_INSURANCE_AMOUNT; }
+        if insurance_currency != currency { d = d + D_INSURANCE_CURRENCY; }
+        if insurance_date / DAY > shipped_on_board / DAY { d = d + D_INSURANCE_DATE; }
+    }
+
+    // What this presentation may draw: the invoice, capped by what is available.
+    let drawing = invoice_amount;
+    if drawing > available() { drawing = available(); }
+    p_amount[id] = drawing;
+    p_quantity[id] = goods_quantity;
+    p_transport[id] = bl;
+    p_discrepancies[id] = d;
+    emit Presented(id, drawing);
+
+    if d == 0 {
+        // Art. 15(a): a complying presentation must be honoured.
+        emit Complying(id);
+        honour(id, false);
+    } else {
+        // Art. 16(c): one notice listing every discrepancy. The amount is held while the
+        // applicant may waive (Art. 16(b)); without a waiver or refusal by the fifth banking
+        // day (Art. 14(b)) the presentation is refused.
+        reserved = reserved + drawing;
+        p_state[id] = P_DISCREPANT;
+        emit Discrepant(id, d);
+        schedule examination_deadline(id) at add_banking_days(now(), 5);
+    }
+    return id;
+}
+
+// Art. 16(b): the applicant waives the discrepancies; the presentation is honoured.
+pub fn waive(id: int) {
+    only(applicant, "applicant");
+    require(p_state[id] == P_DISCREPANT, "the presentation is not awaiting a waiver");
+    emit Waived(id);
+    honour(id, true);
+}
+
+// Art. 16(c): the issuing bank refuses; the presentation ends and its amount is released.
+pub fn refuse(id: int) {
+    require(caller() == issuing_bank || (confirmed && caller() == confirming_bank), "only the issuing or confirming bank may refuse");
+    require(p_state[id] == P_DISCREPANT, "only a discrepant presentation can be refused");
+    refuse_presentation(id);
+}
+
+fn refuse_presentation(id: int) {
+    p_state[id] = P_REFUSED;
+    emit Refused(id, p_discrepancies[id]);
+    release(p_amount[id]);
+}
+
+// ---- Scheduled calls ------------------------------------------------------------------------
+
+sched fn examination_deadline(id: int) {
+    if p_state[id] == P_DISCREPANT { refuse_presentation(id); }
+}
+
+// Art. 7(a)(ii), 12(b): a deferred payment undertaking pays at maturity.
+sched fn mature(id: int) {
+    if p_state[id] != P_DEFERRED { return; }
+    reserved = reserved - p_amount[id];
+    pay_presentation(id);
+}
+
+// Art. 6(e): at expiry (extended by Art. 29(a)) what is neither paid nor held for a
+// presentation goes back to the applicant. A later amendment may have moved the expiry: then
+// this call does nothing and the one scheduled for the new date acts.
+sched fn expire() {
+    if state != ISSUED || now() < effective_expiry() { return; }
+    state = EXPIRED;
+    if pending_amendment != 0 { reject_amendment(pending_amendment, "the credit expired"); }
+    let refund = balance(self(), currency) - reserved;
+    if refund > 0 { pay(applicant, currency, refund); }
+    emit Expired(refund);
+}
+
+// ---- Queries (free to read through a dry run) -----------------------------------------------
+
+pub fn status() -> int {
+    return state;
+}
+
+pub fn available_amount() -> int {
+    return available();
+}
+
+pub fn presentation(id: int) -> int {
+    return p_state[id];
+}
+
+pub fn discrepancies(id: int) -> int {
+    return p_discrepancies[id];
+}
