@@ -1,0 +1,286 @@
+import ChainTypes
+import ContractVM
+import Foundation
+import Ledger
+
+/// A chain with the parties of a documentary credit, a ledger on an in-memory store with the
+/// real VM, and helpers to deploy and drive the compiled letter-of-credit contract
+/// (contracts/letter_of_credit.hc). Time is explicit: every block is committed at `now`.
+final class TradeChain {
+    static func key(_ label: String) -> PrivateKey { try! PrivateKey(secret: SHA256.hash(utf8: "hansa trade test \(label)").bytes) }
+
+    /// Monday 2025-11-24 08:00 UTC.
+    static let start: UInt64 = 1_763_971_200_000
+    static let day: UInt64 = 86_400_000
+
+    /// The compiled contract, from the repository's contracts/ folder.
+    static let letterOfCredit: CompiledContract = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("contracts/letter_of_credit.hc")
+        let text = try! String(contentsOf: url, encoding: .utf8)
+        do { return try Compiler.compile(text, file: "contracts/letter_of_credit.hc") } catch { fatalError("\(error)") }
+    }()
+
+    // Banks: 0 issuing, 1 advising, 2 confirming, 3 another validator.
+    let banks = (0..<4).map { TradeChain.key("bank \($0)") }
+    let importer = TradeChain.key("importer")
+    let exporter = TradeChain.key("exporter")
+    let carrier = TradeChain.key("carrier")
+    let otherCarrier = TradeChain.key("other carrier")
+    let inspector = TradeChain.key("inspector")
+    let otherExporter = TradeChain.key("other exporter")
+    let regulator = TradeChain.key("regulator")
+    let usd = try! CurrencyCode("USD")
+    let eur = try! CurrencyCode("EUR")
+    let genesis: Genesis
+    let validatorKeys: [PrivateKey]
+    let ledger: Ledger
+    /// The time of the next block.
+    var now: UInt64 = TradeChain.start + 60_000
+    /// Receipts of the scheduled calls that ran in the last committed block.
+    var lastScheduled: [Receipt] = []
+
+    static let importerFunds: UInt64 = 10_000_000_00
+
+    init(store: MemoryStore = MemoryStore()) throws {
+        let validators = banks.enumerated().map {
+            Validator(name: "bank-\($0.offset)", publicKey: $0.element.publicKey, p2pAddress: "127.0.0.1:\(7200 + $0.offset)", tlsCertificateSHA256: nil)
+        }
+        let set = try ValidatorSet(validators)
+        validatorKeys = set.validators.map { v in TradeChain.key("bank \(validators.firstIndex { $0.publicKey == v.publicKey }!)") }
+        var participants = set.validators.map { Participant(name: $0.name, publicKey: $0.publicKey, role: .validatorBank, bank: nil) }
+        let bank0 = banks[0].publicKey.address, bank1 = banks[1].publicKey.address
+        participants += [
+            Participant(name: "importer", publicKey: importer.publicKey, role: .importer, bank: bank0),
+            Participant(name: "exporter", publicKey: exporter.publicKey, role: .exporter, bank: bank1),
+            Participant(name: "carrier", publicKey: carrier.publicKey, role: .carrier, bank: nil),
+            Participant(name: "other-carrier", publicKey: otherCarrier.publicKey, role: .carrier, bank: nil),
+            Participant(name: "inspector", publicKey: inspector.publicKey, role: .inspector, bank: nil),
+            Participant(name: "other-exporter", publicKey: otherExporter.publicKey, role: .exporter, bank: bank1),
+            Participant(name: "regulator", publicKey: regulator.publicKey, role: .regulator, bank: nil),
+        ]
+        genesis = Genesis(chain: try ChainID("hansa-trade-test"), genesisTimeMillis: TradeChain.start, validators: set,
+                          participants: participants,
+                          currencies: [Currency(code: usd, decimals: 2, issuers: set.validators.map(\.address)),
+                                       Currency(code: eur, decimals: 2, issuers: set.validators.map(\.address))],
+                          deposits: [Deposit(account: importer.publicKey.address, currency: usd, amount: Self.importerFunds),
+                                     Deposit(account: importer.publicKey.address, currency: eur, amount: Self.importerFunds)],
+                          consensus: ConsensusParameters(tickMillis: 100, requestTimeoutTicks: 20, maxViewChangeTimeoutTicks: 160,
+                                                         checkpointInterval: 64, watermarkWindow: 256, maxBlockTransactions: 1_000,
+                                                         maxBlockBytes: 16 * 1024 * 1024, maxClockDriftMillis: 2_000),
+                          governanceThreshold: 3)
+        ledger = try Ledger(store: store, genesis: genesis, engine: HansaVM())
+    }
+
+    func address(_ k: PrivateKey) -> Address { k.publicKey.address }
+
+    func nonce(_ k: PrivateKey) throws -> UInt64 { try ledger.account(address(k))?.nonce ?? 0 }
+
+    func balance(_ a: Address, _ c: CurrencyCode? = nil) throws -> UInt64 { try ledger.account(a)?.balance(c ?? usd) ?? 0 }
+    func balance(_ k: PrivateKey, _ c: CurrencyCode? = nil) throws -> UInt64 { try balance(address(k), c) }
+
+    func tx(_ key: PrivateKey, _ kind: TransactionKind, _ payload: some CanonicalEncodable, gas: UInt64 = 5_000_000) throws -> Transaction {
+        TransactionBody(chain: genesis.chain, sender: key.publicKey, nonce: try nonce(key), kind: kind,
+                        payload: payload.canonicalBytes, gasLimit: gas).signed(with: key)
+    }
+
+    /// Commits one block at `now` (then moves `now` on by a minute); returns the transactions' receipts.
+    @discardableResult
+    func commit(_ txs: [Transaction]) throws -> [Receipt] {
+        let tip = ledger.head
+        var header = BlockHeader(height: tip.height + 1, previousHash: tip.hash, timestampMillis: now,
+                                 transactionsRoot: Block.transactionsRoot(txs), stateRoot: .zero, receiptsRoot: .zero,
+                                 proposer: validatorKeys[0].publicKey.address, view: 0)
+        let execution = try ledger.executeProposal(txs, header: header)
+        header.stateRoot = execution.stateRoot
+        header.receiptsRoot = execution.receiptsRoot
+        let block = Block(header: header, transactions: txs)
+        let certificate = CommitCertificate(votes: (0..<genesis.validators.quorum).map {
+            Vote.make(phase: .commit, view: 0, height: block.header.height, blockHash: block.hash,
+                      validatorIndex: UInt16($0), chain: genesis.chain, key: validatorKeys[$0])
+        })
+        try ledger.apply(block, certificate: certificate)
+        let receipts = try ledger.blockReceipts(at: header.height)!
+        lastScheduled = receipts.scheduled
+        now += 60_000
+        return receipts.transactions
+    }
+
+    /// Moves time on and commits an empty block, so that due scheduled calls run.
+    @discardableResult
+    func advance(days: Double) throws -> [Receipt] {
+        now += UInt64(days * Double(Self.day))
+        try commit([])
+        return lastScheduled
+    }
+
+    func call(_ key: PrivateKey, _ contract: Address, _ function: String, _ args: [ABIValue] = [],
+              value: UInt64? = nil, currency: CurrencyCode? = nil) throws -> Receipt {
+        let payload = CallPayload(contract: contract, input: ABI.encodeCall(function, args), value: value.map { Amount($0, currency ?? usd) })
+        return try commit([try tx(key, .callContract, payload)])[0]
+    }
+
+    func deploy(_ key: PrivateKey, _ code: [UInt8], _ args: [ABIValue]) throws -> (Address, Receipt) {
+        let n = try nonce(key)
+        let r = try commit([try tx(key, .deployContract, DeployPayload(code: code, constructorInput: ABI.encodeCall("init", args)), gas: 20_000_000)])[0]
+        return (Executor.contractAddress(deployer: address(key), nonce: n), r)
+    }
+}
+
+// MARK: Letter of credit vocabulary (constants of contracts/letter_of_credit.hc)
+
+enum LC {
+    enum Flag: Int64 {
+        case aboutAmount = 1, aboutQuantity = 2, countedUnits = 4, partialAllowed = 8, payOnArrival = 16, deferred = 32,
+             confirmation = 64, maturityFromPresentation = 128
+    }
+    enum Doc: Int64 { case invoice = 1, transport = 2, insurance = 4, origin = 8, inspection = 16 }
+    enum Discrepancy: Int64, CaseIterable {
+        case latePresentation = 1, invoiceCurrency = 2, amount = 4, quantity = 8, partial = 16, lateShipment = 32,
+             portOfLoading = 64, portOfDischarge = 128, transportUnverified = 256, vessel = 512, insuranceAmount = 1024,
+             insuranceCurrency = 2048, insuranceDate = 4096, missingDocument = 8192, transportReused = 16384
+    }
+    static func sum<T: RawRepresentable>(_ xs: [T]) -> Int64 where T.RawValue == Int64 { xs.reduce(0) { $0 + $1.rawValue } }
+    static func set(_ bits: Int64) -> Set<Discrepancy> { Set(Discrepancy.allCases.filter { bits & $0.rawValue != 0 }) }
+
+    enum CreditState: Int64 { case draft = 0, issued = 1, expired = 2, cancelled = 3 }
+    enum PresentationState: Int64 { case none = 0, discrepant = 1, paid = 2, refused = 3, awaitingArrival = 4, deferred = 5 }
+}
+
+/// A credit's terms, with defaults for a plain sight credit of USD 100,000.00 for 1,000 units
+/// shipped Shanghai → Rotterdam, invoice + bill of lading + insurance required.
+struct Terms {
+    var currency = "USD"
+    var amount: Int64 = 100_000_00
+    var quantity: Int64 = 1_000
+    var expiryDays: Double = 60
+    var latestShipmentDays: Double = 30
+    var presentationDays: Int64 = 21
+    var deferredDays: Int64 = 0
+    var portOfLoading = "CNSHA"
+    var portOfDischarge = "NLRTM"
+    var documents: [LC.Doc] = [.invoice, .transport, .insurance]
+    var flags: [LC.Flag] = []
+    var advisingBank = 1
+    var confirmingBank = 2
+}
+
+/// A presentation that complies with the default terms for a shipment loaded on `shippedOnBoard`.
+struct Presentation {
+    var invoiceHash = SHA256.hash(utf8: "invoice").bytes
+    var invoiceAmount: Int64 = 100_000_00
+    var invoiceCurrency = "USD"
+    var quantity: Int64 = 1_000
+    var bl = "MAEU-240001"
+    var blHash = SHA256.hash(utf8: "bill of lading").bytes
+    var shippedOnBoard: UInt64
+    var portOfLoading = "CNSHA"
+    var portOfDischarge = "NLRTM"
+    var vessel = "MAERSK ESSEN"
+    var insuranceHash = SHA256.hash(utf8: "insurance").bytes
+    var insuredAmount: Int64 = 110_000_00
+    var insuranceCurrency = "USD"
+    var insuranceDate: UInt64
+    var originHash: [UInt8] = []
+    var inspectionHash: [UInt8] = []
+
+    init(shippedOnBoard: UInt64) {
+        self.shippedOnBoard = shippedOnBoard
+        self.insuranceDate = shippedOnBoard
+    }
+
+    var args: [ABIValue] {
+        [.bytes(invoiceHash), .int(invoiceAmount), .string(invoiceCurrency), .int(quantity), .string(bl), .bytes(blHash),
+         .int(Int64(shippedOnBoard)), .string(portOfLoading), .string(portOfDischarge), .string(vessel), .bytes(insuranceHash),
+         .int(insuredAmount), .string(insuranceCurrency), .int(Int64(insuranceDate)), .bytes(originHash), .bytes(inspectionHash)]
+    }
+}
+
+/// One credit on a `TradeChain`, with a step for each party.
+struct Credit {
+    let chain: TradeChain
+    let address: Address
+    let terms: Terms
+
+    /// Deploys the credit (issuing bank = bank 0), funds it from the applicant and has it advised.
+    static func issue(on chain: TradeChain, _ terms: Terms = Terms(), fund: Bool = true, advise: Bool = true) throws -> Credit {
+        let (address, receipt) = try chain.deploy(chain.banks[0], TradeChain.letterOfCredit.bytecode, initArgs(chain, terms))
+        guard receipt.succeeded else { throw TestFailure("deploy failed: \(receipt.status)") }
+        let credit = Credit(chain: chain, address: address, terms: terms)
+        if fund {
+            let r = try credit.fund()
+            guard r.succeeded else { throw TestFailure("fund failed: \(r.status)") }
+        }
+        if advise {
+            let r = try credit.call(chain.banks[terms.advisingBank], "advise")
+            guard r.succeeded else { throw TestFailure("advise failed: \(r.status)") }
+        }
+        return credit
+    }
+
+    static func initArgs(_ chain: TradeChain, _ t: Terms) -> [ABIValue] {
+        [.address(chain.address(chain.importer)), .address(chain.address(chain.exporter)), .address(chain.address(chain.banks[t.advisingBank])),
+         .address(chain.address(chain.banks[t.confirmingBank])), .string(t.currency), .int(t.amount), .int(t.quantity),
+         .int(Int64(TradeChain.start) + Int64(t.expiryDays * Double(TradeChain.day))),
+         .int(Int64(TradeChain.start) + Int64(t.latestShipmentDays * Double(TradeChain.day))),
+         .int(t.presentationDays), .int(t.deferredDays), .string(t.portOfLoading), .string(t.portOfDischarge),
+         .int(LC.sum(t.documents)), .int(LC.sum(t.flags))]
+    }
+
+    /// The most the credit can pay (+10 % for an "about" amount).
+    var ceiling: UInt64 { UInt64(terms.flags.contains(.aboutAmount) ? terms.amount + terms.amount / 10 : terms.amount) }
+
+    func call(_ key: PrivateKey, _ function: String, _ args: [ABIValue] = [], value: UInt64? = nil) throws -> Receipt {
+        try chain.call(key, address, function, args, value: value, currency: try CurrencyCode(terms.currency))
+    }
+
+    func fund(_ amount: UInt64? = nil) throws -> Receipt { try call(chain.importer, "fund", value: amount ?? ceiling) }
+
+    /// A carrier-signed shipping event, at `time` (default: the next block's time).
+    func shippingEvent(_ type: String, bl: String = "MAEU-240001", location: String, vessel: String = "MAERSK ESSEN",
+                       classifier: String = "ACT", time: UInt64? = nil, by carrier: PrivateKey? = nil) throws -> Receipt {
+        try call(carrier ?? chain.carrier, "shipping_event",
+                 [.string(bl), .string(type), .string(classifier), .string(location), .string(vessel), .int(Int64(time ?? chain.now))])
+    }
+
+    /// LOAD at the port of loading now; returns the on-board time.
+    func load(bl: String = "MAEU-240001", vessel: String = "MAERSK ESSEN") throws -> UInt64 {
+        let t = chain.now
+        let r = try shippingEvent("LOAD", bl: bl, location: terms.portOfLoading, vessel: vessel, time: t)
+        guard r.succeeded else { throw TestFailure("LOAD failed: \(r.status)") }
+        return t
+    }
+
+    func present(_ p: Presentation, by key: PrivateKey? = nil) throws -> Receipt {
+        try call(key ?? chain.exporter, "present", p.args)
+    }
+
+    /// The data of the first event named `name` in `receipt`, decoded.
+    func event(_ name: String, in receipt: Receipt) -> [ABIValue]? {
+        receipts(receipt).compactMap { e -> [ABIValue]? in
+            guard e.emitter == address, e.topics.first == Event.topic(name) else { return nil }
+            return try? ABI.decodeValues(e.data)
+        }.first
+    }
+
+    func receipts(_ r: Receipt) -> [Event] { r.events }
+
+    /// The discrepancies listed in `receipt`'s Discrepant event.
+    func discrepancies(in receipt: Receipt) -> Set<LC.Discrepancy>? {
+        guard let e = event("Discrepant", in: receipt), case .int(let bits) = e[1] else { return nil }
+        return LC.set(bits)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+extension Receipt {
+    /// The failure message, or nil on success.
+    var failureMessage: String? {
+        if case .failure(_, let m) = status { return m }
+        return nil
+    }
+}
