@@ -23,6 +23,7 @@ func fuzzOne(_ bytes: [UInt8]) {
     check(TransferPayload.self)
     check(GovernancePayload.self)
     check(CallPayload.self)
+    check(ScheduledCall.self)
 }
 
 #if FUZZING

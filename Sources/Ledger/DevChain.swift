@@ -54,10 +54,12 @@ public struct DevChain: Sendable {
         })
     }
 
-    /// The next block on `ledger` with these transactions, its roots computed by executing them.
-    public func nextBlock(on ledger: Ledger, _ transactions: [Transaction]) throws(LedgerError) -> (Block, CommitCertificate) {
+    /// The next block on `ledger` with these transactions, its roots computed by executing them;
+    /// its time is `timestampMillis`, or one second after the head's.
+    public func nextBlock(on ledger: Ledger, _ transactions: [Transaction],
+                          timestampMillis: UInt64? = nil) throws(LedgerError) -> (Block, CommitCertificate) {
         let tip = ledger.head
-        var header = BlockHeader(height: tip.height + 1, previousHash: tip.hash, timestampMillis: tip.timestampMillis + 1_000,
+        var header = BlockHeader(height: tip.height + 1, previousHash: tip.hash, timestampMillis: timestampMillis ?? tip.timestampMillis + 1_000,
                                  transactionsRoot: Block.transactionsRoot(transactions), stateRoot: .zero, receiptsRoot: .zero,
                                  proposer: validatorKeys[0].publicKey.address, view: 0)
         let execution = try ledger.executeProposal(transactions, header: header)

@@ -142,3 +142,21 @@ public struct AccountJSON: Encodable, Sendable, Equatable {
         code_hash = a.codeHash?.hex
     }
 }
+
+/// A scheduled call (pending, or the one a scheduled receipt belongs to) as JSON.
+public struct ScheduledCallJSON: Encodable, Sendable, Equatable {
+    /// The call's id, which its receipt carries as `transaction_hash`.
+    public let id: String
+    public let sequence: String
+    public let at_ms: String
+    public let contract: String
+    public let input_hex: String
+
+    public init(_ c: ScheduledCall) {
+        id = c.id.hex
+        sequence = String(c.sequence)
+        at_ms = String(c.atMillis)
+        contract = c.contract.text
+        input_hex = Hex.encode(c.input)
+    }
+}

@@ -21,6 +21,13 @@ public final class Ledger {
         public static func receipts(_ height: UInt64) -> [UInt8] { Array("r/".utf8) + be64(height) }
         public static func blockIndex(_ hash: Hash) -> [UInt8] { Array("h/".utf8) + hash.bytes }
         public static func transactionIndex(_ hash: Hash) -> [UInt8] { Array("t/".utf8) + hash.bytes }
+        /// Pending scheduled calls in time order, outside the state tree (`ScheduledCall`).
+        public static let scheduleIndexPrefix = Array("s/".utf8)
+        public static func scheduleIndex(atMillis: UInt64, sequence: UInt64) -> [UInt8] {
+            scheduleIndexPrefix + be64(atMillis) + be64(sequence)
+        }
+        /// A scheduled call that ran: its id → height ‖ index of its receipt ‖ the call.
+        public static func scheduledReceiptIndex(_ id: Hash) -> [UInt8] { Array("d/".utf8) + id.bytes }
 
         static func be64(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> UInt64(56 - 8 * $0)) } }
         static func readBE64(_ b: ArraySlice<UInt8>) -> UInt64 { b.reduce(0) { $0 << 8 | UInt64($1) } }
@@ -159,6 +166,9 @@ public final class Ledger {
         batch.put(Keys.blockIndex(block.hash), Keys.be64(h.height))
         for (i, tx) in block.transactions.enumerated() {
             batch.put(Keys.transactionIndex(tx.hash), Keys.be64(h.height) + Keys.be64(UInt64(i)))
+        }
+        for (i, call) in execution.scheduledCalls.enumerated() {
+            batch.put(Keys.scheduledReceiptIndex(call.id), Keys.be64(h.height) + Keys.be64(UInt64(i)) + call.canonicalBytes)
         }
         batch.put(Keys.receipts(h.height), ReceiptList(receipts: execution.receipts).canonicalBytes)
         batch.put(Keys.head, Keys.be64(h.height) + block.hash.bytes)

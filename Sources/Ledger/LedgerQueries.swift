@@ -15,9 +15,27 @@ extension Ledger {
         try decode(Keys.certificate(height), "certificate \(height)")
     }
 
+    /// All receipts of a block: the scheduled calls' first, then one per transaction.
     public func receipts(at height: UInt64) throws(LedgerError) -> [Receipt]? {
         let list: ReceiptList? = try decode(Keys.receipts(height), "receipts \(height)")
         return list?.receipts
+    }
+
+    /// A block's receipts split into those of the scheduled calls run at its start and those
+    /// of its transactions (in block order).
+    public func blockReceipts(at height: UInt64) throws(LedgerError) -> (scheduled: [Receipt], transactions: [Receipt])? {
+        guard let block = try block(at: height), let receipts = try receipts(at: height) else { return nil }
+        let first = try scheduledReceiptCount(block, receipts)
+        return (Array(receipts[..<first]), Array(receipts[first...]))
+    }
+
+    /// How many receipts before the transactions' belong to scheduled calls.
+    func scheduledReceiptCount(_ block: Block, _ receipts: [Receipt]) throws(LedgerError) -> Int {
+        let n = receipts.count - block.transactions.count
+        guard n >= 0, n <= ScheduledCall.maxRunsPerBlock else {
+            throw .corrupted("block \(block.header.height) has \(block.transactions.count) transactions but \(receipts.count) receipts")
+        }
+        return n
     }
 
     public func height(of blockHash: Hash) throws(LedgerError) -> UInt64? {
@@ -32,12 +50,39 @@ extension Ledger {
         do { bytes = try store.get(Keys.transactionIndex(hash)) } catch { throw .store(error) }
         guard let bytes, bytes.count == 16 else { return nil }
         let height = Keys.readBE64(bytes[0..<8])
-        let index = Int(Keys.readBE64(bytes[8..<16]))
-        guard let block = try block(at: height), index < block.transactions.count,
-              let receipts = try receipts(at: height), index < receipts.count else {
+        guard let block = try block(at: height), let index = Int(exactly: Keys.readBE64(bytes[8..<16])),
+              index < block.transactions.count, let receipts = try receipts(at: height) else {
             throw .corrupted("transaction index points at a missing block or receipt")
         }
-        return (block.transactions[index], height, index, receipts[index])
+        return (block.transactions[index], height, index, receipts[try scheduledReceiptCount(block, receipts) + index])
+    }
+
+    /// A scheduled call that ran, by its id (`ScheduledCall.id`, its receipt's
+    /// `transactionHash`): the call, the height it ran at, its receipt's index among the
+    /// block's receipts, and the receipt.
+    public func scheduledCall(_ id: Hash) throws(LedgerError) -> (call: ScheduledCall, height: UInt64, index: Int, receipt: Receipt)? {
+        let bytes: [UInt8]?
+        do { bytes = try store.get(Keys.scheduledReceiptIndex(id)) } catch { throw .store(error) }
+        guard let bytes else { return nil }
+        guard bytes.count > 16 else { throw .corrupted("scheduled-call receipt index entry of \(bytes.count) bytes") }
+        let height = Keys.readBE64(bytes[0..<8])
+        let index = Keys.readBE64(bytes[8..<16])
+        let call: ScheduledCall
+        do { call = try ScheduledCall(canonicalBytes: Array(bytes[16...])) } catch { throw .corrupted("scheduled call \(id): \(error)") }
+        guard call.id == id, index < UInt64(ScheduledCall.maxRunsPerBlock), let receipts = try receipts(at: height),
+              Int(index) < receipts.count, receipts[Int(index)].transactionHash == id else {
+            throw .corrupted("the scheduled-call receipt index for \(id) points at a missing or different receipt")
+        }
+        return (call, height, Int(index), receipts[Int(index)])
+    }
+
+    /// At most this many pending scheduled calls are listed at once.
+    public static let maxPendingScheduledCallsListed = 1_000
+
+    /// Scheduled calls waiting to run, in the order they will run ((time, sequence)), at most
+    /// `limit` (capped at `maxPendingScheduledCallsListed`).
+    public func pendingScheduledCalls(limit: Int) throws(LedgerError) -> [ScheduledCall] {
+        try ScheduledCall.indexed(in: store, dueByMillis: nil, limit: min(limit, Self.maxPendingScheduledCallsListed))
     }
 
     /// The committed state of an account.
@@ -55,14 +100,25 @@ extension Ledger {
 }
 
 extension Ledger {
-    /// Proof that a committed transaction is in its block: its index, the block's size and the
-    /// audit path to the header's `transactions_root` (and the same for its receipt).
+    /// Proof that a committed transaction is in its block: its index, the block's number of
+    /// transactions and the audit path to the header's `transactions_root`; and for its
+    /// receipt, its index among the block's receipts (after the scheduled calls'), their
+    /// number and the audit path to `receipts_root`.
     public func inclusionProof(of transactionHash: Hash) throws(LedgerError)
-        -> (height: UInt64, index: Int, size: Int, transactionPath: [Hash], receiptPath: [Hash])? {
+        -> (height: UInt64, index: Int, size: Int, transactionPath: [Hash],
+            receiptIndex: Int, receiptCount: Int, receiptPath: [Hash])? {
         guard let found = try transaction(transactionHash), let block = try block(at: found.height),
               let receipts = try receipts(at: found.height) else { return nil }
+        let receiptIndex = try scheduledReceiptCount(block, receipts) + found.index
         return (found.height, found.index, block.transactions.count,
                 MerkleTree.auditPath(index: found.index, leaves: block.transactions.map(\.hash)),
-                MerkleTree.auditPath(index: found.index, leaves: receipts.map(\.hash)))
+                receiptIndex, receipts.count, MerkleTree.auditPath(index: receiptIndex, leaves: receipts.map(\.hash)))
+    }
+
+    /// Proof that a scheduled call's receipt is in the block it ran at: its index among the
+    /// block's receipts, their number and the audit path to the header's `receipts_root`.
+    public func scheduledCallProof(of id: Hash) throws(LedgerError) -> (height: UInt64, index: Int, size: Int, receiptPath: [Hash])? {
+        guard let found = try scheduledCall(id), let receipts = try receipts(at: found.height) else { return nil }
+        return (found.height, found.index, receipts.count, MerkleTree.auditPath(index: found.index, leaves: receipts.map(\.hash)))
     }
 }

@@ -23,6 +23,16 @@ struct ScriptEngine: ContractEngine {
             case 3: return ContractOutcome(succeeded: false, failure: "trap: explicit", gasUsed: gas)
             case 4: _ = host.emit(topics: [Event.topic("Poked")], data: [input[i + 1]]); i += 2
             case 5: _ = host.scheduleCall(atMillis: host.blockTimeMillis + 1_000, input: [9]); i += 1
+            case 6:                                      // schedule `count` × input at +secs s; slot 0xfe := how many were accepted
+                let secs = UInt64(input[i + 1]), count = Int(input[i + 2]), length = Int(input[i + 3]) << 8 | Int(input[i + 4])
+                let call = Array(input[i + 5 ..< i + 5 + length])
+                var accepted: UInt8 = 0
+                for _ in 0..<count where host.scheduleCall(atMillis: host.blockTimeMillis + secs * 1_000, input: call) { accepted += 1 }
+                host.store([0xfe], [accepted])
+                i += 5 + length
+            case 7: host.store([0xff], (host.load([0xff]) ?? []) + [input[i + 1]]); i += 2   // append a tag to the log in slot 0xff
+            case 8:                                      // slot 0xfd := 1 in a scheduled run with the contract as its own caller
+                host.store([0xfd], [entry == .scheduled && host.caller == host.contract ? 1 : 0]); i += 1
             default: return ContractOutcome(succeeded: false, failure: "unknown command", gasUsed: gas)
             }
         }

@@ -31,9 +31,10 @@ struct InclusionProofTests {
         let receipts = try #require(try f.ledger.receipts(at: 1))
         for (i, tx) in txs.enumerated() {
             let p = try #require(try f.ledger.inclusionProof(of: tx.hash))
-            #expect(p.index == i && p.size == 5)
+            #expect(p.index == i && p.size == 5 && p.receiptIndex == i && p.receiptCount == 5)
             #expect(MerkleTree.verify(leaf: tx.hash, index: p.index, size: p.size, path: p.transactionPath, root: header.transactionsRoot))
-            #expect(MerkleTree.verify(leaf: receipts[i].hash, index: p.index, size: p.size, path: p.receiptPath, root: header.receiptsRoot))
+            #expect(MerkleTree.verify(leaf: receipts[i].hash, index: p.receiptIndex, size: p.receiptCount, path: p.receiptPath,
+                                      root: header.receiptsRoot))
         }
     }
 }

@@ -44,4 +44,15 @@ struct JSONFormTests {
         #expect(a["role"] as? String == "exporter")
         #expect(((a["balances"] as? [[String: Any]])?.first)?["amount_minor"] as? String == String(1_000_00 + 250))
     }
+
+    @Test("a scheduled call's JSON names its id (its receipt's transaction_hash), sequence, time, contract and input")
+    func scheduledCall() throws {
+        let contract = Executor.contractAddress(deployer: Fixture.chain.userKeys[0].publicKey.address, nonce: 3)
+        let call = ScheduledCall(atMillis: 1_764_000_060_000, sequence: 7, contract: contract, input: [0xab, 0x01])
+        let j = try json(ScheduledCallJSON(call))
+        #expect(j["id"] as? String == call.id.hex)
+        #expect(j["sequence"] as? String == "7" && j["at_ms"] as? String == "1764000060000")
+        #expect(j["contract"] as? String == contract.text && j["input_hex"] as? String == "ab01")
+        #expect(try ScheduledCall(canonicalBytes: call.canonicalBytes) == call)
+    }
 }

@@ -32,10 +32,11 @@ struct Fixture {
         try tx(from, .transfer, TransferPayload(to: to, currency: currency ?? usd, amount: amount), nonce: nonce)
     }
 
-    /// Executes and commits one block; returns its receipts.
+    /// Executes and commits one block (at `timestampMillis`, or a second after the head);
+    /// returns its receipts — those of scheduled calls first, then the transactions'.
     @discardableResult
-    func commit(_ txs: [Transaction]) throws -> [Receipt] {
-        let (block, cert) = try dev.nextBlock(on: ledger, txs)
+    func commit(_ txs: [Transaction], at timestampMillis: UInt64? = nil) throws -> [Receipt] {
+        let (block, cert) = try dev.nextBlock(on: ledger, txs, timestampMillis: timestampMillis)
         try ledger.apply(block, certificate: cert)
         return try ledger.receipts(at: block.header.height) ?? []
     }

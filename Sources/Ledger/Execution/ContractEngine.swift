@@ -17,7 +17,10 @@ public protocol ContractHost: AnyObject {
     func transfer(to: Address, _ currency: CurrencyCode, _ amount: UInt64) -> Bool
     /// False when the event exceeds its limits or too many events were emitted.
     func emit(topics: [Hash], data: [UInt8]) -> Bool
-    /// Asks to be called with `input` at the first block whose time is at or after `atMillis`.
+    /// Asks to be called with `input` (entry `.scheduled`, the contract as caller) at the start
+    /// of the first block whose time is at or after `atMillis`. False — nothing recorded — for
+    /// a time not after this block's, an input above `ScheduledCall.maxInputBytes`, or past the
+    /// bounds on calls per run and waiting calls per contract.
     func scheduleCall(atMillis: UInt64, input: [UInt8]) -> Bool
     func roleOf(_ account: Address) -> Role?
 }
@@ -60,6 +63,8 @@ public enum GasSchedule {
     public static let callBase: UInt64 = 2_000
     /// No transaction may ask for more.
     public static let maxGasLimit: UInt64 = 50_000_000
+    /// The gas limit of one scheduled call run (no intrinsic cost; it has no transaction).
+    public static let scheduledCallGas: UInt64 = 5_000_000
 
     public static func intrinsic(_ kind: TransactionKind, payloadBytes: Int) -> UInt64 {
         switch kind {

@@ -2,8 +2,15 @@ import ChainTypes
 
 /// The result of executing a block: what its header must commit to, and the state writes
 /// that the ledger stores with it in one batch.
+///
+/// Invariant: `receipts` holds first one receipt per scheduled call run, in the order of
+/// `scheduledCalls`, then one per transaction, in block order — so a transaction's receipt
+/// is at `scheduledCalls.count + index`.
 public struct BlockExecution: Sendable {
     public let receipts: [Receipt]
+    /// The scheduled calls run at the start of the block (due ones, at most
+    /// `ScheduledCall.maxRunsPerBlock`, in (time, sequence) order).
+    public let scheduledCalls: [ScheduledCall]
     public let stateRoot: Hash
     public let receiptsRoot: Hash
     /// State values and Merkle-tree nodes to write with the block.
@@ -82,14 +89,16 @@ public struct Executor: Sendable {
 
     // MARK: Blocks
 
-    /// Executes `block` on the state in `store` (not modified).
+    /// Executes `block` on the state in `store` (not modified): first the scheduled calls due
+    /// by the block's time, then the transactions.
     public func execute(_ block: Block, store: any KeyValueStore) throws(LedgerError) -> BlockExecution {
         guard UInt64(block.transactions.count) <= rules.genesis.consensus.maxBlockTransactions else {
             throw .invalidBlock("\(block.transactions.count) transactions; the limit is \(rules.genesis.consensus.maxBlockTransactions)")
         }
         let state = StateOverlay(store: store)
-        var receipts: [Receipt] = []
-        receipts.reserveCapacity(block.transactions.count)
+        let (scheduled, scheduledReceipts) = try runScheduledCalls(state: state, header: block.header)
+        var receipts = scheduledReceipts
+        receipts.reserveCapacity(scheduledReceipts.count + block.transactions.count)
         var seen = Set<Hash>()
         for (i, tx) in block.transactions.enumerated() {
             let bytes = tx.canonicalBytes
@@ -106,11 +115,12 @@ public struct Executor: Sendable {
             state.setAccount(tx.sender, sender)
             receipts.append(try apply(tx, hash: hash, state: state, header: block.header))
         }
-        return try finish(state, receipts: receipts)
+        return try finish(state, receipts: receipts, scheduledCalls: scheduled)
     }
 
-    /// Turns a block's state writes into the value writes and the new state root.
-    func finish(_ state: StateOverlay, receipts: [Receipt]) throws(LedgerError) -> BlockExecution {
+    /// Turns a block's state writes into the value writes and the new state root, and adds
+    /// its index writes (outside the state tree) to the same batch.
+    func finish(_ state: StateOverlay, receipts: [Receipt], scheduledCalls: [ScheduledCall] = []) throws(LedgerError) -> BlockExecution {
         var batch = StoreBatch()
         var leaves: [Hash: Hash?] = [:]
         for (key, value) in state.changes {
@@ -122,10 +132,14 @@ public struct Executor: Sendable {
                 leaves[key] = .some(nil)
             }
         }
+        for (key, value) in state.indexChanges {
+            if let value { batch.put(key, value) } else { batch.delete(key) }
+        }
         let tree = SparseMerkleTree(store: state.store, prefix: Ledger.Keys.stateNodePrefix)
         let root: Hash
         do { root = try tree.update(leaves, into: &batch) } catch { throw .store(error) }
-        return BlockExecution(receipts: receipts, stateRoot: root, receiptsRoot: Receipt.root(receipts), stateBatch: batch)
+        return BlockExecution(receipts: receipts, scheduledCalls: scheduledCalls, stateRoot: root,
+                              receiptsRoot: Receipt.root(receipts), stateBatch: batch)
     }
 
     /// Runs one admitted transaction; its nonce is already consumed.

@@ -13,6 +13,8 @@ final class LedgerHost: ContractHost {
     let rules: ChainRules
     private(set) var events: [Event] = []
     private(set) var fault: String?
+    /// Calls this run scheduled (bounded by `ScheduledCall.maxSchedulesPerRun`).
+    private(set) var scheduledInRun = 0
     var faulted: Bool { fault != nil }
 
     init(state: StateOverlay, contract: Address, caller: Address, header: BlockHeader, rules: ChainRules) {
@@ -41,6 +43,8 @@ final class LedgerHost: ContractHost {
 
     func transfer(to: Address, _ currency: CurrencyCode, _ amount: UInt64) -> Bool {
         do {
+            // Each payout adds a Transfer event; keep one place free for the Deployed event.
+            guard events.count < Receipt.maxEvents - 1 else { return false }
             guard rules.currencies[currency] != nil, var source = try state.account(contract),
                   var target = try state.account(to), to != contract else { return false }
             let have = source.balance(currency)
@@ -65,14 +69,21 @@ final class LedgerHost: ContractHost {
         return true
     }
 
-    /// Recorded in state under "sched" ‖ time ‖ contract ‖ hash(input); the VM work runs due
-    /// calls at the start of blocks.
+    /// Records the call in the state and the time-ordered index (`ScheduledCall`); the
+    /// executor runs it at the start of the first block whose time reaches `atMillis`. False
+    /// for an input above `ScheduledCall.maxInputBytes`, a time not after this block's, past
+    /// `ScheduledCall.maxSchedulesPerRun` in this run, or past the contract's
+    /// `ScheduledCall.maxPendingPerContract` waiting calls.
     func scheduleCall(atMillis: UInt64, input: [UInt8]) -> Bool {
-        guard input.count <= 4096, atMillis > blockTimeMillis else { return false }
-        var key = Array("sched".utf8)
-        for shift in stride(from: 56, through: 0, by: -8) { key.append(UInt8(truncatingIfNeeded: atMillis >> UInt64(shift))) }
-        key += contract.bytes + SHA256.hash(input).bytes
-        state.set(key, input)
+        guard input.count <= ScheduledCall.maxInputBytes, atMillis > blockTimeMillis,
+              scheduledInRun < ScheduledCall.maxSchedulesPerRun else { return false }
+        do {
+            guard try state.addScheduledCall(contract: contract, atMillis: atMillis, input: input) != nil else { return false }
+        } catch {
+            fault = "\(error)"
+            return false
+        }
+        scheduledInRun += 1
         return true
     }
 }

@@ -39,8 +39,11 @@ public struct Event: Hashable, Sendable, CanonicalCodable {
     }
 }
 
-/// The outcome of one transaction in a block. A failed transaction still consumes its nonce
-/// and gas, changes nothing else, and says why.
+/// The outcome of one transaction — or one scheduled call — in a block. A failed transaction
+/// still consumes its nonce and gas, changes nothing else, and says why.
+///
+/// A scheduled call's receipt carries the call's `ScheduledCall.id` as `transactionHash`;
+/// a block's receipts list the scheduled calls' first (see `BlockExecution`).
 public struct Receipt: Hashable, Sendable, CanonicalCodable {
     public static let version: UInt8 = 1
     public static let maxEvents = 64
@@ -55,8 +58,33 @@ public struct Receipt: Hashable, Sendable, CanonicalCodable {
     public var gasUsed: UInt64
     public var events: [Event]
 
+    /// Longest failure code and message a receipt keeps (longer ones are cut, so that every
+    /// receipt the executor makes decodes again).
+    public static let maxCodeBytes = 64
+    public static let maxMessageBytes = 1024
+
     public init(transactionHash: Hash, status: Status, gasUsed: UInt64, events: [Event]) {
-        self.transactionHash = transactionHash; self.status = status; self.gasUsed = gasUsed; self.events = events
+        precondition(events.count <= Self.maxEvents, "a receipt holds at most \(Self.maxEvents) events")
+        self.transactionHash = transactionHash; self.gasUsed = gasUsed; self.events = events
+        switch status {
+        case .success: self.status = .success
+        case .failure(let code, let message):
+            self.status = .failure(code: Self.clamp(code, Self.maxCodeBytes), message: Self.clamp(message, Self.maxMessageBytes))
+        }
+    }
+
+    /// `text` cut at a character boundary to at most `limit` UTF-8 bytes, ending in "…" when cut.
+    static func clamp(_ text: String, _ limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        var kept = String.UnicodeScalarView()
+        var bytes = 0
+        for scalar in text.unicodeScalars {
+            let n = String(scalar).utf8.count
+            guard bytes + n <= limit - 3 else { break }
+            kept.append(scalar)
+            bytes += n
+        }
+        return String(kept) + "…"
     }
 
     public var succeeded: Bool { status == .success }
@@ -83,7 +111,7 @@ public struct Receipt: Hashable, Sendable, CanonicalCodable {
         let at = r.offset
         switch try r.byte("status") {
         case 0: status = .success
-        case 1: status = .failure(code: try r.string("code", limit: 64), message: try r.string("message", limit: 1024))
+        case 1: status = .failure(code: try r.string("code", limit: Self.maxCodeBytes), message: try r.string("message", limit: Self.maxMessageBytes))
         case let t: throw r.error("status", .unknownTag(UInt64(t)), at: at)
         }
         gasUsed = try r.uvarint("gas_used")
@@ -92,11 +120,13 @@ public struct Receipt: Hashable, Sendable, CanonicalCodable {
 
     public var hash: Hash { SHA256.hash(canonicalBytes) }
 
-    /// The header's receipts root: a Merkle root (RFC 6962 shape) over receipt hashes in order.
+    /// The header's receipts root: a Merkle root (RFC 6962 shape) over receipt hashes in order
+    /// (scheduled calls' first, then transactions').
     public static func root(_ receipts: [Receipt]) -> Hash { MerkleTree.root(leaves: receipts.map(\.hash)) }
 }
 
-/// The receipts of one block, stored under the block's height.
+/// The receipts of one block, stored under the block's height: the scheduled calls' first,
+/// then the transactions'.
 struct ReceiptList: CanonicalCodable {
     var receipts: [Receipt]
 
@@ -105,6 +135,6 @@ struct ReceiptList: CanonicalCodable {
     init(receipts: [Receipt]) { self.receipts = receipts }
 
     init(from r: inout CanonicalReader) throws(DecodeError) {
-        receipts = try r.list("receipts", limit: Limits.maxBlockTransactions)
+        receipts = try r.list("receipts", limit: Limits.maxBlockTransactions + ScheduledCall.maxRunsPerBlock)
     }
 }

@@ -3,14 +3,27 @@ import ChainTypes
 /// Reads state through the store and keeps one block's writes in memory, with a journal so
 /// that a failed transaction's changes can be undone exactly.
 ///
+/// Besides the authenticated state it carries writes to plain **index** keys (outside the
+/// state tree, e.g. the scheduled-call index `s/…`), journalled the same way, so that an
+/// index always follows the state values it mirrors — reverted with them, and written with
+/// them in the block's one batch.
+///
 /// Invariant: `changes` holds, per state key hash, the latest value written in this block
-/// (nil = deleted); nothing reaches the store until the ledger commits the block.
+/// (nil = deleted), and `indexChanges` the same per index key; nothing reaches the store
+/// until the ledger commits the block.
 public final class StateOverlay {
     public static let valuePrefix: [UInt8] = Array("v/".utf8)
 
+    private enum Undo {
+        case state(Hash, [UInt8]??)
+        case index([UInt8], [UInt8]??)
+    }
+
     let store: any KeyValueStore
     public private(set) var changes: [Hash: [UInt8]?] = [:]
-    private var journal: [(Hash, [UInt8]??)] = []
+    /// Writes to unhashed store keys that are not part of the state root (nil = delete).
+    public private(set) var indexChanges: [[UInt8]: [UInt8]?] = [:]
+    private var journal: [Undo] = []
     private var accountCache: [Address: Account?] = [:]
 
     public init(store: any KeyValueStore) { self.store = store }
@@ -23,8 +36,14 @@ public final class StateOverlay {
 
     public func set(_ key: [UInt8], _ value: [UInt8]?) {
         let h = StateKey.hash(key)
-        journal.append((h, changes[h]))
+        journal.append(.state(h, changes[h]))
         changes[h] = .some(value)
+    }
+
+    /// Writes (or with nil deletes) a plain store key with the block, outside the state tree.
+    public func setIndex(_ key: [UInt8], _ value: [UInt8]?) {
+        journal.append(.index(key, indexChanges[key]))
+        indexChanges[key] = .some(value)
     }
 
     /// A point to return to with `revert`.
@@ -32,8 +51,12 @@ public final class StateOverlay {
 
     public func revert(to mark: Int) {
         while journal.count > mark {
-            let (h, previous) = journal.removeLast()
-            if let previous { changes[h] = previous } else { changes.removeValue(forKey: h) }
+            switch journal.removeLast() {
+            case .state(let h, let previous):
+                if let previous { changes[h] = previous } else { changes.removeValue(forKey: h) }
+            case .index(let key, let previous):
+                if let previous { indexChanges[key] = previous } else { indexChanges.removeValue(forKey: key) }
+            }
         }
         accountCache.removeAll(keepingCapacity: true)
     }

@@ -1,0 +1,41 @@
+import ChainTypes
+
+// Scheduled calls at the start of a block (docs/LEDGER.md "Scheduled calls").
+extension Executor {
+    /// Runs the calls due by the block's time — at most `ScheduledCall.maxRunsPerBlock`, in
+    /// (time, sequence) order; the rest carry over to the next block. Each is deleted from
+    /// the state and the index before it runs, so a call runs once whatever it does.
+    func runScheduledCalls(state: StateOverlay, header: BlockHeader) throws(LedgerError) -> ([ScheduledCall], [Receipt]) {
+        let due = try ScheduledCall.indexed(in: state.store, dueByMillis: header.timestampMillis,
+                                            limit: ScheduledCall.maxRunsPerBlock)
+        var receipts: [Receipt] = []
+        receipts.reserveCapacity(due.count)
+        for call in due {
+            try state.removeScheduledCall(call)
+            receipts.append(try runScheduled(call, state: state, header: header))
+        }
+        return (due, receipts)
+    }
+
+    /// Runs one scheduled call with the contract as its own caller, within
+    /// `GasSchedule.scheduledCallGas`. A missing contract or engine, a failure or a trap gives
+    /// a failed receipt, and the call's own changes are undone.
+    func runScheduled(_ call: ScheduledCall, state: StateOverlay, header: BlockHeader) throws(LedgerError) -> Receipt {
+        func failed(_ e: TransactionError, gas: UInt64 = 0) -> Receipt {
+            Receipt(transactionHash: call.id, status: .failure(code: e.code, message: e.description), gasUsed: gas, events: [])
+        }
+        guard let engine else { return failed(.contract("this node has no contract engine")) }
+        guard try state.account(call.contract)?.codeHash != nil else { return failed(.unknownAccount(call.contract)) }
+        let code: [UInt8]?
+        do { code = try state.get(StateKey.code(call.contract)) } catch { throw .store(error) }
+        guard let code else { return failed(.unknownAccount(call.contract)) }
+        let mark = state.mark()
+        let host = LedgerHost(state: state, contract: call.contract, caller: call.contract, header: header, rules: rules)
+        let outcome = engine.run(code: code, entry: .scheduled, input: call.input, gasLimit: GasSchedule.scheduledCallGas, host: host)
+        guard outcome.succeeded, !host.faulted else {
+            state.revert(to: mark)
+            return failed(.contract(outcome.failure ?? host.fault ?? "scheduled call failed"), gas: outcome.gasUsed)
+        }
+        return Receipt(transactionHash: call.id, status: .success, gasUsed: outcome.gasUsed, events: host.events)
+    }
+}
