@@ -44,7 +44,18 @@ public final class HansaVM: ContractEngine {
 
     public func run(_ program: VerifiedProgram, entry: ContractEntry, input: [UInt8], gasLimit: UInt64,
                     host: any ContractHost) -> ContractOutcome {
+        runCounting(program, entry: entry, input: input, gasLimit: gasLimit, host: host).outcome
+    }
+
+    /// `run`, also returning the number of instructions executed.
+    public func runCounting(_ program: VerifiedProgram, entry: ContractEntry, input: [UInt8], gasLimit: UInt64,
+                            host: any ContractHost) -> (outcome: ContractOutcome, instructions: UInt64) {
         var machine = Machine(program: program, host: host, gasLimit: gasLimit)
+        let outcome = execute(&machine, program, entry: entry, input: input)
+        return (outcome, machine.steps)
+    }
+
+    func execute(_ machine: inout Machine, _ program: VerifiedProgram, entry: ContractEntry, input: [UInt8]) -> ContractOutcome {
         do {
             try machine.charge(Self.inputGas(input))
             if entry == .constructor && input.isEmpty && !program.program.functions.contains(where: { $0.kind == .constructor }) {

@@ -93,6 +93,8 @@ struct Machine {
     let host: any ContractHost
     let gasLimit: UInt64
     var gasUsed: UInt64 = 0
+    /// Instructions executed (for benchmarks).
+    var steps: UInt64 = 0
     var stack: [Value] = []
     var locals: [Value] = []
     struct Frame {
@@ -154,6 +156,7 @@ struct Machine {
         while true {
             let ins = code[pc]
             pc += 1
+            steps &+= 1
             try charge(VMGas.base[Int(ins.op.rawValue)])
             switch ins.op {
             case .pushInt: stack.append(.int(ins.operand))

@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
         abstract: "Run a benchmark suite (use scripts/bench, which builds in release mode).",
         shouldDisplay: false)
 
-    @Argument(help: "Suite: crypto or ledger.")
+    @Argument(help: "Suite: crypto, ledger or vm.")
     var suite: String = "crypto"
 
     @Option(help: "Seconds per measurement.")
@@ -20,11 +20,18 @@ struct Bench: ParsableCommand {
     @Option(help: "Transactions the ledger benchmark applies.")
     var transactions: Int = 1_000_000
 
+    @Option(help: "Letters of credit the vm benchmark runs through their lifecycle.")
+    var credits: Int = 1_000
+
+    @Option(help: "The letter-of-credit source the vm benchmark compiles.")
+    var contract: String = "contracts/letter_of_credit.hc"
+
     func run() throws {
         switch suite {
         case "crypto": cryptoSuite(seconds: seconds)
         case "ledger": try ledgerSuite(transactions: transactions)
-        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger")
+        case "vm": try vmSuite(seconds: seconds, credits: credits, contractPath: contract)
+        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm")
         }
     }
 }

@@ -1,0 +1,166 @@
+import ChainTypes
+import ContractVM
+import Foundation
+import Ledger
+import LevelDBStore
+
+/// An in-memory host for running contracts outside a ledger (the VM benchmark).
+final class MemoryHost: ContractHost {
+    let contract = Address(bytes: [UInt8](repeating: 0xc0, count: 20))!
+    let caller = Address(bytes: [UInt8](repeating: 0xca, count: 20))!
+    let callerRole: Role? = .exporter
+    let blockTimeMillis: UInt64 = 1_764_000_000_000
+    let blockHeight: UInt64 = 1
+    var slots: [[UInt8]: [UInt8]] = [:]
+    func load(_ key: [UInt8]) -> [UInt8]? { slots[key] }
+    func store(_ key: [UInt8], _ value: [UInt8]?) { slots[key] = value }
+    func balance(of account: Address, _ currency: CurrencyCode) -> UInt64 { 0 }
+    func transfer(to: Address, _ currency: CurrencyCode, _ amount: UInt64) -> Bool { false }
+    func emit(topics: [Hash], data: [UInt8]) -> Bool { true }
+    func scheduleCall(atMillis: UInt64, input: [UInt8]) -> Bool { true }
+    func roleOf(_ account: Address) -> Role? { nil }
+}
+
+/// `hansa bench vm`: the interpreter's instructions per second against the same loop compiled
+/// natively (the interpretation overhead), and letter-of-credit lifecycle transactions per
+/// second against plain transfers through the same ledger.
+func vmSuite(seconds: Double, credits: Int, contractPath: String) throws {
+    print("vm (one thread)")
+    let source = """
+    pub fn spin(n: int) -> int {
+        let i = 0;
+        let acc = 0;
+        while i < n {
+            acc = acc + i * 3 % 7;
+            i = i + 1;
+        }
+        return acc;
+    }
+    """
+    let program = try Verifier.verify(try Compiler.compile(source, file: "spin.hc").bytecode)
+    let vm = HansaVM()
+    let host = MemoryHost()
+    let iterations: Int64 = 100_000
+    let input = ABI.encodeCall("spin", [.int(iterations)])
+    var instructions: UInt64 = 0
+    var expected: Int64 = 0
+    for i in 0..<iterations { expected += i * 3 % 7 }
+    let runs = measureRate("VM: spin(100000) runs", seconds: seconds, batch: 1) { n in
+        for _ in 0..<n {
+            let (outcome, steps) = vm.runCounting(program, entry: .call, input: input, gasLimit: 50_000_000, host: host)
+            precondition(outcome.succeeded && outcome.output == ABI.encode(.int(expected)), "\(outcome)")
+            instructions = steps
+        }
+    }
+    let vmRate = runs * Double(instructions)
+    print(String(format: "  VM instructions                                                %12.0f /s  (%llu per run)", vmRate, instructions))
+    var sink: Int64 = 0
+    let native = measureRate("native Swift, the same loop with overflow checks, iterations", seconds: seconds, batch: 1) { n in
+        for _ in 0..<n {
+            var acc: Int64 = 0
+            var i: Int64 = 0
+            let limit = iterations &+ (sink & 0) // opaque to the optimiser
+            while i < limit { acc = acc + i * 3 % 7; i = i + 1 }
+            sink &+= acc
+        }
+    }
+    let vmIterations = runs * Double(iterations)
+    let nativeIterations = native * Double(iterations)
+    print(String(format: "  loop iterations: VM %.0f /s, native %.0f /s — interpretation overhead ×%.0f",
+                 vmIterations, nativeIterations, nativeIterations / vmIterations))
+    let instructionGoal = 20_000_000.0
+    print(String(format: "  VM instructions/s ratio to goal (%.0fM/s) = %.2f ", instructionGoal / 1e6, vmRate / instructionGoal)
+          + (vmRate >= instructionGoal ? "OK" : "BELOW GOAL"))
+    _ = sink
+
+    try lifecycle(credits: credits, contractPath: contractPath)
+}
+
+/// Applies `credits` letters of credit through their whole sight lifecycle (deploy, fund,
+/// advise, carrier LOAD, complying presentation that pays), one stage per block, on a LevelDB
+/// ledger with signature checks; then the same number of plain transfers on the same ledger.
+func lifecycle(credits: Int, contractPath: String) throws {
+    guard let text = try? String(contentsOfFile: contractPath, encoding: .utf8) else { throw CLIError("cannot read \(contractPath)") }
+    let code: [UInt8]
+    do { code = try Compiler.compile(text, file: contractPath).bytecode } catch { throw CLIError("\(error)") }
+    let root = NSTemporaryDirectory() + "hansa-bench-vm-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+
+    let dev = DevChain(users: 0)
+    let importer = DevChain.key("bench importer"), exporter = DevChain.key("bench exporter"), carrier = DevChain.key("bench carrier")
+    var genesis = dev.genesis
+    let bank0 = dev.validatorKeys[0], bank1 = dev.validatorKeys[1]
+    genesis.participants += [
+        Participant(name: "importer", publicKey: importer.publicKey, role: .importer, bank: bank0.publicKey.address),
+        Participant(name: "exporter", publicKey: exporter.publicKey, role: .exporter, bank: bank1.publicKey.address),
+        Participant(name: "carrier", publicKey: carrier.publicKey, role: .carrier, bank: nil),
+    ]
+    let amount: Int64 = 50_000_00
+    genesis.deposits = [Deposit(account: importer.publicKey.address, currency: dev.usd, amount: UInt64(amount) * UInt64(credits) * 2)]
+    let store = try LevelDBLedgerStore(path: root + "/ledger")
+    let ledger = try Ledger(store: store, genesis: genesis, engine: HansaVM())
+    var nonces: [Address: UInt64] = [:]
+    func tx(_ key: PrivateKey, _ kind: TransactionKind, _ payload: some CanonicalEncodable, gas: UInt64) -> Transaction {
+        let a = key.publicKey.address
+        defer { nonces[a, default: 0] += 1 }
+        return TransactionBody(chain: genesis.chain, sender: key.publicKey, nonce: nonces[a, default: 0], kind: kind,
+                               payload: payload.canonicalBytes, gasLimit: gas).signed(with: key)
+    }
+    var time = genesis.genesisTimeMillis + 60_000
+    let clock = ContinuousClock()
+    var applySeconds = 0.0
+    var gas: UInt64 = 0
+    func commit(_ txs: [Transaction]) throws {
+        time += 60_000
+        let t = clock.now
+        let (block, certificate) = try dev.nextBlock(on: ledger, txs, timestampMillis: time)
+        try ledger.apply(block, certificate: certificate)
+        applySeconds += (clock.now - t).seconds
+        let receipts = try ledger.blockReceipts(at: block.header.height)!.transactions
+        for r in receipts {
+            guard r.succeeded else { throw CLIError("lifecycle transaction failed: \(r.status)") }
+            gas += r.gasUsed
+        }
+    }
+    let day: Int64 = 86_400_000
+    let start = Int64(time)
+    let contracts = (0..<credits).map { Executor.contractAddress(deployer: bank0.publicKey.address, nonce: UInt64($0)) }
+    func calls(_ key: PrivateKey, _ input: (Int) -> [UInt8], value: Amount? = nil) -> [Transaction] {
+        contracts.indices.map { tx(key, .callContract, CallPayload(contract: contracts[$0], input: input($0), value: value), gas: 2_000_000) }
+    }
+    let a = { (k: PrivateKey) in ABIValue.address(k.publicKey.address) }
+    try commit(contracts.indices.map { _ in
+        tx(bank0, .deployContract, DeployPayload(code: code, constructorInput: ABI.encodeCall("init", [
+            a(importer), a(exporter), a(bank1), a(bank1), .string("USD"), .int(amount), .int(1_000), .int(start + 60 * day),
+            .int(start + 30 * day), .int(21), .int(0), .string("CNSHA"), .string("NLRTM"), .int(3), .int(0)])), gas: 5_000_000)
+    })
+    try commit(calls(importer, { _ in ABI.encodeCall("fund", []) }, value: Amount(UInt64(amount), dev.usd)))
+    try commit(calls(bank1, { _ in ABI.encodeCall("advise", []) }))
+    let loaded = Int64(time) + 60_000
+    try commit(calls(carrier, { i in ABI.encodeCall("shipping_event", [.string("BL-\(i)"), .string("LOAD"), .string("ACT"),
+                                                                         .string("CNSHA"), .string("BENCH VESSEL"), .int(loaded)]) }))
+    try commit(calls(exporter, { i in ABI.encodeCall("present", [
+        .bytes(SHA256.hash(utf8: "inv \(i)").bytes), .int(amount), .string("USD"), .int(1_000), .string("BL-\(i)"),
+        .bytes(SHA256.hash(utf8: "bl \(i)").bytes), .int(loaded), .string("CNSHA"), .string("NLRTM"), .string("BENCH VESSEL"),
+        .bytes([]), .int(0), .string("USD"), .int(loaded), .bytes([]), .bytes([])]) }))
+    let paid = try ledger.account(exporter.publicKey.address)?.balance(dev.usd) ?? 0
+    guard paid == UInt64(amount) * UInt64(credits) else { throw CLIError("the beneficiary received \(paid), expected \(Int64(credits) * amount)") }
+    let lifecycleTxs = 5 * credits
+    let lifecycleRate = Double(lifecycleTxs) / applySeconds
+    print(String(format: "  letter of credit: %d credits × 5 transactions (deploy, fund, advise, LOAD, present+pay)", credits))
+    print(String(format: "    %10.0f transactions/s, %.0f gas per transaction on average, %.1f ms per credit",
+                 lifecycleRate, Double(gas) / Double(lifecycleTxs), applySeconds / Double(credits) * 1000))
+
+    // Reference: the same number of plain transfers (importer → exporter) through the same ledger.
+    applySeconds = 0
+    let transfers = (0..<lifecycleTxs).map { _ in
+        tx(importer, .transfer, TransferPayload(to: exporter.publicKey.address, currency: dev.usd, amount: 1), gas: GasSchedule.transfer)
+    }
+    for chunk in stride(from: 0, to: transfers.count, by: credits) { try commit(Array(transfers[chunk..<min(chunk + credits, transfers.count)])) }
+    let transferRate = Double(lifecycleTxs) / applySeconds
+    print(String(format: "    %10.0f plain transfers/s on the same ledger, same block size", transferRate))
+    let goal = 0.25
+    let ratio = lifecycleRate / transferRate
+    print(String(format: "  lifecycle/transfer ratio = %.2f (goal >= %.2f) ", ratio, goal) + (ratio >= goal ? "OK" : "BELOW GOAL"))
+}
