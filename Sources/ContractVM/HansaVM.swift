@@ -17,7 +17,7 @@ public final class HansaVM: ContractEngine {
     public init() {}
 
     public func verify(code: [UInt8]) -> String? {
-        do { _ = try Verifier.verify(code); return nil } catch { return error.message }
+        do { _ = try verified(code); return nil } catch { return error.message }
     }
 
     func verified(_ code: [UInt8]) throws(VerifyError) -> VerifiedProgram {
@@ -81,7 +81,7 @@ public final class HansaVM: ContractEngine {
         case .scheduled: .scheduled
         }
         guard f.kind == wanted else {
-            throw .badInput("\(call.function) is a \(f.kind) function; a \(entry == .call ? "transaction" : entry == .scheduled ? "scheduled call" : "deployment") cannot start it")
+            throw .badInput("\(call.function) is \(f.kind == .internal ? "an" : "a") \(f.kind) function; a \(entry == .call ? "transaction" : entry == .scheduled ? "scheduled call" : "deployment") cannot start it")
         }
         guard call.args.count == f.params.count else {
             throw .badInput("\(call.function) takes \(f.params.count) arguments, not \(call.args.count)")
@@ -107,7 +107,7 @@ public final class HansaVM: ContractEngine {
         case (.address, .bytes(let b)):
             guard let a = Address(bytes: b) else { throw .typeMismatch("the result must be a 20-byte address, not \(b.count) bytes") }
             return ABI.encode(.address(a))
-        default: throw .typeMismatch("the result is not a \(type)")
+        default: throw .typeMismatch("the result is not \(type == .int || type == .address ? "an" : "a") \(type)")
         }
     }
 }

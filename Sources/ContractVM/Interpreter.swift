@@ -246,7 +246,7 @@ struct Machine {
                 case (let t, _): throw .typeMismatch("abi_encode of \(t) got the other kind of value")
                 }
                 try charge(Self.words(encoded.count) * VMGas.perWord)
-                stack.append(.bytes(encoded))
+                stack.append(try checked(encoded))
             case .jump: pc = Int(ins.operand)
             case .jumpIfFalse:
                 if try popInt() == 0 { pc = Int(ins.operand) }

@@ -1,6 +1,6 @@
 /// The instruction set. Each instruction is one opcode byte followed by its immediate, if any
 /// (big-endian). docs/CONTRACTS.md has the table with stack effects and gas.
-public enum Opcode: UInt8, Sendable, CaseIterable {
+public enum Opcode: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     // Stack and locals.
     case pushInt = 0x01        // imm: 8-byte signed integer
     case pushConst = 0x02      // imm: u16 constant index → bytes
@@ -39,6 +39,44 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
     case trap = 0x34           // pops a message; the run fails and every change is undone
     case host = 0x40           // imm: u8 HostFunction
 
+    /// The instruction's name in docs/CONTRACTS.md (used in verifier and trap messages).
+    public var name: String {
+        switch self {
+        case .pushInt: "push_int"
+        case .pushConst: "push_const"
+        case .pop: "pop"
+        case .dup: "dup"
+        case .load: "load"
+        case .store: "store"
+        case .add: "add"
+        case .sub: "sub"
+        case .mul: "mul"
+        case .div: "div"
+        case .mod: "mod"
+        case .neg: "neg"
+        case .eq: "eq"
+        case .ne: "ne"
+        case .lt: "lt"
+        case .le: "le"
+        case .gt: "gt"
+        case .ge: "ge"
+        case .not: "not"
+        case .concat: "concat"
+        case .len: "len"
+        case .slice: "slice"
+        case .intToBytes: "int_to_bytes"
+        case .bytesToInt: "bytes_to_int"
+        case .sha256: "sha256"
+        case .abiEncode: "abi_encode"
+        case .jump: "jump"
+        case .jumpIfFalse: "jump_if_false"
+        case .call: "call"
+        case .ret: "ret"
+        case .trap: "trap"
+        case .host: "host"
+        }
+    }
+
     /// Bytes of immediate after the opcode.
     public var immediateBytes: Int {
         switch self {
@@ -49,6 +87,8 @@ public enum Opcode: UInt8, Sendable, CaseIterable {
         default: 0
         }
     }
+
+    public var description: String { name }
 }
 
 /// What the contract may ask of the ledger (`ContractHost`). Arguments are popped in order

@@ -50,7 +50,8 @@ public enum Verifier {
         var pc = 0
         while pc < code.count {
             guard let op = Opcode(rawValue: code[pc]) else {
-                throw VerifyError("unknown opcode 0x\(String(code[pc], radix: 16)) at byte \(pc)")
+                let hex = String(code[pc], radix: 16)
+                throw VerifyError("unknown opcode 0x\(hex.count == 1 ? "0" + hex : hex) at byte \(pc)")
             }
             let n = op.immediateBytes
             guard pc + 1 + n <= code.count else { throw VerifyError("instruction \(op) at byte \(pc) is cut off by the end of the code") }
@@ -98,13 +99,37 @@ public enum Verifier {
     }
 
     static func checkTable(_ program: Program) throws(VerifyError) {
+        // The limits the container's decoder enforces, again for a program built in memory.
+        guard program.code.count <= VMLimits.maxCodeBytes else {
+            throw VerifyError("the code is \(program.code.count) bytes; the limit is \(VMLimits.maxCodeBytes)")
+        }
+        guard program.constants.count <= VMLimits.maxConstants else {
+            throw VerifyError("the program has \(program.constants.count) constants; the limit is \(VMLimits.maxConstants)")
+        }
+        if let i = program.constants.firstIndex(where: { $0.count > VMLimits.maxBytesLength }) {
+            throw VerifyError("constant \(i) is \(program.constants[i].count) bytes; the limit is \(VMLimits.maxBytesLength)")
+        }
+        guard program.functions.count <= VMLimits.maxFunctions else {
+            throw VerifyError("the program has \(program.functions.count) functions; the limit is \(VMLimits.maxFunctions)")
+        }
         var names = Set<String>()
         var constructors = 0
         for f in program.functions {
             guard isIdentifier(f.name) else { throw VerifyError("function name \"\(f.name)\" is not an identifier") }
+            guard f.name.utf8.count <= VMLimits.maxNameBytes else {
+                throw VerifyError("function name \(f.name) is \(f.name.utf8.count) bytes; the limit is \(VMLimits.maxNameBytes)")
+            }
             guard names.insert(f.name).inserted else { throw VerifyError("two functions are named \(f.name)") }
+            guard f.params.count <= VMLimits.maxParams else {
+                throw VerifyError("function \(f.name) has \(f.params.count) parameters; the limit is \(VMLimits.maxParams)")
+            }
             guard f.locals >= f.params.count else { throw VerifyError("function \(f.name) has \(f.params.count) parameters but only \(f.locals) local slots") }
-            guard f.entry < program.code.count else { throw VerifyError("function \(f.name) starts at byte \(f.entry), outside the code (\(program.code.count) bytes)") }
+            guard f.locals <= VMLimits.maxLocals else {
+                throw VerifyError("function \(f.name) has \(f.locals) local slots; the limit is \(VMLimits.maxLocals)")
+            }
+            guard f.entry >= 0, f.entry < program.code.count else {
+                throw VerifyError("function \(f.name) starts at byte \(f.entry), outside the code (\(program.code.count) bytes)")
+            }
             if f.kind == .constructor { constructors += 1 }
         }
         guard constructors <= 1 else { throw VerifyError("the program has \(constructors) constructors; at most one is allowed") }
@@ -136,11 +161,13 @@ public enum Verifier {
 
     static func checkStack(_ program: Program, _ instructions: [Instruction], _ offsets: [Int], entry: Int,
                            function f: FunctionInfo) throws(VerifyError) {
-        var height = [Int: Int]()
+        // Stack height before each instruction reached so far (-1: not reached).
+        var height = [Int](repeating: -1, count: instructions.count)
         var work = [entry]
         height[entry] = 0
         func reach(_ target: Int, _ h: Int, from at: Int) throws(VerifyError) {
-            if let seen = height[target] {
+            let seen = height[target]
+            if seen >= 0 {
                 guard seen == h else {
                     throw VerifyError("in function \(f.name), the stack holds \(seen) values at byte \(offsets[target]) on one path and \(h) on another (from byte \(at))")
                 }
@@ -152,7 +179,7 @@ public enum Verifier {
         while let i = work.popLast() {
             let ins = instructions[i]
             let at = offsets[i]
-            let h = height[i]!
+            let h = height[i]
             let (pops, pushes) = effect(ins, program)
             guard h >= pops else { throw VerifyError("in function \(f.name), \(ins.op) at byte \(at) needs \(pops) values but the stack holds \(h) (stack underflow)") }
             let after = h - pops + pushes

@@ -122,3 +122,29 @@ extension Ledger {
         return (found.height, found.index, receipts.count, MerkleTree.auditPath(index: found.index, leaves: receipts.map(\.hash)))
     }
 }
+
+// Contract reads for RPC, clients and tests.
+extension Ledger {
+    /// A contract's storage value at the head state, or nil when unset. Slot keys are in the
+    /// contract's ABI (docs/CONTRACTS.md: "name" for a variable, "name/" ‖ ABI(key) for a map).
+    public func contractStorage(_ contract: Address, key: [UInt8]) throws(LedgerError) -> [UInt8]? {
+        do { return try StateOverlay(store: store).get(StateKey.slot(contract, key)) } catch { throw .store(error) }
+    }
+
+    /// Runs a contract's `pub fn` on the head state as `caller` would, at the head block's time,
+    /// and throws every change away: a free query (e.g. the letter of credit's `status()`).
+    public func readOnlyCall(_ contract: Address, input: [UInt8], caller: Address,
+                             gasLimit: UInt64 = GasSchedule.maxGasLimit) throws(LedgerError) -> ContractOutcome {
+        guard let engine = executor.engine else { return ContractOutcome(succeeded: false, failure: "this node has no contract engine", gasUsed: 0) }
+        let state = StateOverlay(store: store)
+        guard let code = try state.contractCode(contract) else {
+            return ContractOutcome(succeeded: false, failure: "\(contract) is not a contract", gasUsed: 0)
+        }
+        let header = BlockHeader(height: head.height, previousHash: head.hash, timestampMillis: head.timestampMillis, transactionsRoot: .zero,
+                                 stateRoot: stateRoot, receiptsRoot: .zero, proposer: contract, view: 0)
+        let host = LedgerHost(state: state, contract: contract, caller: caller, header: header, rules: rules)
+        let outcome = engine.run(code: code, entry: .call, input: input, gasLimit: min(gasLimit, GasSchedule.maxGasLimit), host: host)
+        if let fault = host.fault { throw .corrupted("reading contract \(contract): \(fault)") }
+        return outcome
+    }
+}

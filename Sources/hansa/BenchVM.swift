@@ -21,6 +21,18 @@ final class MemoryHost: ContractHost {
     func roleOf(_ account: Address) -> Role? { nil }
 }
 
+/// The benchmark's loop in Swift, opaque to the optimiser (a varying seed, not inlined).
+@inline(never)
+func nativeSpin(_ n: Int64, seed: Int64) -> Int64 {
+    var acc = seed
+    var i: Int64 = 0
+    while i < n {
+        acc = acc + i * 3 % 7
+        i = i + 1
+    }
+    return acc
+}
+
 /// `hansa bench vm`: the interpreter's instructions per second against the same loop compiled
 /// natively (the interpretation overhead), and letter-of-credit lifecycle transactions per
 /// second against plain transfers through the same ledger.
@@ -56,13 +68,7 @@ func vmSuite(seconds: Double, credits: Int, contractPath: String) throws {
     print(String(format: "  VM instructions                                                %12.0f /s  (%llu per run)", vmRate, instructions))
     var sink: Int64 = 0
     let native = measureRate("native Swift, the same loop with overflow checks, iterations", seconds: seconds, batch: 1) { n in
-        for _ in 0..<n {
-            var acc: Int64 = 0
-            var i: Int64 = 0
-            let limit = iterations &+ (sink & 0) // opaque to the optimiser
-            while i < limit { acc = acc + i * 3 % 7; i = i + 1 }
-            sink &+= acc
-        }
+        for _ in 0..<n { sink = nativeSpin(iterations, seed: sink & 1) }
     }
     let vmIterations = runs * Double(iterations)
     let nativeIterations = native * Double(iterations)
@@ -80,85 +86,58 @@ func vmSuite(seconds: Double, credits: Int, contractPath: String) throws {
 /// advise, carrier LOAD, complying presentation that pays), one stage per block, on a LevelDB
 /// ledger with signature checks; then the same number of plain transfers on the same ledger.
 func lifecycle(credits: Int, contractPath: String) throws {
-    guard let text = try? String(contentsOfFile: contractPath, encoding: .utf8) else { throw CLIError("cannot read \(contractPath)") }
-    let code: [UInt8]
-    do { code = try Compiler.compile(text, file: contractPath).bytecode } catch { throw CLIError("\(error)") }
+    let code = try TradeDevChain.compileLetterOfCredit(contractPath)
     let root = NSTemporaryDirectory() + "hansa-bench-vm-" + UUID().uuidString
     defer { try? FileManager.default.removeItem(atPath: root) }
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-
-    let dev = DevChain(users: 0)
-    let importer = DevChain.key("bench importer"), exporter = DevChain.key("bench exporter"), carrier = DevChain.key("bench carrier")
-    var genesis = dev.genesis
-    let bank0 = dev.validatorKeys[0], bank1 = dev.validatorKeys[1]
-    genesis.participants += [
-        Participant(name: "importer", publicKey: importer.publicKey, role: .importer, bank: bank0.publicKey.address),
-        Participant(name: "exporter", publicKey: exporter.publicKey, role: .exporter, bank: bank1.publicKey.address),
-        Participant(name: "carrier", publicKey: carrier.publicKey, role: .carrier, bank: nil),
-    ]
     let amount: Int64 = 50_000_00
-    genesis.deposits = [Deposit(account: importer.publicKey.address, currency: dev.usd, amount: UInt64(amount) * UInt64(credits) * 2)]
-    let store = try LevelDBLedgerStore(path: root + "/ledger")
-    let ledger = try Ledger(store: store, genesis: genesis, engine: HansaVM())
-    var nonces: [Address: UInt64] = [:]
-    func tx(_ key: PrivateKey, _ kind: TransactionKind, _ payload: some CanonicalEncodable, gas: UInt64) -> Transaction {
-        let a = key.publicKey.address
-        defer { nonces[a, default: 0] += 1 }
-        return TransactionBody(chain: genesis.chain, sender: key.publicKey, nonce: nonces[a, default: 0], kind: kind,
-                               payload: payload.canonicalBytes, gasLimit: gas).signed(with: key)
-    }
-    var time = genesis.genesisTimeMillis + 60_000
-    let clock = ContinuousClock()
-    var applySeconds = 0.0
+    let chain = try TradeDevChain(store: try LevelDBLedgerStore(path: root + "/ledger"), importerDeposit: UInt64(amount) * UInt64(credits) * 2)
     var gas: UInt64 = 0
     func commit(_ txs: [Transaction]) throws {
-        time += 60_000
-        let t = clock.now
-        let (block, certificate) = try dev.nextBlock(on: ledger, txs, timestampMillis: time)
-        try ledger.apply(block, certificate: certificate)
-        applySeconds += (clock.now - t).seconds
-        let receipts = try ledger.blockReceipts(at: block.header.height)!.transactions
-        for r in receipts {
+        for r in try chain.commit(txs) {
             guard r.succeeded else { throw CLIError("lifecycle transaction failed: \(r.status)") }
             gas += r.gasUsed
         }
     }
     let day: Int64 = 86_400_000
-    let start = Int64(time)
-    let contracts = (0..<credits).map { Executor.contractAddress(deployer: bank0.publicKey.address, nonce: UInt64($0)) }
-    func calls(_ key: PrivateKey, _ input: (Int) -> [UInt8], value: Amount? = nil) -> [Transaction] {
-        contracts.indices.map { tx(key, .callContract, CallPayload(contract: contracts[$0], input: input($0), value: value), gas: 2_000_000) }
-    }
+    let start = Int64(chain.time)
     let a = { (k: PrivateKey) in ABIValue.address(k.publicKey.address) }
-    try commit(contracts.indices.map { _ in
-        tx(bank0, .deployContract, DeployPayload(code: code, constructorInput: ABI.encodeCall("init", [
-            a(importer), a(exporter), a(bank1), a(bank1), .string("USD"), .int(amount), .int(1_000), .int(start + 60 * day),
-            .int(start + 30 * day), .int(21), .int(0), .string("CNSHA"), .string("NLRTM"), .int(3), .int(0)])), gas: 5_000_000)
+    let deploys = (0..<credits).map { _ in
+        chain.deploy(code, [a(chain.importer), a(chain.exporter), a(chain.advisingBank), a(chain.advisingBank), .string("USD"), .int(amount),
+                            .int(1_000), .int(start + 60 * day), .int(start + 30 * day), .int(21), .int(0), .string("CNSHA"),
+                            .string("NLRTM"), .int(3), .int(0)])
+    }
+    let contracts = deploys.map(\.1)
+    try commit(deploys.map(\.0))
+    try commit(contracts.map { chain.call(chain.importer, $0, "fund", value: UInt64(amount)) })
+    try commit(contracts.map { chain.call(chain.advisingBank, $0, "advise") })
+    let loaded = Int64(chain.time) + 60_000
+    try commit(contracts.indices.map { i in
+        chain.call(chain.carrier, contracts[i], "shipping_event", [.string("BL-\(i)"), .string("LOAD"), .string("ACT"), .string("CNSHA"),
+                                                                   .string("BENCH VESSEL"), .int(loaded)])
     })
-    try commit(calls(importer, { _ in ABI.encodeCall("fund", []) }, value: Amount(UInt64(amount), dev.usd)))
-    try commit(calls(bank1, { _ in ABI.encodeCall("advise", []) }))
-    let loaded = Int64(time) + 60_000
-    try commit(calls(carrier, { i in ABI.encodeCall("shipping_event", [.string("BL-\(i)"), .string("LOAD"), .string("ACT"),
-                                                                         .string("CNSHA"), .string("BENCH VESSEL"), .int(loaded)]) }))
-    try commit(calls(exporter, { i in ABI.encodeCall("present", [
-        .bytes(SHA256.hash(utf8: "inv \(i)").bytes), .int(amount), .string("USD"), .int(1_000), .string("BL-\(i)"),
-        .bytes(SHA256.hash(utf8: "bl \(i)").bytes), .int(loaded), .string("CNSHA"), .string("NLRTM"), .string("BENCH VESSEL"),
-        .bytes([]), .int(0), .string("USD"), .int(loaded), .bytes([]), .bytes([])]) }))
-    let paid = try ledger.account(exporter.publicKey.address)?.balance(dev.usd) ?? 0
+    try commit(contracts.indices.map { i in
+        chain.call(chain.exporter, contracts[i], "present", [
+            .bytes(SHA256.hash(utf8: "inv \(i)").bytes), .int(amount), .string("USD"), .int(1_000), .string("BL-\(i)"),
+            .bytes(SHA256.hash(utf8: "bl \(i)").bytes), .int(loaded), .string("CNSHA"), .string("NLRTM"), .string("BENCH VESSEL"),
+            .bytes([]), .int(0), .string("USD"), .int(loaded), .bytes([]), .bytes([])])
+    })
+    let paid = try chain.balance(chain.exporter)
     guard paid == UInt64(amount) * UInt64(credits) else { throw CLIError("the beneficiary received \(paid), expected \(Int64(credits) * amount)") }
     let lifecycleTxs = 5 * credits
-    let lifecycleRate = Double(lifecycleTxs) / applySeconds
+    let lifecycleRate = Double(lifecycleTxs) / chain.applySeconds
     print(String(format: "  letter of credit: %d credits × 5 transactions (deploy, fund, advise, LOAD, present+pay)", credits))
     print(String(format: "    %10.0f transactions/s, %.0f gas per transaction on average, %.1f ms per credit",
-                 lifecycleRate, Double(gas) / Double(lifecycleTxs), applySeconds / Double(credits) * 1000))
+                 lifecycleRate, Double(gas) / Double(lifecycleTxs), chain.applySeconds / Double(credits) * 1000))
 
     // Reference: the same number of plain transfers (importer → exporter) through the same ledger.
-    applySeconds = 0
+    let before = chain.applySeconds
     let transfers = (0..<lifecycleTxs).map { _ in
-        tx(importer, .transfer, TransferPayload(to: exporter.publicKey.address, currency: dev.usd, amount: 1), gas: GasSchedule.transfer)
+        chain.tx(chain.importer, .transfer, TransferPayload(to: chain.exporter.publicKey.address, currency: chain.dev.usd, amount: 1),
+                 gas: GasSchedule.transfer)
     }
-    for chunk in stride(from: 0, to: transfers.count, by: credits) { try commit(Array(transfers[chunk..<min(chunk + credits, transfers.count)])) }
-    let transferRate = Double(lifecycleTxs) / applySeconds
+    for first in stride(from: 0, to: transfers.count, by: credits) { try commit(Array(transfers[first..<min(first + credits, transfers.count)])) }
+    let transferRate = Double(lifecycleTxs) / (chain.applySeconds - before)
     print(String(format: "    %10.0f plain transfers/s on the same ledger, same block size", transferRate))
     let goal = 0.25
     let ratio = lifecycleRate / transferRate

@@ -19,3 +19,25 @@ struct LetterOfCreditSmokeTests {
         #expect(try chain.balance(credit.address) == 0)
     }
 }
+
+@Suite("Letter of credit: reading state")
+struct LetterOfCreditReadTests {
+    @Test("read-only calls and storage reads see the credit's state without changing it")
+    func queries() throws {
+        let chain = try TradeChain()
+        let credit = try Credit.issue(on: chain)
+        let root = chain.ledger.stateRoot
+        let status = try chain.ledger.readOnlyCall(credit.address, input: ABI.encodeCall("status", []), caller: chain.address(chain.exporter))
+        #expect(status.succeeded && status.output == ABI.encode(.int(LC.CreditState.issued.rawValue)))
+        let available = try chain.ledger.readOnlyCall(credit.address, input: ABI.encodeCall("available_amount", []), caller: chain.address(chain.exporter))
+        #expect(available.output == ABI.encode(.int(100_000_00)))
+        // A state-changing function runs too, but nothing it does is kept.
+        let advise = try chain.ledger.readOnlyCall(credit.address, input: ABI.encodeCall("cancel_draft", []), caller: chain.address(chain.importer))
+        #expect(advise.failure?.contains("irrevocable") == true)
+        #expect(chain.ledger.stateRoot == root)
+        #expect(try chain.ledger.contractStorage(credit.address, key: Array("amount".utf8)) == (0..<8).map { UInt8(truncatingIfNeeded: UInt64(100_000_00) >> UInt64(56 - 8 * $0)) })
+        #expect(try chain.ledger.contractStorage(credit.address, key: Array("nothing".utf8)) == nil)
+        let notContract = try chain.ledger.readOnlyCall(chain.address(chain.exporter), input: ABI.encodeCall("status", []), caller: chain.address(chain.exporter))
+        #expect(notContract.failure?.contains("is not a contract") == true)
+    }
+}

@@ -73,4 +73,15 @@ struct CLITests {
         #expect(result.err.contains("participants[2].role: unknown role \"captain\""), "\(result.err)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/genesis.json"))
     }
+
+    @Test("hansa demo runs a letter of credit to payment and expiry on the real VM and ledger")
+    func demo() throws {
+        let result = try Self.run(["demo", "--contract", repositoryRoot() + "/contracts/letter_of_credit.hc"])
+        #expect(result.status == 0, "\(result.err)")
+        for line in ["Issued(27500000)", "Discrepant(1, 1024)", "Waived(1)", "Paid(1,", "Expired(2500000)",
+                     "importer 750,000.00", "exporter 250,000.00", "escrow 0.00"] {
+            #expect(result.out.contains(line), "missing \(line)")
+        }
+        #expect(!result.out.contains("FAILED"))
+    }
 }

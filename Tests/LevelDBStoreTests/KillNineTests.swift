@@ -30,9 +30,14 @@ struct KillNineTests {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: try Self.hansaPath())
             p.arguments = ["dev", "ledger-writer", "--data-dir", dir, "--blocks", "1000000", "--transfers", "40"]
-            p.standardOutput = FileHandle.nullDevice
+            let output = Pipe()
+            p.standardOutput = output
             p.standardError = FileHandle.nullDevice
             try p.run()
+            // Wait for the writer's first applied block (on a loaded machine starting can take
+            // longer than the delay), then let it run on for the delay before the kill.
+            let firstLine = output.fileHandleForReading.availableData
+            #expect(String(decoding: firstLine, as: UTF8.self).hasPrefix("applied"), "round \(round): the writer printed nothing")
             usleep(UInt32(delayMillis) * 1000)
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()

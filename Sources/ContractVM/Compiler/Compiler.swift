@@ -224,10 +224,17 @@ struct CodeGenerator {
         scopes = [[:]]
         nextSlot = 0
         maxSlots = 0
+        let firstLabel = labels.count
         for p in f.params { try declare(p.name, p.type, p.position) }
         try block(f.body, newScope: false)
         if !Self.alwaysReturns(f.body) {
             guard f.result == nil else { throw error("\(f.name) must return a \(f.result!) on every path; add a return at the end", f.position) }
+            emit(.pushInt, 0)
+            emit(.ret)
+        } else if labels[firstLabel...].contains(code.count) {
+            // The body ends in an if/else whose branches all return, or in require(false, …):
+            // no run reaches the label after it, but its jump must land on an instruction, and
+            // at the end of the code there is none.
             emit(.pushInt, 0)
             emit(.ret)
         }

@@ -125,7 +125,9 @@ struct Lexer {
             i += 1
             return Token(kind: .symbol(String(UnicodeScalar(c))), position: start)
         }
-        throw error("unexpected character '\(Character(UnicodeScalar(c)))'", at: start)
+        // The whole character, not its first UTF-8 byte.
+        let character = String(decoding: source[i..<min(i + 4, source.count)], as: UTF8.self).first ?? "?"
+        throw error("unexpected character '\(character)'", at: start)
     }
 }
 

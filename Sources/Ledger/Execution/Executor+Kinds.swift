@@ -139,8 +139,9 @@ extension Executor {
         if let problem = engine.verify(code: p.code) { throw fail(.contract("code refused by the verifier: \(problem)")) }
         let address = Self.contractAddress(deployer: sender, nonce: nonce)
         guard try state.account(address) == nil else { throw fail(.alreadyRegistered(address)) }
-        state.setAccount(address, Account(publicKey: nil, role: nil, bank: nil, codeHash: SHA256.hash(p.code)))
-        state.set(StateKey.code(address), p.code)
+        let codeHash = SHA256.hash(p.code)
+        state.setAccount(address, Account(publicKey: nil, role: nil, bank: nil, codeHash: codeHash))
+        if try state.get(StateKey.code(codeHash)) == nil { state.set(StateKey.code(codeHash), p.code) }
         let budget = tx.body.gasLimit - GasSchedule.intrinsic(.deployContract, payloadBytes: tx.body.payload.count)
         let host = LedgerHost(state: state, contract: address, caller: sender, header: header, rules: rules)
         let outcome = engine.run(code: p.code, entry: .constructor, input: p.constructorInput, gasLimit: budget, host: host)
@@ -154,8 +155,7 @@ extension Executor {
     func call(_ p: CallPayload, by sender: Address, role: Role, tx: Transaction, state: StateOverlay,
               header: BlockHeader) throws -> (UInt64, [Event]) {
         guard let engine else { throw fail(.contract("this node has no contract engine")) }
-        guard let contract = try state.account(p.contract), contract.codeHash != nil,
-              let code = try state.get(StateKey.code(p.contract)) else { throw fail(.unknownAccount(p.contract)) }
+        guard let code = try state.contractCode(p.contract) else { throw fail(.unknownAccount(p.contract)) }
         if let value = p.value {
             guard role != .auditor && role != .regulator else { throw fail(.roleNotAllowed(role: role.name, action: "move money")) }
             try move(value.minorUnits, value.currency, from: sender, to: p.contract, state: state)

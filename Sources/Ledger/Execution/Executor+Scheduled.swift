@@ -25,10 +25,7 @@ extension Executor {
             Receipt(transactionHash: call.id, status: .failure(code: e.code, message: e.description), gasUsed: gas, events: [])
         }
         guard let engine else { return failed(.contract("this node has no contract engine")) }
-        guard try state.account(call.contract)?.codeHash != nil else { return failed(.unknownAccount(call.contract)) }
-        let code: [UInt8]?
-        do { code = try state.get(StateKey.code(call.contract)) } catch { throw .store(error) }
-        guard let code else { return failed(.unknownAccount(call.contract)) }
+        guard let code = try state.contractCode(call.contract) else { return failed(.unknownAccount(call.contract)) }
         let mark = state.mark()
         let host = LedgerHost(state: state, contract: call.contract, caller: call.contract, header: header, rules: rules)
         let outcome = engine.run(code: code, entry: .scheduled, input: call.input, gasLimit: GasSchedule.scheduledCallGas, host: host)

@@ -69,7 +69,8 @@ public enum StateKey {
     /// An account: "acct" ‖ address.
     public static func account(_ a: Address) -> [UInt8] { Array("acct".utf8) + a.bytes }
     /// A contract's code: "code" ‖ address.
-    public static func code(_ a: Address) -> [UInt8] { Array("code".utf8) + a.bytes }
+    /// Contract code, by its SHA-256: contracts deployed with the same code share one copy.
+    public static func code(_ codeHash: Hash) -> [UInt8] { Array("code".utf8) + codeHash.bytes }
     /// A contract storage slot: "slot" ‖ address ‖ slot key.
     public static func slot(_ a: Address, _ key: [UInt8]) -> [UInt8] { Array("slot".utf8) + a.bytes + key }
 

@@ -1,0 +1,82 @@
+import ChainTypes
+import ContractVM
+import Foundation
+import Ledger
+
+/// A development chain with the parties of a documentary credit — the four dev validator
+/// banks (bank 0 issues, bank 1 advises and confirms), an importer holding USD at bank 0, an
+/// exporter banking with bank 1 and a carrier — and a ledger with the contract VM. Blocks are
+/// committed at explicit times. Used by `hansa demo` and `hansa bench vm`.
+final class TradeDevChain {
+    let dev = DevChain(users: 0)
+    let importer = DevChain.key("trade importer")
+    let exporter = DevChain.key("trade exporter")
+    let carrier = DevChain.key("trade carrier")
+    var issuingBank: PrivateKey { dev.validatorKeys[0] }
+    var advisingBank: PrivateKey { dev.validatorKeys[1] }
+    let genesis: Genesis
+    let ledger: Ledger
+    private var nonces: [Address: UInt64] = [:]
+    /// The time of the last committed block.
+    private(set) var time: UInt64
+    /// Receipts of the scheduled calls run at the start of the last block.
+    private(set) var lastScheduled: [Receipt] = []
+    /// Seconds spent executing and applying blocks.
+    private(set) var applySeconds = 0.0
+
+    init(store: any KeyValueStore, importerDeposit: UInt64) throws {
+        var g = dev.genesis
+        g.participants += [
+            Participant(name: "importer", publicKey: importer.publicKey, role: .importer, bank: dev.validatorKeys[0].publicKey.address),
+            Participant(name: "exporter", publicKey: exporter.publicKey, role: .exporter, bank: dev.validatorKeys[1].publicKey.address),
+            Participant(name: "carrier", publicKey: carrier.publicKey, role: .carrier, bank: nil),
+        ]
+        g.deposits = [Deposit(account: importer.publicKey.address, currency: dev.usd, amount: importerDeposit)]
+        genesis = g
+        ledger = try Ledger(store: store, genesis: g, engine: HansaVM())
+        time = g.genesisTimeMillis
+    }
+
+    func tx(_ key: PrivateKey, _ kind: TransactionKind, _ payload: some CanonicalEncodable, gas: UInt64) -> Transaction {
+        let a = key.publicKey.address
+        defer { nonces[a, default: 0] += 1 }
+        return TransactionBody(chain: genesis.chain, sender: key.publicKey, nonce: nonces[a, default: 0], kind: kind,
+                               payload: payload.canonicalBytes, gasLimit: gas).signed(with: key)
+    }
+
+    func call(_ key: PrivateKey, _ contract: Address, _ function: String, _ args: [ABIValue] = [], value: UInt64? = nil) -> Transaction {
+        tx(key, .callContract, CallPayload(contract: contract, input: ABI.encodeCall(function, args), value: value.map { Amount($0, dev.usd) }),
+           gas: 2_000_000)
+    }
+
+    /// Deploys `code` from the issuing bank; returns the transaction and the contract's address.
+    func deploy(_ code: [UInt8], _ args: [ABIValue]) -> (Transaction, Address) {
+        let nonce = nonces[issuingBank.publicKey.address, default: 0]
+        let t = tx(issuingBank, .deployContract, DeployPayload(code: code, constructorInput: ABI.encodeCall("init", args)), gas: 5_000_000)
+        return (t, Executor.contractAddress(deployer: issuingBank.publicKey.address, nonce: nonce))
+    }
+
+    /// Commits a block of `txs` at `at` (default: a minute after the last block); returns the
+    /// transactions' receipts.
+    @discardableResult
+    func commit(_ txs: [Transaction], at: UInt64? = nil) throws -> [Receipt] {
+        time = at ?? time + 60_000
+        let t = ContinuousClock().now
+        let (block, certificate) = try dev.nextBlock(on: ledger, txs, timestampMillis: time)
+        try ledger.apply(block, certificate: certificate)
+        applySeconds += (ContinuousClock().now - t).seconds
+        let receipts = try ledger.blockReceipts(at: block.header.height)!
+        lastScheduled = receipts.scheduled
+        return receipts.transactions
+    }
+
+    func balance(_ a: Address) throws -> UInt64 { try ledger.account(a)?.balance(dev.usd) ?? 0 }
+    func balance(_ k: PrivateKey) throws -> UInt64 { try balance(k.publicKey.address) }
+
+    static func compileLetterOfCredit(_ path: String) throws -> [UInt8] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CLIError("cannot read \(path) (run from the repository root, or pass --contract)")
+        }
+        do { return try Compiler.compile(text, file: path).bytecode } catch { throw CLIError("\(error)") }
+    }
+}
