@@ -57,7 +57,7 @@ let package = Package(
                           swiftSettings: strict),
 
         // libFuzzer driver for the decoders (scripts/fuzz).
-        .executableTarget(name: "HansaFuzz", dependencies: ["ChainTypes", "Ledger", "PBFT"],
+        .executableTarget(name: "HansaFuzz", dependencies: ["ChainTypes", "Ledger", "PBFT", "ContractVM"],
                           swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])]),
 
         .testTarget(name: "HansaCryptoTests", dependencies: ["HansaCrypto"], swiftSettings: strict),

@@ -1,4 +1,5 @@
 import ChainTypes
+import ContractVM
 import Ledger
 import PBFT
 
@@ -24,6 +25,36 @@ func fuzzOne(_ bytes: [UInt8]) {
     check(GovernancePayload.self)
     check(CallPayload.self)
     check(ScheduledCall.self)
+    check(Program.self)
+    fuzzContracts(bytes)
+}
+
+/// Contract code and call input come from clients: the verifier, the ABI decoder and the
+/// compiler never crash; whatever verifies runs every function within a small gas budget
+/// without crashing; whatever compiles verifies (the compiler checks that itself).
+func fuzzContracts(_ bytes: [UInt8]) {
+    _ = try? ABI.decodeCall(bytes)
+    _ = try? ABI.decodeValues(bytes)
+    if let program = try? Verifier.verify(bytes) {
+        let vm = HansaVM()
+        for f in program.program.functions {
+            let args: [ABIValue] = f.params.map {
+                switch $0 {
+                case .int: .int(7)
+                case .bool: .bool(true)
+                case .bytes: .bytes([1, 2, 3])
+                case .address: .address(Address(bytes: [UInt8](repeating: 9, count: 20))!)
+                }
+            }
+            let entry: ContractEntry = switch f.kind {
+            case .constructor: .constructor
+            case .scheduled: .scheduled
+            default: .call
+            }
+            _ = vm.run(program, entry: entry, input: ABI.encodeCall(f.name, args), gasLimit: 200_000, host: MemoryContractHost())
+        }
+    }
+    if bytes.count <= 4_096 { _ = try? Compiler.compile(String(decoding: bytes, as: UTF8.self), file: "fuzz.hc") }
 }
 
 #if FUZZING

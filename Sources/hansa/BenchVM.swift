@@ -4,23 +4,6 @@ import Foundation
 import Ledger
 import LevelDBStore
 
-/// An in-memory host for running contracts outside a ledger (the VM benchmark).
-final class MemoryHost: ContractHost {
-    let contract = Address(bytes: [UInt8](repeating: 0xc0, count: 20))!
-    let caller = Address(bytes: [UInt8](repeating: 0xca, count: 20))!
-    let callerRole: Role? = .exporter
-    let blockTimeMillis: UInt64 = 1_764_000_000_000
-    let blockHeight: UInt64 = 1
-    var slots: [[UInt8]: [UInt8]] = [:]
-    func load(_ key: [UInt8]) -> [UInt8]? { slots[key] }
-    func store(_ key: [UInt8], _ value: [UInt8]?) { slots[key] = value }
-    func balance(of account: Address, _ currency: CurrencyCode) -> UInt64 { 0 }
-    func transfer(to: Address, _ currency: CurrencyCode, _ amount: UInt64) -> Bool { false }
-    func emit(topics: [Hash], data: [UInt8]) -> Bool { true }
-    func scheduleCall(atMillis: UInt64, input: [UInt8]) -> Bool { true }
-    func roleOf(_ account: Address) -> Role? { nil }
-}
-
 /// The benchmark's loop in Swift, opaque to the optimiser (a varying seed, not inlined).
 @inline(never)
 func nativeSpin(_ n: Int64, seed: Int64) -> Int64 {
@@ -51,7 +34,7 @@ func vmSuite(seconds: Double, credits: Int, contractPath: String) throws {
     """
     let program = try Verifier.verify(try Compiler.compile(source, file: "spin.hc").bytecode)
     let vm = HansaVM()
-    let host = MemoryHost()
+    let host = MemoryContractHost()
     let iterations: Int64 = 100_000
     let input = ABI.encodeCall("spin", [.int(iterations)])
     var instructions: UInt64 = 0
