@@ -16,6 +16,7 @@ public enum Trap: Error, Equatable, Sendable, CustomStringConvertible {
     case bytesTooLong(Int)
     case sliceOutOfRange(start: Int64, count: Int64, length: Int)
     case callDepthExceeded
+    case memoryExceeded
     case storedValueNotInt(Int)
     case revert(String)
     case paymentRefused(String)
@@ -33,6 +34,7 @@ public enum Trap: Error, Equatable, Sendable, CustomStringConvertible {
         case .bytesTooLong(let n): "a byte string of \(n) bytes exceeds the limit of \(VMLimits.maxBytesLength)"
         case .sliceOutOfRange(let s, let c, let l): "slice of \(c) bytes from \(s) is outside a string of \(l) bytes"
         case .callDepthExceeded: "more than \(VMLimits.maxCallDepth) nested calls"
+        case .memoryExceeded: "the run created more than \(VMLimits.maxBytesCreatedPerRun) bytes of byte strings"
         case .storedValueNotInt(let n): "a stored value of \(n) bytes is not an integer"
         case .revert(let m): "revert: \(m)"
         case .paymentRefused(let m): "payment refused: \(m)"
@@ -95,6 +97,8 @@ struct Machine {
     var gasUsed: UInt64 = 0
     /// Instructions executed (for benchmarks).
     var steps: UInt64 = 0
+    /// Bytes of byte strings created so far (bounded by `VMLimits.maxBytesCreatedPerRun`).
+    var bytesCreated = 0
     var stack: [Value] = []
     var locals: [Value] = []
     struct Frame {
@@ -134,8 +138,11 @@ struct Machine {
         return b
     }
 
-    func checked(_ b: [UInt8]) throws(Trap) -> Value {
+    /// A new byte string: within the length limit and the run's allocation budget.
+    mutating func created(_ b: [UInt8]) throws(Trap) -> Value {
         guard b.count <= VMLimits.maxBytesLength else { throw .bytesTooLong(b.count) }
+        bytesCreated += b.count
+        guard bytesCreated <= VMLimits.maxBytesCreatedPerRun else { throw .memoryExceeded }
         return .bytes(b)
     }
 
@@ -211,7 +218,7 @@ struct Machine {
             case .concat:
                 let b = try popBytes(), a = try popBytes()
                 try charge(Self.words(a.count + b.count) * VMGas.perWord)
-                stack.append(try checked(a + b))
+                stack.append(try created(a + b))
             case .len:
                 let a = try popBytes()
                 stack.append(.int(Int64(a.count)))
@@ -221,9 +228,9 @@ struct Machine {
                     throw .sliceOutOfRange(start: start, count: count, length: a.count)
                 }
                 try charge(Self.words(Int(count)) * VMGas.perWord)
-                stack.append(.bytes(Array(a[Int(start)..<Int(start + count)])))
+                stack.append(try created(Array(a[Int(start)..<Int(start + count)])))
             case .intToBytes:
-                stack.append(.bytes(ABI.bigEndian(try popInt())))
+                stack.append(try created(ABI.bigEndian(try popInt())))
             case .bytesToInt:
                 let a = try popBytes()
                 switch a.count {
@@ -234,7 +241,7 @@ struct Machine {
             case .sha256:
                 let a = try popBytes()
                 try charge(Self.words(a.count) * VMGas.sha256PerWord)
-                stack.append(.bytes(SHA256.hash(a).bytes))
+                stack.append(try created(SHA256.hash(a).bytes))
             case .abiEncode:
                 let v = stack.removeLast()
                 let encoded: [UInt8]
@@ -246,7 +253,7 @@ struct Machine {
                 case (let t, _): throw .typeMismatch("abi_encode of \(t) got the other kind of value")
                 }
                 try charge(Self.words(encoded.count) * VMGas.perWord)
-                stack.append(try checked(encoded))
+                stack.append(try created(encoded))
             case .jump: pc = Int(ins.operand)
             case .jumpIfFalse:
                 if try popInt() == 0 { pc = Int(ins.operand) }
@@ -309,7 +316,7 @@ struct Machine {
             try charge(Self.words(key.count) * VMGas.perWord)
             let v = host.load(key) ?? []
             try charge(Self.words(v.count) * VMGas.perWord)
-            stack.append(.bytes(v))
+            stack.append(try created(v))
         case .storageStore:
             let value = try popBytes(), key = try popBytes()
             try charge(UInt64(key.count + value.count) * VMGas.perStoredByte)

@@ -77,6 +77,9 @@ public enum VMLimits {
     public static let maxCallDepth = 64
     /// Longest byte string a value, constant, storage key or stored value may be.
     public static let maxBytesLength = 4_096
+    /// Bytes of new byte strings one run may create (concat, slice, abi_encode, sha256,
+    /// int_to_bytes, storage loads). With the stack and locals bounds this bounds a run's memory.
+    public static let maxBytesCreatedPerRun = 16 * 1_024 * 1_024
 }
 
 /// A compiled contract: constants, the function table (the ABI) and the code.
