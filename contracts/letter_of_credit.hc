@@ -386,7 +386,8 @@ pub fn propose_amendment(new_amount: int, new_expiry: int, new_latest_shipment: 
 // The applicant escrows an amendment's increase with this call's value.
 pub fn fund_amendment(id: int) {
     only(applicant, "applicant");
-    require(a_state[id] == A_PENDING, "no such pending amendment");
+    // Pending, or accepted by the beneficiary and waiting for these funds.
+    require(id != 0 && pending_amendment == id, "no such pending amendment");
     require(!a_funded[id], "the amendment needs no more funds");
     let extra = ceiling(a_amount[id]) - escrowed;
     require(balance(self(), currency) - (escrowed - paid) >= extra, "send the increase as the call's value");
@@ -397,7 +398,7 @@ pub fn fund_amendment(id: int) {
 // Art. 10(a): a confirming bank must agree to the amendment of a confirmed credit.
 pub fn consent_amendment(id: int, agree: bool) {
     only(confirming_bank, "confirming bank");
-    require(a_state[id] == A_PENDING, "no such pending amendment");
+    require(id != 0 && pending_amendment == id, "no such pending amendment");
     if !agree {
         reject_amendment(id, "the confirming bank did not agree");
         return;
@@ -434,6 +435,11 @@ fn reject_amendment(id: int, reason: bytes) {
 // Art. 10(b): until the beneficiary accepts, the original terms stand for it.
 fn try_apply(id: int) {
     if a_state[id] != A_ACCEPTED || !a_funded[id] || !a_confirmer_agreed[id] { return; }
+    // Presentations made since the proposal may hold more than a decreased amount allows.
+    if ceiling(a_amount[id]) < paid + reserved {
+        reject_amendment(id, "the amount is below what is paid or held");
+        return;
+    }
     let old_expiry = expiry;
     amount = a_amount[id];
     expiry = a_expiry[id];
@@ -478,7 +484,9 @@ pub fn shipping_event(bl: bytes, event_type: bytes, classifier: bytes, location:
         if event_type == "DEPA" {
             bl_departed_at[bl] = event_time;
         } else {
-            require(bl_arrived_at[bl] == 0, "arrival is already recorded");
+            // An arrival at another port (a port call on the way) is recorded but does not
+            // count; a later one at the port of discharge replaces it.
+            require(!arrived(bl), "arrival is already recorded");
             bl_arrived_at[bl] = event_time;
             bl_arrived_port[bl] = location;
         }
@@ -552,9 +560,11 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
     // Art. 20: the bill of lading, checked against the carrier-signed record (eUCP: a record
     // that cannot be authenticated is not a complying document).
     if has(docs, DOC_TRANSPORT) {
-        if shipped_on_board > latest_shipment { d = d + D_LATE_SHIPMENT; }
-        // Art. 14(c), 29(a): presented within the period after shipment, never after expiry.
-        if now() > next_banking_day(shipped_on_board + presentation_days * DAY) { d = d + D_LATE_PRESENTATION; }
+        // Dates count by the (UTC) day: shipment on the latest shipment date is in time.
+        if shipped_on_board / DAY > latest_shipment / DAY { d = d + D_LATE_SHIPMENT; }
+        // Art. 14(c), 29(a): presented by the last day of the period after the date of
+        // shipment (whatever the hour), never after expiry.
+        if now() / DAY > next_banking_day(shipped_on_board + presentation_days * DAY) / DAY { d = d + D_LATE_PRESENTATION; }
         if loading_port != port_of_loading { d = d + D_PORT_OF_LOADING; }
         if discharge_port != port_of_discharge { d = d + D_PORT_OF_DISCHARGE; }
         let loaded = bl_loaded_at[bl];

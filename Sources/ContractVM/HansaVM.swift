@@ -84,7 +84,7 @@ public final class HansaVM: ContractEngine {
             throw .badInput("\(call.function) is \(f.kind == .internal ? "an" : "a") \(f.kind) function; a \(entry == .call ? "transaction" : entry == .scheduled ? "scheduled call" : "deployment") cannot start it")
         }
         guard call.args.count == f.params.count else {
-            throw .badInput("\(call.function) takes \(f.params.count) arguments, not \(call.args.count)")
+            throw .badInput("\(call.function) takes \(f.params.count == 1 ? "1 argument" : "\(f.params.count) arguments"), not \(call.args.count)")
         }
         var values: [Value] = []
         for (i, (arg, type)) in zip(call.args, f.params).enumerated() {

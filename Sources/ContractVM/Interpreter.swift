@@ -23,7 +23,6 @@ public enum Trap: Error, Equatable, Sendable, CustomStringConvertible {
     case scheduleRefused
     case eventRefused
     case badInput(String)
-    case hostFault
 
     public var description: String {
         switch self {
@@ -41,7 +40,6 @@ public enum Trap: Error, Equatable, Sendable, CustomStringConvertible {
         case .scheduleRefused: "the ledger refused to schedule the call (time not in the future, input too long or too many scheduled calls)"
         case .eventRefused: "the ledger refused the event (too many events or data too long)"
         case .badInput(let m): "bad call input: \(m)"
-        case .hostFault: "the ledger failed while serving the contract"
         }
     }
 }

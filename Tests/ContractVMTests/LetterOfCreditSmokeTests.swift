@@ -41,3 +41,15 @@ struct LetterOfCreditReadTests {
         #expect(notContract.failure?.contains("is not a contract") == true)
     }
 }
+
+@Suite("Letter of credit: the escrow")
+struct LetterOfCreditEscrowTests {
+    @Test("a plain transfer to the credit's contract is refused: value reaches it only with a call it accounts for")
+    func noStrayFunds() throws {
+        let chain = try TradeChain()
+        let credit = try Credit.issue(on: chain)
+        let r = try chain.commit([try chain.tx(chain.importer, .transfer, TransferPayload(to: credit.address, currency: chain.usd, amount: 5))])[0]
+        #expect(r.failureMessage?.contains("is a contract; send value to it with a call_contract transaction") == true, "\(r.status)")
+        #expect(try chain.balance(credit.address) == 100_000_00)
+    }
+}

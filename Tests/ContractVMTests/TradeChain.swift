@@ -108,11 +108,21 @@ final class TradeChain {
 
     /// Moves time on and commits an empty block, so that due scheduled calls run.
     @discardableResult
-    func advance(days: Double) throws -> [Receipt] {
-        now += UInt64(days * Double(Self.day))
+    func advance(days: Double) throws -> [Receipt] { try advance(to: now + UInt64(days * Double(Self.day))) }
+
+    /// Moves time to `time` (ms; never backwards) and commits an empty block, so that due
+    /// scheduled calls run; returns their receipts.
+    @discardableResult
+    func advance(to time: UInt64) throws -> [Receipt] {
+        guard time >= now else { throw TestFailure("time only moves forward: \(time) is before the next block's \(now)") }
+        now = time
         try commit([])
         return lastScheduled
     }
+
+    /// `advance(to:)` the moment `days` after `start` (day 0 is Monday 2025-11-24 08:00 UTC).
+    @discardableResult
+    func advance(toDay days: Double) throws -> [Receipt] { try advance(to: UInt64(Self.time(days: days))) }
 
     func call(_ key: PrivateKey, _ contract: Address, _ function: String, _ args: [ABIValue] = [],
               value: UInt64? = nil, currency: CurrencyCode? = nil) throws -> Receipt {
@@ -189,6 +199,13 @@ struct Presentation {
         self.insuranceDate = shippedOnBoard
     }
 
+    /// A drawing of `amount` for `quantity` units, insured at 110 % (Art. 28(f)(ii)).
+    mutating func part(_ amount: Int64, quantity: Int64) {
+        invoiceAmount = amount
+        self.quantity = quantity
+        insuredAmount = (amount * 110 + 99) / 100
+    }
+
     var args: [ABIValue] {
         [.bytes(invoiceHash), .int(invoiceAmount), .string(invoiceCurrency), .int(quantity), .string(bl), .bytes(blHash),
          .int(Int64(shippedOnBoard)), .string(portOfLoading), .string(portOfDischarge), .string(vessel), .bytes(insuranceHash),
@@ -221,8 +238,7 @@ struct Credit {
     static func initArgs(_ chain: TradeChain, _ t: Terms) -> [ABIValue] {
         [.address(chain.address(chain.importer)), .address(chain.address(chain.exporter)), .address(chain.address(chain.banks[t.advisingBank])),
          .address(chain.address(chain.banks[t.confirmingBank])), .string(t.currency), .int(t.amount), .int(t.quantity),
-         .int(Int64(TradeChain.start) + Int64(t.expiryDays * Double(TradeChain.day))),
-         .int(Int64(TradeChain.start) + Int64(t.latestShipmentDays * Double(TradeChain.day))),
+         .int(TradeChain.time(days: t.expiryDays)), .int(TradeChain.time(days: t.latestShipmentDays)),
          .int(t.presentationDays), .int(t.deferredDays), .string(t.portOfLoading), .string(t.portOfDischarge),
          .int(LC.sum(t.documents)), .int(LC.sum(t.flags))]
     }
@@ -243,10 +259,10 @@ struct Credit {
                  [.string(bl), .string(type), .string(classifier), .string(location), .string(vessel), .int(Int64(time ?? chain.now))])
     }
 
-    /// LOAD at the port of loading now; returns the on-board time.
-    func load(bl: String = "MAEU-240001", vessel: String = "MAERSK ESSEN") throws -> UInt64 {
+    /// LOAD now at `location` (default: the port of loading); returns the on-board time.
+    func load(bl: String = "MAEU-240001", vessel: String = "MAERSK ESSEN", location: String? = nil) throws -> UInt64 {
         let t = chain.now
-        let r = try shippingEvent("LOAD", bl: bl, location: terms.portOfLoading, vessel: vessel, time: t)
+        let r = try shippingEvent("LOAD", bl: bl, location: location ?? terms.portOfLoading, vessel: vessel, time: t)
         guard r.succeeded else { throw TestFailure("LOAD failed: \(r.status)") }
         return t
     }
@@ -270,6 +286,91 @@ struct Credit {
         guard let e = event("Discrepant", in: receipt), case .int(let bits) = e[1] else { return nil }
         return LC.set(bits)
     }
+}
+
+// MARK: Scenario steps and read-only queries
+
+extension Credit {
+    /// The credit's parties, by role.
+    var issuingBank: PrivateKey { chain.banks[0] }
+    var advisingBank: PrivateKey { chain.banks[terms.advisingBank] }
+    var confirmingBank: PrivateKey { chain.banks[terms.confirmingBank] }
+
+    /// The contract's own balance in the credit's currency: the escrow.
+    var escrow: UInt64 { get throws { try chain.balance(address, try CurrencyCode(terms.currency)) } }
+
+    /// A presentation that complies for goods loaded at `shippedOnBoard`, changed by `change`.
+    func documents(shippedOnBoard: UInt64, _ change: (inout Presentation) -> Void = { _ in }) -> Presentation {
+        var p = Presentation(shippedOnBoard: shippedOnBoard)
+        change(&p)
+        return p
+    }
+
+    /// The carrier loads `bl` now (LOAD at the port of loading), then the beneficiary presents
+    /// complying documents for it, changed by `change`.
+    func shipAndPresent(bl: String = "MAEU-240001", _ change: (inout Presentation) -> Void = { _ in }) throws -> Receipt {
+        let shipped = try load(bl: bl)
+        return try present(documents(shippedOnBoard: shipped) { $0.bl = bl; change(&$0) })
+    }
+
+    func confirm() throws -> Receipt { try call(confirmingBank, "confirm") }
+    func waive(_ id: Int64, by key: PrivateKey? = nil) throws -> Receipt { try call(key ?? chain.importer, "waive", [.int(id)]) }
+    func refuse(_ id: Int64, by key: PrivateKey? = nil) throws -> Receipt { try call(key ?? issuingBank, "refuse", [.int(id)]) }
+
+    /// The issuing bank proposes new terms (days from `TradeChain.start`; nil keeps a term).
+    func proposeAmendment(amount: Int64? = nil, expiryDays: Double? = nil, latestShipmentDays: Double? = nil) throws -> Receipt {
+        try call(issuingBank, "propose_amendment", [.int(amount ?? terms.amount), .int(TradeChain.time(days: expiryDays ?? terms.expiryDays)),
+                                                    .int(TradeChain.time(days: latestShipmentDays ?? terms.latestShipmentDays))])
+    }
+
+    func fundAmendment(_ id: Int64, value: UInt64) throws -> Receipt { try call(chain.importer, "fund_amendment", [.int(id)], value: value) }
+    func consentAmendment(_ id: Int64, agree: Bool) throws -> Receipt { try call(confirmingBank, "consent_amendment", [.int(id), .bool(agree)]) }
+    func respondAmendment(_ id: Int64, amount: Bool, expiry: Bool, shipment: Bool) throws -> Receipt {
+        try call(chain.exporter, "respond_amendment", [.int(id), .bool(amount), .bool(expiry), .bool(shipment)])
+    }
+
+    /// The data of the first event named `name` in any of `receipts` (e.g. `chain.lastScheduled`).
+    func event(_ name: String, in receipts: [Receipt]) -> [ABIValue]? {
+        receipts.lazy.compactMap { event(name, in: $0) }.first
+    }
+
+    /// The presentation id in `receipt`'s Presented event.
+    func presentationID(in receipt: Receipt) -> Int64? { event("Presented", in: receipt)?.first?.int }
+
+    /// Runs a `pub fn` read-only on the head state (`Ledger.readOnlyCall`: nothing is kept) and returns its result.
+    func query(_ function: String, _ args: [ABIValue] = []) throws -> ABIValue {
+        let outcome = try chain.ledger.readOnlyCall(address, input: ABI.encodeCall(function, args), caller: chain.address(chain.regulator))
+        guard outcome.succeeded, let value = try ABI.decodeValues(outcome.output).first else {
+            throw TestFailure("query \(function) failed: \(outcome.failure ?? "no result")")
+        }
+        return value
+    }
+
+    private func queryInt(_ function: String, _ args: [ABIValue] = []) throws -> Int64 {
+        guard let i = try query(function, args).int else { throw TestFailure("\(function) did not return an int") }
+        return i
+    }
+
+    var status: LC.CreditState? { get throws { LC.CreditState(rawValue: try queryInt("status")) } }
+    var available: Int64 { get throws { try queryInt("available_amount") } }
+    func state(of presentation: Int64) throws -> LC.PresentationState? {
+        LC.PresentationState(rawValue: try queryInt("presentation", [.int(presentation)]))
+    }
+}
+
+extension TradeChain {
+    /// `days` after `start`, in ms (the contract's time unit).
+    static func time(days: Double) -> Int64 { Int64(start) + Int64(days * Double(day)) }
+
+    /// Every receipt the chain has produced, scheduled calls' and transactions', in order.
+    func allReceipts() throws -> [Receipt] {
+        guard ledger.head.height > 0 else { return [] }
+        return try (1...ledger.head.height).flatMap { try ledger.receipts(at: $0) ?? [] }
+    }
+}
+
+extension ABIValue {
+    var int: Int64? { if case .int(let i) = self { i } else { nil } }
 }
 
 struct TestFailure: Error, CustomStringConvertible {

@@ -228,7 +228,7 @@ struct CodeGenerator {
         for p in f.params { try declare(p.name, p.type, p.position) }
         try block(f.body, newScope: false)
         if !Self.alwaysReturns(f.body) {
-            guard f.result == nil else { throw error("\(f.name) must return a \(f.result!) on every path; add a return at the end", f.position) }
+            guard f.result == nil else { throw error("\(f.name) must return \(f.result!.withArticle) on every path; add a return at the end", f.position) }
             emit(.pushInt, 0)
             emit(.ret)
         } else if labels[firstLabel...].contains(code.count) {
@@ -336,7 +336,7 @@ struct CodeGenerator {
             switch (value, current.result) {
             case (nil, nil): emit(.pushInt, 0)
             case (let v?, let t?): try expect(v, t, "the value \(current.name) returns")
-            case (nil, let t?): throw error("\(current.name) must return a \(t)", p)
+            case (nil, let t?): throw error("\(current.name) must return \(t.withArticle)", p)
             case (_?, nil): throw error("\(current.name) returns nothing; remove the value or declare '-> type'", p)
             }
             emit(.ret)
@@ -352,7 +352,7 @@ struct CodeGenerator {
             place(passed)
         case .emit(let name, let args, let p):
             guard let fields = events[name] else { throw error("unknown event \(name); declare it with 'event \(name)(...);'", p) }
-            guard args.count == fields.count else { throw error("event \(name) has \(fields.count) fields, not \(args.count)", p) }
+            guard args.count == fields.count else { throw error("event \(name) has \(counted(fields.count, "field")), not \(args.count)", p) }
             try pushConstant(Array(name.utf8), at: p)
             try encodeValues(args, fields.map(\.type), what: "field", of: "event \(name)", fields.map(\.name), p)
             host(.emit)
@@ -360,7 +360,7 @@ struct CodeGenerator {
             guard let index = functionIndex[name] else { throw error("unknown function \(name)", p) }
             let f = source.functions[index]
             guard f.kind == .scheduled else { throw error("\(name) must be declared 'sched fn' to be scheduled", p) }
-            guard args.count == f.params.count else { throw error("\(name) takes \(f.params.count) arguments, not \(args.count)", p) }
+            guard args.count == f.params.count else { throw error("\(name) takes \(counted(f.params.count, "argument")), not \(args.count)", p) }
             try expect(time, .int, "the time of a scheduled call")
             try pushConstant([UInt8(name.utf8.count)] + Array(name.utf8) + [UInt8(args.count)], at: p)
             if !args.isEmpty {
@@ -500,7 +500,7 @@ struct CodeGenerator {
             return .int
         }
         if let b = builtins[n] {
-            guard args.count == b.params.count else { throw error("\(n) takes \(b.params.count) arguments, not \(args.count)", p) }
+            guard args.count == b.params.count else { throw error("\(n) takes \(counted(b.params.count, "argument")), not \(args.count)", p) }
             for (i, (arg, t)) in zip(args, b.params).enumerated() { try expect(arg, t, "argument \(i + 1) of \(n)") }
             if let h = b.host { host(h) } else { emit(b.op!) }
             return b.result
@@ -508,7 +508,7 @@ struct CodeGenerator {
         guard let index = functionIndex[n] else { throw error("unknown function \(n)", p) }
         let f = source.functions[index]
         guard f.kind == .internal else { throw error("\(n) is a \(f.kind) function; only plain 'fn' functions can be called from code", p) }
-        guard args.count == f.params.count else { throw error("\(n) takes \(f.params.count) arguments, not \(args.count)", p) }
+        guard args.count == f.params.count else { throw error("\(n) takes \(counted(f.params.count, "argument")), not \(args.count)", p) }
         for (arg, param) in zip(args, f.params) { try expect(arg, param.type, "argument \(param.name) of \(n)") }
         emit(.call, Int64(index))
         // A function without a result returns 0, which is dropped here.

@@ -1,3 +1,6 @@
+/// "1 argument", "2 arguments".
+func counted(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
+
 /// A place in a source file, 1-based.
 public struct SourcePosition: Sendable, Equatable, CustomStringConvertible {
     public var line: Int
@@ -44,7 +47,10 @@ struct Lexer {
         self.file = file
     }
 
-    var position: SourcePosition { SourcePosition(line: line, column: i - lineStart + 1) }
+    /// Columns count characters (UTF-8 lead bytes), not bytes.
+    var position: SourcePosition {
+        SourcePosition(line: line, column: source[lineStart..<i].reduce(1) { $1 & 0xc0 == 0x80 ? $0 : $0 + 1 })
+    }
 
     func error(_ message: String, at p: SourcePosition) -> CompileError { CompileError(file: file, position: p, message: message) }
 
@@ -145,6 +151,8 @@ enum LType: Equatable, CustomStringConvertible {
         }
     }
     var description: String { valueType.description }
+    /// "an int", "a bool", "a bytes", "an address": the type with its article, for messages.
+    var withArticle: String { self == .int || self == .address ? "an \(self)" : "a \(self)" }
 }
 
 indirect enum Expr {

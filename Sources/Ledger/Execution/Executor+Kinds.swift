@@ -13,6 +13,11 @@ extension Executor {
         case .transfer:
             let p = try TransferPayload(canonicalBytes: body.payload)
             guard role != .auditor && role != .regulator else { throw fail(.roleNotAllowed(role: role.name, action: "move money")) }
+            // A contract's balance is its escrow, kept by its own code: value reaches it only
+            // with a call, which the contract sees and accounts for.
+            guard try state.account(p.to)?.codeHash == nil else {
+                throw fail(.notAuthorized("\(p.to) is a contract; send value to it with a call_contract transaction"))
+            }
             try move(p.amount, p.currency, from: sender, to: p.to, state: state)
             return (0, [Event(emitter: sender, topics: [Event.topic("Transfer"), addressTopic(sender), addressTopic(p.to)],
                               data: amountData(p.currency, p.amount))])
