@@ -106,6 +106,8 @@ map p_amount: int => int;
 map p_discrepancies: int => int;
 map p_transport: int => bytes;
 map p_quantity: int => int;
+map p_time: int => int;          // when it was presented
+map p_next_waiting: int => int;  // the next presentation (id + 1) waiting for the same B/L
 
 map a_state: int => int;
 map a_amount: int => int;
@@ -123,7 +125,7 @@ map bl_departed_at: bytes => int;
 map bl_arrived_at: bytes => int;
 map bl_arrived_port: bytes => bytes;
 map bl_used: bytes => bool;
-map bl_waiting: bytes => int;    // presentation id + 1 awaiting this B/L's arrival
+map bl_waiting: bytes => int;    // the last presentation (id + 1) awaiting this B/L's arrival
 
 event Drafted(issuing_bank: address, applicant: address, beneficiary: address, currency: bytes, amount: int, expiry: int);
 event Issued(escrowed: int);
@@ -240,7 +242,7 @@ fn honour(id: int, from_reserve: bool) {
     bl_used[bl] = true;
     if has(flags, DEFERRED) {
         let start = bl_loaded_at[bl];
-        if has(flags, MATURITY_FROM_PRESENTATION) || start == 0 { start = now(); }
+        if has(flags, MATURITY_FROM_PRESENTATION) || start == 0 { start = p_time[id]; }
         let maturity = start + deferred_days * DAY;
         if maturity <= now() { maturity = now() + 1; }
         if !from_reserve { reserved = reserved + amt; }
@@ -252,6 +254,7 @@ fn honour(id: int, from_reserve: bool) {
     if has(flags, PAY_ON_ARRIVAL) && !arrived(bl) {
         if !from_reserve { reserved = reserved + amt; }
         p_state[id] = P_AWAITING_ARRIVAL;
+        p_next_waiting[id] = bl_waiting[bl];
         bl_waiting[bl] = id + 1;
         emit AwaitingArrival(id, bl);
         return;
@@ -493,13 +496,19 @@ pub fn shipping_event(bl: bytes, event_type: bytes, classifier: bytes, location:
     }
     emit ShippingEvent(bl, event_type, location, vessel, event_time);
     // The goods arrived: a complying presentation waiting for it is paid now.
-    let waiting = bl_waiting[bl];
-    if event_type == "ARRI" && waiting != 0 && arrived(bl) {
-        let id = waiting - 1;
+    // The goods arrived: every complying presentation waiting for them is paid now (more than
+    // one when a waived drawing reuses the B/L).
+    if event_type == "ARRI" && arrived(bl) {
+        let waiting = bl_waiting[bl];
         delete bl_waiting[bl];
-        if p_state[id] == P_AWAITING_ARRIVAL {
-            reserved = reserved - p_amount[id];
-            pay_presentation(id);
+        while waiting != 0 {
+            let id = waiting - 1;
+            waiting = p_next_waiting[id];
+            delete p_next_waiting[id];
+            if p_state[id] == P_AWAITING_ARRIVAL {
+                reserved = reserved - p_amount[id];
+                pay_presentation(id);
+            }
         }
     }
 }
@@ -589,6 +598,7 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
     if drawing > available() { drawing = available(); }
     p_amount[id] = drawing;
     p_quantity[id] = goods_quantity;
+    p_time[id] = now();
     p_transport[id] = bl;
     p_discrepancies[id] = d;
     emit Presented(id, drawing);

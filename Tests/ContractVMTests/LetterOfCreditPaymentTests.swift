@@ -95,6 +95,43 @@ struct LetterOfCreditPaymentTests {
         try expectPaidAtMaturity(credit, id: id, maturity: maturity)
     }
 
+    @Test("UCP 600 Art. 7(a)(ii), 16(b): a waived deferred presentation matures counted from its presentation, not from the waiver")
+    func waivedDeferredFromPresentation() throws {
+        let chain = try TradeChain()
+        let credit = try Credit.issue(on: chain, Terms(deferredDays: 30, flags: [.deferred, .maturityFromPresentation]))
+        let shipped = try credit.load()
+        try chain.advance(days: 5)
+        let presented = chain.now
+        let r = try credit.present(credit.documents(shippedOnBoard: shipped) { $0.vessel = "OTHER VESSEL" })
+        let id = try #require(credit.presentationID(in: r), "\(r.status)")
+        #expect(credit.discrepancies(in: r) == [.vessel])
+        try chain.advance(days: 2)
+        let waived = try credit.waive(id)
+        #expect(credit.event("PaymentDeferred", in: waived) == [.int(id), .int(Int64(presented + 30 * TradeChain.day))], "\(waived.status)")
+    }
+
+    @Test("UCP 600 Art. 16(b), 31(a): two drawings waiting for the same B/L's arrival are both paid when it arrives")
+    func twoDrawingsWaitForOneArrival() throws {
+        let chain = try TradeChain()
+        let credit = try Credit.issue(on: chain, Terms(flags: [.payOnArrival, .partialAllowed]))
+        let shipped = try credit.load()
+        let first = try credit.present(credit.documents(shippedOnBoard: shipped) { $0.part(40_000_00, quantity: 400) })
+        let firstID = try #require(credit.presentationID(in: first))
+        #expect(credit.event("AwaitingArrival", in: first) != nil, "\(first.status)")
+        // The same bill of lading again: a discrepancy the applicant chooses to waive.
+        let second = try credit.present(credit.documents(shippedOnBoard: shipped) { $0.part(60_000_00, quantity: 600) })
+        let secondID = try #require(credit.presentationID(in: second))
+        #expect(credit.discrepancies(in: second) == [.transportReused])
+        #expect(credit.event("AwaitingArrival", in: try credit.waive(secondID)) != nil)
+        try chain.advance(days: 20)
+        let arrival = try credit.shippingEvent("ARRI", location: "NLRTM")
+        #expect(arrival.succeeded, "\(arrival.status)")
+        #expect(try credit.state(of: firstID) == .paid)
+        #expect(try credit.state(of: secondID) == .paid)
+        #expect(try chain.balance(chain.exporter) == 100_000_00)
+        #expect(try credit.escrow == 0)
+    }
+
     /// A deferred presentation: held up to the block before `maturity`, paid by the block at it.
     func expectPaidAtMaturity(_ credit: Credit, id: Int64, maturity: UInt64, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let chain = credit.chain
