@@ -10,9 +10,29 @@ import Ledger
 /// function. The result is ABI-encoded as the output. Everything is deterministic: the same
 /// code, input and host state give the same result and the same gas on every node.
 public final class HansaVM: ContractEngine {
-    /// Verified programs by code hash, so a contract is decoded and verified once, not per call.
-    private let cache = Locked<[Hash: VerifiedProgram]>([:])
+    /// Verified programs by code hash, so a contract is decoded and verified once, not per
+    /// call; the least recently used is dropped when full.
+    private let cache = Locked(ProgramCache())
     public static let maxCachedPrograms = 256
+
+    struct ProgramCache {
+        var programs: [Hash: VerifiedProgram] = [:]
+        /// Least recently used first.
+        var order: [Hash] = []
+
+        mutating func get(_ key: Hash) -> VerifiedProgram? {
+            guard let p = programs[key] else { return nil }
+            if order.last != key, let i = order.firstIndex(of: key) { order.remove(at: i); order.append(key) }
+            return p
+        }
+
+        mutating func put(_ key: Hash, _ p: VerifiedProgram) {
+            guard programs[key] == nil else { return }
+            if programs.count >= HansaVM.maxCachedPrograms { programs[order.removeFirst()] = nil }
+            programs[key] = p
+            order.append(key)
+        }
+    }
 
     public init() {}
 
@@ -22,12 +42,9 @@ public final class HansaVM: ContractEngine {
 
     func verified(_ code: [UInt8]) throws(VerifyError) -> VerifiedProgram {
         let key = SHA256.hash(code)
-        if let p = cache.withLock({ $0[key] }) { return p }
+        if let p = cache.withLock({ $0.get(key) }) { return p }
         let p = try Verifier.verify(code)
-        cache.withLock {
-            if $0.count >= Self.maxCachedPrograms { $0.removeAll() }
-            $0[key] = p
-        }
+        cache.withLock { $0.put(key, p) }
         return p
     }
 

@@ -46,6 +46,9 @@ public enum Trap: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Gas, charged before each instruction runs. docs/CONTRACTS.md lists the schedule.
 public enum VMGas {
+    /// The gas `op` costs before any per-byte or host part.
+    public static func base(_ op: Opcode) -> UInt64 { base[Int(op.rawValue)] }
+
     static let base: [UInt64] = {
         var t = [UInt64](repeating: 1, count: 256)
         for op in Opcode.allCases {
@@ -85,6 +88,9 @@ public enum VMGas {
 
     /// Per byte written to storage, to an event or to a scheduled call's input.
     public static let perStoredByte: UInt64 = 10
+
+    /// Per local slot a call sets up (on top of `call`'s 10), so deep frames cost what they do.
+    public static let perLocal: UInt64 = 1
 }
 
 /// One run of a verified program. Not reused across runs.
@@ -152,6 +158,7 @@ struct Machine {
     /// Runs function `index` with `args` and returns its result.
     mutating func run(function index: Int, args: [Value]) throws(Trap) -> Value {
         let info = program.program.functions[index]
+        try charge(UInt64(info.locals) * VMGas.perLocal)
         locals = args + [Value](repeating: .int(0), count: info.locals - args.count)
         frames = [Frame(function: index, returnTo: -1, localsBase: 0, stackBase: 0)]
         var pc = program.entries[index]
@@ -259,6 +266,7 @@ struct Machine {
                 guard frames.count < VMLimits.maxCallDepth else { throw .callDepthExceeded }
                 let callee = Int(ins.operand)
                 let f = program.program.functions[callee]
+                try charge(UInt64(f.locals) * VMGas.perLocal)
                 let newBase = locals.count
                 let argStart = stack.count - f.params.count
                 locals.append(contentsOf: stack[argStart...])

@@ -92,8 +92,14 @@ public enum Verifier {
             guard indexAt[f.entry] >= 0 else { throw VerifyError("function \(f.name) starts at byte \(f.entry), which is not the start of an instruction") }
             entries.append(indexAt[f.entry])
         }
+        // One walk over all functions: each instruction belongs to at most one function, so
+        // verification is linear in the code's size (shared code would let a program make
+        // every function walk the same instructions again, work nobody pays gas for).
+        var height = [Int](repeating: -1, count: instructions.count)
+        var owner = [Int](repeating: -1, count: instructions.count)
         for (fi, f) in program.functions.enumerated() {
-            try checkStack(program, instructions, offsets, entry: entries[fi], function: f)
+            try checkStack(program, instructions, offsets, entry: entries[fi], function: f, index: fi,
+                           height: &height, owner: &owner)
         }
         return VerifiedProgram(program: program, instructions: instructions, entries: entries, offsets: offsets)
     }
@@ -159,23 +165,28 @@ public enum Verifier {
         }
     }
 
+    /// `height`: the stack height before each instruction reached so far (-1: not reached);
+    /// `owner`: the function whose walk reached it.
     static func checkStack(_ program: Program, _ instructions: [Instruction], _ offsets: [Int], entry: Int,
-                           function f: FunctionInfo) throws(VerifyError) {
-        // Stack height before each instruction reached so far (-1: not reached).
-        var height = [Int](repeating: -1, count: instructions.count)
-        var work = [entry]
-        height[entry] = 0
-        func reach(_ target: Int, _ h: Int, from at: Int) throws(VerifyError) {
+                           function f: FunctionInfo, index: Int, height: inout [Int], owner: inout [Int]) throws(VerifyError) {
+        var work: [Int] = []
+        func reach(_ target: Int, _ h: Int, from at: Int?) throws(VerifyError) {
+            if owner[target] >= 0 && owner[target] != index {
+                let other = program.functions[owner[target]].name
+                throw VerifyError("functions \(other) and \(f.name) share the instruction at byte \(offsets[target]); each function must have its own code")
+            }
+            owner[target] = index
             let seen = height[target]
             if seen >= 0 {
                 guard seen == h else {
-                    throw VerifyError("in function \(f.name), the stack holds \(seen) values at byte \(offsets[target]) on one path and \(h) on another (from byte \(at))")
+                    throw VerifyError("in function \(f.name), the stack holds \(seen) values at byte \(offsets[target]) on one path and \(h) on another (from byte \(at ?? offsets[target]))")
                 }
             } else {
                 height[target] = h
                 work.append(target)
             }
         }
+        try reach(entry, 0, from: nil)
         while let i = work.popLast() {
             let ins = instructions[i]
             let at = offsets[i]

@@ -98,7 +98,7 @@ struct GasTests {
         let o = run(p, host: h)
         #expect(outputValues(o) == [.int(32)])
         let w = VMGas.perWord, b = VMGas.perStoredByte
-        let expected = HansaVM.inputGas(input)
+        let expected = HansaVM.inputGas(input) + 1 * VMGas.perLocal
             + (Self.g(.pushConst) + 1 * w) + (Self.g(.pushConst) + 2 * w) + (Self.g(.concat) + 2 * w)
             + (Self.g(.sha256) + 2 * VMGas.sha256PerWord) + Self.g(.store)
             + (Self.g(.pushConst) + w) + Self.g(.load) + (VMGas.host(.storageStore) + 35 * b)
@@ -107,7 +107,7 @@ struct GasTests {
             + (Self.g(.pushConst) + w) + Self.g(.load) + (VMGas.host(.emit) + 33 * b)
             + Self.g(.ret)
         #expect(o.gasUsed == expected)
-        #expect(o.gasUsed == 2_368)
+        #expect(o.gasUsed == 2_369)
         #expect(h.events.count == 1 && h.storage[key]?.count == 32)
     }
 

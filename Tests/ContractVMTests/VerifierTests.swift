@@ -411,11 +411,14 @@ struct VerifierTests {
             } else if Bool.random(using: &rng) {
                 a.jump(.jump, to: Int.random(in: 0...(a.offset + 4), using: &rng))
             }
+            // g has code of its own (functions may not share instructions).
+            let gEntry = a.offset
+            a.load(0); a.op(.ret)
             let code = a.code
             let p = Program(constants: [Array("USD".utf8), [UInt8](repeating: 0xaa, count: 20)],
                             functions: [fn("f", params: [.int], result: [.int, .bytes, .bool, .address].randomElement(using: &rng)!, locals: 3, entry: 0),
                                         fn("g", .internal, params: [.bytes], result: .bytes, locals: 2,
-                                           entry: balanced ? 0 : Int.random(in: 0..<code.count, using: &rng))],
+                                           entry: balanced ? gEntry : Int.random(in: 0..<code.count, using: &rng))],
                             code: code)
             if let v = try? Verifier.verify(p.canonicalBytes) {
                 verified += 1

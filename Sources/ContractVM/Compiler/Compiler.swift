@@ -19,7 +19,11 @@ public enum Compiler {
         var gen = CodeGenerator(file: file, source: ast)
         let compiled = try gen.generate()
         do { _ = try Verifier.verify(compiled.program) } catch {
-            preconditionFailure("the compiler produced code the verifier refuses: \(error)")
+            // The language's checks keep every program within the verifier's rules except the
+            // VM's size limits (e.g. an expression nested past the 64-value operand stack).
+            let function = ast.functions.first { error.message.contains("function \($0.name),") }
+            throw CompileError(file: file, position: function?.position ?? SourcePosition(line: 1, column: 1),
+                               message: "this exceeds a limit of the VM: \(error.message)")
         }
         return compiled
     }
@@ -224,17 +228,16 @@ struct CodeGenerator {
         scopes = [[:]]
         nextSlot = 0
         maxSlots = 0
-        let firstLabel = labels.count
         for p in f.params { try declare(p.name, p.type, p.position) }
         try block(f.body, newScope: false)
         if !Self.alwaysReturns(f.body) {
             guard f.result == nil else { throw error("\(f.name) must return \(f.result!.withArticle) on every path; add a return at the end", f.position) }
             emit(.pushInt, 0)
             emit(.ret)
-        } else if labels[firstLabel...].contains(code.count) {
-            // The body ends in an if/else whose branches all return, or in require(false, …):
-            // no run reaches the label after it, but its jump must land on an instruction, and
-            // at the end of the code there is none.
+        } else {
+            // No run gets here (every path returns or traps), but the code must not end: a
+            // label after a final if/else, or statements after require(false, …), would
+            // point past it, and the verifier follows every edge.
             emit(.pushInt, 0)
             emit(.ret)
         }

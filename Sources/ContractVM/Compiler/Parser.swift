@@ -4,6 +4,9 @@ struct Parser {
     let tokens: [Token]
     let file: String
     var i = 0
+    /// Nesting of expressions and blocks, bounded so that the parser's recursion is.
+    var depth = 0
+    static let maxDepth = 100
 
     init(tokens: [Token], file: String) {
         self.tokens = tokens
@@ -125,7 +128,14 @@ struct Parser {
         return ps
     }
 
+    mutating func nest() throws(CompileError) {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw error("expressions and blocks nest at most \(Self.maxDepth) deep") }
+    }
+
     mutating func block() throws(CompileError) -> [Stmt] {
+        try nest()
+        defer { depth -= 1 }
         try expect("{", "to open a block")
         var body: [Stmt] = []
         while !at("}") {
@@ -246,6 +256,8 @@ struct Parser {
     }
 
     mutating func unary() throws(CompileError) -> Expr {
+        try nest()
+        defer { depth -= 1 }
         let p = current.position
         if at("!") || at("-") {
             let op = at("!") ? "!" : "-"

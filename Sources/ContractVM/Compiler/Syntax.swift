@@ -83,6 +83,7 @@ struct Lexer {
             let s = i
             while i < source.count && (Self.isIdentStart(source[i]) || Self.isDigit(source[i])) { i += 1 }
             let word = String(decoding: source[s..<i], as: UTF8.self)
+            guard i - s <= VMLimits.maxNameBytes else { throw error("a name is at most \(VMLimits.maxNameBytes) characters", at: start) }
             return Token(kind: keywords.contains(word) ? .keyword(word) : .identifier(word), position: start)
         }
         if Self.isDigit(c) {
