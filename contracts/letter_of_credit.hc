@@ -17,6 +17,8 @@ const ROLE_CARRIER = 5;
 
 const DAY = 86_400_000;                 // milliseconds
 const MAX_DAYS = 3_650;                 // bound on every period in days
+const MAX_AMOUNT = 100_000_000_000_000_000;  // 10^17 minor units: every product below stays within 64 bits
+const MAX_WAITING = 8;                  // drawings that may wait for one bill of lading's arrival
 
 // ---- Credit states --------------------------------------------------------------------
 const DRAFT = 0;        // terms set by the issuing bank; waiting for the applicant's escrow
@@ -28,7 +30,7 @@ const CANCELLED = 3;    // the draft was withdrawn before any escrow
 const ABOUT_AMOUNT = 1;          // "about" the amount: ±10 % (Art. 30(a))
 const ABOUT_QUANTITY = 2;        // "about" the quantity: ±10 % (Art. 30(a))
 const COUNTED_UNITS = 4;         // quantity counted in units: no ±5 % (Art. 30(b))
-const PARTIAL_ALLOWED = 8;       // partial drawings/shipments allowed (Art. 31(a))
+const PARTIAL_FORBIDDEN = 8;     // partial drawings/shipments forbidden (allowed unless forbidden: Art. 31(a))
 const PAY_ON_ARRIVAL = 16;       // sight payment waits for the goods' recorded arrival
 const DEFERRED = 32;             // available by deferred payment (Art. 7(a)(ii))
 const CONFIRMATION = 64;         // the confirming bank is asked to add its confirmation (Art. 8)
@@ -64,6 +66,7 @@ const P_PAID = 2;                // honoured and paid
 const P_REFUSED = 3;             // refused (Art. 16(c)); the reserved amount is released
 const P_AWAITING_ARRIVAL = 4;    // complying; pays when the carrier records arrival
 const P_DEFERRED = 5;            // complying; pays at maturity (Art. 7(a)(ii), 12(b))
+const P_WITHDRAWN = 6;           // discrepant, withdrawn by the beneficiary; the reserved amount is released
 
 // ---- Amendment states -----------------------------------------------------------------
 const A_PENDING = 1;
@@ -107,6 +110,8 @@ map p_discrepancies: int => int;
 map p_transport: int => bytes;
 map p_quantity: int => int;
 map p_time: int => int;          // when it was presented
+map p_maturity: int => int;      // when a deferred presentation pays
+map p_deadline: int => int;      // when an undecided discrepant presentation is refused
 map p_next_waiting: int => int;  // the next presentation (id + 1) waiting for the same B/L
 
 map a_state: int => int;
@@ -125,6 +130,7 @@ map bl_departed_at: bytes => int;
 map bl_arrived_at: bytes => int;
 map bl_arrived_port: bytes => bytes;
 map bl_used: bytes => bool;
+map bl_waiting_count: bytes => int;
 map bl_waiting: bytes => int;    // the last presentation (id + 1) awaiting this B/L's arrival
 
 event Drafted(issuing_bank: address, applicant: address, beneficiary: address, currency: bytes, amount: int, expiry: int);
@@ -142,6 +148,7 @@ event Complying(id: int);
 event Discrepant(id: int, discrepancies: int);
 event Waived(id: int);
 event Refused(id: int, discrepancies: int);
+event Withdrawn(id: int);
 event AwaitingArrival(id: int, bl: bytes);
 event PaymentDeferred(id: int, maturity: int);
 event Paid(id: int, to: address, amount: int);
@@ -159,8 +166,8 @@ fn is_bank(a: address) -> bool {
     return r == ROLE_BANK || r == ROLE_VALIDATOR_BANK;
 }
 
-fn percent(value: int, pct: int) -> int {
-    return value * pct / 100;
+fn percent(v: int, pct: int) -> int {
+    return v * pct / 100;
 }
 
 // Day 0 (1970-01-01) was a Thursday: 0 = Sunday … 6 = Saturday.
@@ -211,6 +218,16 @@ fn only(who: address, role_name: bytes) {
     require(caller() == who, "only the " + role_name + " may do this");
 }
 
+// Only fund and fund_amendment take value; anything sent elsewhere would sit in the escrow
+// unaccounted for.
+fn no_value() {
+    require(value() == 0, "this function takes no value");
+}
+
+fn value_in_credit_currency() {
+    require(value() == 0 || value_currency() == currency, "send the credit's currency");
+}
+
 fn hash_ok(h: bytes) -> bool {
     return len(h) == 0 || len(h) == 32;
 }
@@ -247,11 +264,15 @@ fn honour(id: int, from_reserve: bool) {
         if maturity <= now() { maturity = now() + 1; }
         if !from_reserve { reserved = reserved + amt; }
         p_state[id] = P_DEFERRED;
+        p_maturity[id] = maturity;
         schedule mature(id) at maturity;
         emit PaymentDeferred(id, maturity);
         return;
     }
     if has(flags, PAY_ON_ARRIVAL) && !arrived(bl) {
+        // Bounded, so that the arrival that pays them all fits in one transaction.
+        require(bl_waiting_count[bl] < MAX_WAITING, "too many drawings already wait for this bill of lading");
+        bl_waiting_count[bl] = bl_waiting_count[bl] + 1;
         if !from_reserve { reserved = reserved + amt; }
         p_state[id] = P_AWAITING_ARRIVAL;
         p_next_waiting[id] = bl_waiting[bl];
@@ -280,7 +301,7 @@ init(applicant_: address, beneficiary_: address, advising_bank_: address, confir
     require(is_bank(advising_bank_), "the advising bank must be a registered bank");
     require(advising_bank_ != caller(), "the advising bank must not be the issuing bank");
     require(amount_ > 0, "the amount must be positive");
-    require(amount_ <= 1_000_000_000_000_000, "the amount is too large");
+    require(amount_ <= MAX_AMOUNT, "the amount is above 10^17 minor units");
     require(quantity_ > 0 && quantity_ <= 1_000_000_000_000, "the quantity must be positive and at most 10^12");
     require(expiry_ > now(), "the expiry must be in the future");
     require(latest_shipment_ <= expiry_, "the latest shipment date must not be after the expiry");
@@ -290,6 +311,10 @@ init(applicant_: address, beneficiary_: address, advising_bank_: address, confir
     require(flags_ >= 0 && flags_ < 256, "unknown flags");
     require(required_docs_ > 0 && required_docs_ < 32, "required documents must be a sum of the DOC_ constants");
     require(has(required_docs_, DOC_INVOICE), "the invoice must be a required document");
+    // Arrival and shipment dates come from the carrier's record of the bill of lading, so a
+    // credit that depends on them must require one.
+    require(has(required_docs_, DOC_TRANSPORT) || !(has(flags_, PAY_ON_ARRIVAL) || (has(flags_, DEFERRED) && !has(flags_, MATURITY_FROM_PRESENTATION))),
+            "paying on arrival or at maturity after shipment needs the bill of lading among the required documents");
     require(balance(self(), currency_) >= 0, "unknown currency");
     require(len(port_of_loading_) > 0 && len(port_of_discharge_) > 0, "both ports must be named");
     if has(flags_, CONFIRMATION) {
@@ -318,6 +343,7 @@ init(applicant_: address, beneficiary_: address, advising_bank_: address, confir
 
 // The applicant escrows the credit's ceiling with this call's value; the credit is issued.
 pub fn fund() {
+    value_in_credit_currency();
     only(applicant, "applicant");
     require(state == DRAFT, "the credit is not a draft awaiting funds");
     require(now() < effective_expiry(), "the credit's expiry has passed");
@@ -333,6 +359,7 @@ pub fn fund() {
 
 // Before funding, the issuing bank or the applicant may withdraw the draft.
 pub fn cancel_draft() {
+    no_value();
     require(caller() == issuing_bank || caller() == applicant, "only the issuing bank or the applicant may cancel the draft");
     require(state == DRAFT, "only a draft can be cancelled; an issued credit is irrevocable (Art. 3)");
     state = CANCELLED;
@@ -343,6 +370,7 @@ pub fn cancel_draft() {
 
 // Art. 9(a): the advising bank authenticates the credit and advises it to the beneficiary.
 pub fn advise() {
+    no_value();
     only(advising_bank, "advising bank");
     require(state == ISSUED, "only an issued credit can be advised");
     require(!advised, "the credit is already advised");
@@ -352,6 +380,7 @@ pub fn advise() {
 
 // Art. 8: the confirming bank adds its own undertaking.
 pub fn confirm() {
+    no_value();
     require(has(flags, CONFIRMATION), "this credit does not ask for confirmation");
     only(confirming_bank, "confirming bank");
     require(state == ISSUED, "only an issued credit can be confirmed");
@@ -365,10 +394,11 @@ pub fn confirm() {
 // The issuing bank issues an amendment (Art. 10(b): it is bound from now on). An increase in
 // amount takes effect only once the applicant has escrowed the difference.
 pub fn propose_amendment(new_amount: int, new_expiry: int, new_latest_shipment: int) -> int {
+    no_value();
     only(issuing_bank, "issuing bank");
     require(state == ISSUED, "only an issued credit can be amended");
     require(pending_amendment == 0, "another amendment is awaiting consent");
-    require(new_amount > 0 && new_amount <= 1_000_000_000_000_000, "the amount must be positive");
+    require(new_amount > 0 && new_amount <= MAX_AMOUNT, "the amount must be positive and at most 10^17 minor units");
     require(ceiling(new_amount) >= paid + reserved, "the amount cannot go below what is paid or held");
     require(new_expiry > now(), "the new expiry must be in the future");
     require(new_latest_shipment <= new_expiry, "the latest shipment date must not be after the expiry");
@@ -380,7 +410,6 @@ pub fn propose_amendment(new_amount: int, new_expiry: int, new_latest_shipment: 
     a_expiry[id] = new_expiry;
     a_latest_shipment[id] = new_latest_shipment;
     a_funded[id] = ceiling(new_amount) <= escrowed;
-    a_confirmer_agreed[id] = !confirmed;
     pending_amendment = id;
     emit AmendmentProposed(id, new_amount, new_expiry, new_latest_shipment);
     return id;
@@ -388,6 +417,7 @@ pub fn propose_amendment(new_amount: int, new_expiry: int, new_latest_shipment: 
 
 // The applicant escrows an amendment's increase with this call's value.
 pub fn fund_amendment(id: int) {
+    value_in_credit_currency();
     only(applicant, "applicant");
     // Pending, or accepted by the beneficiary and waiting for these funds.
     require(id != 0 && pending_amendment == id, "no such pending amendment");
@@ -400,6 +430,7 @@ pub fn fund_amendment(id: int) {
 
 // Art. 10(a): a confirming bank must agree to the amendment of a confirmed credit.
 pub fn consent_amendment(id: int, agree: bool) {
+    no_value();
     only(confirming_bank, "confirming bank");
     require(id != 0 && pending_amendment == id, "no such pending amendment");
     if !agree {
@@ -413,6 +444,7 @@ pub fn consent_amendment(id: int, agree: bool) {
 // Art. 10(c), (e): the beneficiary accepts or rejects the amendment as a whole. It answers
 // for each changed term; accepting only some of them is a rejection.
 pub fn respond_amendment(id: int, accept_amount: bool, accept_expiry: bool, accept_shipment: bool) {
+    no_value();
     only(beneficiary, "beneficiary");
     require(a_state[id] == A_PENDING, "no such pending amendment");
     let whole = (a_amount[id] == amount || accept_amount)
@@ -437,7 +469,9 @@ fn reject_amendment(id: int, reason: bytes) {
 
 // Art. 10(b): until the beneficiary accepts, the original terms stand for it.
 fn try_apply(id: int) {
-    if a_state[id] != A_ACCEPTED || !a_funded[id] || !a_confirmer_agreed[id] { return; }
+    // Art. 10(a): the confirming bank's agreement counts if the credit is confirmed when the
+    // amendment would take effect (it may have confirmed after the proposal).
+    if a_state[id] != A_ACCEPTED || !a_funded[id] || (confirmed && !a_confirmer_agreed[id]) { return; }
     // Presentations made since the proposal may hold more than a decreased amount allows.
     if ceiling(a_amount[id]) < paid + reserved {
         reject_amendment(id, "the amount is below what is paid or held");
@@ -464,6 +498,7 @@ fn try_apply(id: int) {
 
 // `event_type` is LOAD, DEPA or ARRI; only classifier ACT (actual) events count.
 pub fn shipping_event(bl: bytes, event_type: bytes, classifier: bytes, location: bytes, vessel: bytes, event_time: int) {
+    no_value();
     require(caller_role() == ROLE_CARRIER, "only a carrier may sign shipping events");
     require(len(bl) > 0 && len(bl) <= 64, "the bill of lading reference must be 1 to 64 bytes");
     require(len(location) > 0 && len(location) <= 64 && len(vessel) <= 64, "location (1-64 bytes) and vessel (0-64 bytes)");
@@ -501,6 +536,7 @@ pub fn shipping_event(bl: bytes, event_type: bytes, classifier: bytes, location:
     if event_type == "ARRI" && arrived(bl) {
         let waiting = bl_waiting[bl];
         delete bl_waiting[bl];
+        delete bl_waiting_count[bl];
         while waiting != 0 {
             let id = waiting - 1;
             waiting = p_next_waiting[id];
@@ -521,6 +557,7 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
                bl: bytes, bl_hash: bytes, shipped_on_board: int, loading_port: bytes, discharge_port: bytes,
                vessel: bytes, insurance_hash: bytes, insured_amount: int, insurance_currency: bytes,
                insurance_date: int, origin_hash: bytes, inspection_hash: bytes) -> int {
+    no_value();
     only(beneficiary, "beneficiary");
     require(state == ISSUED, "the credit is not available (not issued, or expired: Art. 6(e))");
     require(advised, "the credit has not been advised to the beneficiary (Art. 9)");
@@ -529,7 +566,7 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
     require(hash_ok(invoice_hash) && hash_ok(bl_hash) && hash_ok(insurance_hash) && hash_ok(origin_hash) && hash_ok(inspection_hash),
             "a document hash must be 32 bytes (or empty when not presented)");
     require(invoice_amount > 0 && goods_quantity >= 0 && insured_amount >= 0, "amounts and quantities cannot be negative");
-    require(invoice_amount <= 1_000_000_000_000_000 && goods_quantity <= 1_000_000_000_000 && insured_amount <= 1_000_000_000_000_000,
+    require(invoice_amount <= MAX_AMOUNT && goods_quantity <= 1_000_000_000_000 && insured_amount <= MAX_AMOUNT,
             "an amount or quantity is too large");
     require(available() > 0, "nothing is left to draw on this credit");
 
@@ -553,7 +590,7 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
     let tolerance = 5;
     if has(flags, ABOUT_QUANTITY) { tolerance = 10; }
     else if has(flags, COUNTED_UNITS) { tolerance = 0; }
-    if has(flags, PARTIAL_ALLOWED) {
+    if !has(flags, PARTIAL_FORBIDDEN) {
         if shipped_quantity + goods_quantity > quantity + percent(quantity, tolerance) { d = d + D_QUANTITY; }
     } else {
         if goods_quantity < quantity - percent(quantity, tolerance) || goods_quantity > quantity + percent(quantity, tolerance) {
@@ -588,7 +625,7 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
     // Art. 28: insurance of at least 110 % of the invoice (CIF) value, same currency, dated
     // no later than shipment.
     if has(docs, DOC_INSURANCE) {
-        if insured_amount * 100 < invoice_amount * 110 { d = d + D_INSURANCE_AMOUNT; }
+        if insured_amount * 10 < invoice_amount * 11 { d = d + D_INSURANCE_AMOUNT; }
         if insurance_currency != currency { d = d + D_INSURANCE_CURRENCY; }
         if insurance_date / DAY > shipped_on_board / DAY { d = d + D_INSURANCE_DATE; }
     }
@@ -608,19 +645,24 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
         emit Complying(id);
         honour(id, false);
     } else {
-        // Art. 16(c): one notice listing every discrepancy. The amount is held while the
-        // applicant may waive (Art. 16(b)); without a waiver or refusal by the fifth banking
-        // day (Art. 14(b)) the presentation is refused.
+        // Art. 16(c): one notice listing every discrepancy, given at once — the bank refuses
+        // and holds the documents pending the applicant's waiver (Art. 16(c)(iii)(b)). The
+        // amount stays reserved; the presentation ends when the applicant waives (Art. 16(b)),
+        // the bank refuses for good, the beneficiary withdraws it, or at the close of the
+        // fifth banking day (Art. 14(b)) without a waiver.
         reserved = reserved + drawing;
         p_state[id] = P_DISCREPANT;
         emit Discrepant(id, d);
-        schedule examination_deadline(id) at add_banking_days(now(), 5);
+        let deadline = (add_banking_days(now(), 5) / DAY + 1) * DAY - 1;
+        p_deadline[id] = deadline;
+        schedule examination_deadline(id) at deadline;
     }
     return id;
 }
 
 // Art. 16(b): the applicant waives the discrepancies; the presentation is honoured.
 pub fn waive(id: int) {
+    no_value();
     only(applicant, "applicant");
     require(p_state[id] == P_DISCREPANT, "the presentation is not awaiting a waiver");
     emit Waived(id);
@@ -629,6 +671,7 @@ pub fn waive(id: int) {
 
 // Art. 16(c): the issuing bank refuses; the presentation ends and its amount is released.
 pub fn refuse(id: int) {
+    no_value();
     require(caller() == issuing_bank || (confirmed && caller() == confirming_bank), "only the issuing or confirming bank may refuse");
     require(p_state[id] == P_DISCREPANT, "only a discrepant presentation can be refused");
     refuse_presentation(id);
@@ -640,45 +683,96 @@ fn refuse_presentation(id: int) {
     release(p_amount[id]);
 }
 
+// The beneficiary takes back a discrepant presentation (e.g. to present corrected documents
+// before expiry); its amount is released.
+pub fn withdraw(id: int) {
+    no_value();
+    only(beneficiary, "beneficiary");
+    require(p_state[id] == P_DISCREPANT, "only a discrepant presentation can be withdrawn");
+    p_state[id] = P_WITHDRAWN;
+    emit Withdrawn(id);
+    release(p_amount[id]);
+}
+
 // ---- Scheduled calls ------------------------------------------------------------------------
 
-sched fn examination_deadline(id: int) {
-    if p_state[id] == P_DISCREPANT { refuse_presentation(id); }
+// Each of these runs by itself at its time. Each has a `pub fn` twin that anyone may call
+// once the time has passed, doing the same idempotent work: if a scheduled call could not run
+// (no block was made, or it failed), the money is still never stuck.
+
+// Art. 14(b), 16(c): undecided at the close of the fifth banking day → refused.
+fn lapse_if_due(id: int) -> bool {
+    if p_state[id] != P_DISCREPANT || now() < p_deadline[id] { return false; }
+    refuse_presentation(id);
+    return true;
 }
 
 // Art. 7(a)(ii), 12(b): a deferred payment undertaking pays at maturity.
-sched fn mature(id: int) {
-    if p_state[id] != P_DEFERRED { return; }
+fn mature_if_due(id: int) -> bool {
+    if p_state[id] != P_DEFERRED || now() < p_maturity[id] { return false; }
     reserved = reserved - p_amount[id];
     pay_presentation(id);
+    return true;
 }
 
 // Art. 6(e): at expiry (extended by Art. 29(a)) what is neither paid nor held for a
 // presentation goes back to the applicant. A later amendment may have moved the expiry: then
-// this call does nothing and the one scheduled for the new date acts.
-sched fn expire() {
-    if state != ISSUED || now() < effective_expiry() { return; }
+// the call for the old date does nothing and the one scheduled for the new date acts.
+fn expire_if_due() -> bool {
+    if state != ISSUED || now() < effective_expiry() { return false; }
     state = EXPIRED;
     if pending_amendment != 0 { reject_amendment(pending_amendment, "the credit expired"); }
     let refund = balance(self(), currency) - reserved;
     if refund > 0 { pay(applicant, currency, refund); }
     emit Expired(refund);
+    return true;
+}
+
+sched fn examination_deadline(id: int) {
+    lapse_if_due(id);
+}
+
+sched fn mature(id: int) {
+    mature_if_due(id);
+}
+
+sched fn expire() {
+    expire_if_due();
+}
+
+pub fn lapse(id: int) {
+    no_value();
+    require(lapse_if_due(id), "the presentation is not discrepant, or its examination period has not ended");
+}
+
+pub fn settle(id: int) {
+    no_value();
+    require(mature_if_due(id), "the presentation is not a deferred payment that has matured");
+}
+
+pub fn close() {
+    no_value();
+    require(expire_if_due(), "the credit is not issued, or its expiry has not passed");
 }
 
 // ---- Queries (free to read through a dry run) -----------------------------------------------
 
 pub fn status() -> int {
+    no_value();
     return state;
 }
 
 pub fn available_amount() -> int {
+    no_value();
     return available();
 }
 
 pub fn presentation(id: int) -> int {
+    no_value();
     return p_state[id];
 }
 
 pub fn discrepancies(id: int) -> int {
+    no_value();
     return p_discrepancies[id];
 }

@@ -74,7 +74,7 @@ public enum VMGas {
 
     public static func host(_ f: HostFunction) -> UInt64 {
         switch f {
-        case .caller, .callerRole, .now, .height, .this: 2
+        case .caller, .callerRole, .now, .height, .this, .value, .valueCurrency: 2
         case .roleOf: 100
         case .balance: 200
         case .pay: 2_000
@@ -303,6 +303,11 @@ struct Machine {
         case .now: stack.append(.int(Int64(clamping: host.blockTimeMillis)))
         case .height: stack.append(.int(Int64(clamping: host.blockHeight)))
         case .this: stack.append(.bytes(host.contract.bytes))
+        case .value:
+            let v = host.callValue?.minorUnits ?? 0
+            guard v <= UInt64(Int64.max) else { throw .integerOverflow(.host) }
+            stack.append(.int(Int64(v)))
+        case .valueCurrency: stack.append(.bytes(host.callValue.map { Array($0.currency.value.utf8) } ?? []))
         case .balance:
             let currency = try self.currency(try popBytes())
             let a = try address(try popBytes())

@@ -107,11 +107,13 @@ public enum HostFunction: UInt8, Sendable, CaseIterable {
     case storageDelete = 10    // key →
     case emit = 11             // name, data →
     case schedule = 12         // atMillis, input → (traps when refused)
+    case value = 13            // → int, minor units the calling transaction sent (0 when none)
+    case valueCurrency = 14    // → bytes, the currency it sent (empty when none)
 
     /// (arguments popped, results pushed).
     public var stackEffect: (pops: Int, pushes: Int) {
         switch self {
-        case .caller, .callerRole, .now, .height, .this: (0, 1)
+        case .caller, .callerRole, .now, .height, .this, .value, .valueCurrency: (0, 1)
         case .roleOf, .storageLoad: (1, 1)
         case .balance: (2, 1)
         case .pay: (3, 0)
@@ -135,6 +137,8 @@ public enum HostFunction: UInt8, Sendable, CaseIterable {
         case .storageDelete: "storage_delete"
         case .emit: "emit"
         case .schedule: "schedule"
+        case .value: "value"
+        case .valueCurrency: "value_currency"
         }
     }
 }

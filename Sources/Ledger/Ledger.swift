@@ -7,7 +7,8 @@ import ChainTypes
 /// crash at any moment the ledger reopens at the last fully committed block. Opening another
 /// chain's directory, a newer schema, or a corrupted one fails without writing anything.
 public final class Ledger {
-    public static let schemaVersion: UInt64 = 1
+    /// 2: contract code stored by code hash; scheduled calls (docs/LEDGER.md).
+    public static let schemaVersion: UInt64 = 2
 
     /// The store's key layout (docs/LEDGER.md).
     public enum Keys {
@@ -78,6 +79,7 @@ public final class Ledger {
         guard schema.count == 8 else { throw LedgerError.corrupted("schema marker has \(schema.count) bytes") }
         let version = Keys.readBE64(schema[...])
         guard version <= Self.schemaVersion else { throw LedgerError.newerSchema(found: version, supported: Self.schemaVersion) }
+        guard version == Self.schemaVersion else { throw LedgerError.olderSchema(found: version, supported: Self.schemaVersion) }
         guard let g = try store.get(Keys.genesisHash), let found = Hash(bytes: g) else {
             throw LedgerError.corrupted("no genesis hash")
         }

@@ -142,9 +142,9 @@ extension Ledger {
         }
         let header = BlockHeader(height: head.height, previousHash: head.hash, timestampMillis: head.timestampMillis, transactionsRoot: .zero,
                                  stateRoot: stateRoot, receiptsRoot: .zero, proposer: contract, view: 0)
-        let host = LedgerHost(state: state, contract: contract, caller: caller, header: header, rules: rules)
+        let host = try LedgerHost(state: state, contract: contract, caller: caller, header: header, rules: rules)
         let outcome = engine.run(code: code, entry: .call, input: input, gasLimit: min(gasLimit, GasSchedule.maxGasLimit), host: host)
-        if let fault = host.fault { throw .corrupted("reading contract \(contract): \(fault)") }
+        try host.throwIfFaulted()
         return outcome
     }
 }

@@ -68,7 +68,8 @@ struct GasTests {
         #expect(documented.count == Opcode.allCases.count)
         for op in Opcode.allCases { #expect(Self.g(op) == documented[op], "\(op)") }
         let hosts: [HostFunction: UInt64] = [.caller: 2, .callerRole: 2, .now: 2, .height: 2, .this: 2, .roleOf: 100, .balance: 200,
-                                             .pay: 2_000, .storageLoad: 200, .storageStore: 1_000, .storageDelete: 500, .emit: 400, .schedule: 5_000]
+                                             .pay: 2_000, .storageLoad: 200, .storageStore: 1_000, .storageDelete: 500, .emit: 400, .schedule: 5_000,
+                                             .value: 2, .valueCurrency: 2]
         for h in HostFunction.allCases { #expect(VMGas.host(h) == hosts[h], "\(h)") }
         #expect(VMGas.perWord == 1 && VMGas.sha256PerWord == 6 && VMGas.perStoredByte == 10)
         #expect(HansaVM.inputGas([]) == 20 && HansaVM.inputGas([UInt8](repeating: 0, count: 32)) == 21

@@ -227,7 +227,7 @@ struct LetterOfCreditAmendmentTests {
     @Test("UCP 600 Art. 6(e): a partly drawn credit refunds the rest at expiry")
     func expiryPartlyDrawn() throws {
         let chain = try TradeChain()
-        let credit = try Credit.issue(on: chain, Terms(flags: [.partialAllowed]))
+        let credit = try Credit.issue(on: chain, Terms())
         let r = try credit.shipAndPresent { $0.part(40_000_00, quantity: 400) }
         #expect(credit.event("Paid", in: r) != nil, "\(credit.discrepancies(in: r) ?? [])")
         let expired = try chain.advance(toDay: 60)
@@ -240,7 +240,7 @@ struct LetterOfCreditAmendmentTests {
     @Test("UCP 600 Art. 29(a): an expiry on a Saturday extends to Monday — a Saturday presentation is honoured")
     func expiryOnSaturday() throws {
         let chain = try TradeChain()
-        let credit = try Credit.issue(on: chain, Terms(expiryDays: 61, latestShipmentDays: 50, flags: [.partialAllowed]))   // day 61: Saturday
+        let credit = try Credit.issue(on: chain, Terms(expiryDays: 61, latestShipmentDays: 50))   // day 61: Saturday
         try chain.advance(toDay: 50)
         let shipped = try credit.load()
         #expect(credit.event("Expired", in: try chain.advance(toDay: 61.1)) == nil)
@@ -289,10 +289,10 @@ struct LetterOfCreditAmendmentTests {
         let chain = try TradeChain()
         let credit = try Credit.issue(on: chain)
         let shipped = try credit.load()
-        try chain.advance(toDay: 59)                               // Thursday: the deadline is Thursday, day 66
+        try chain.advance(toDay: 59)                               // Thursday: the deadline is the close of Thursday, day 66
         _ = try credit.present(credit.documents(shippedOnBoard: shipped))
         #expect(credit.event("Expired", in: try chain.advance(toDay: 60)) == [.int(0)])
-        let deadline = try chain.advance(toDay: 66.1)
+        let deadline = try chain.advance(toDay: 67)
         #expect(credit.event("Refused", in: deadline) != nil)
         #expect(credit.event("Released", in: deadline) == [.address(chain.address(chain.importer)), .int(100_000_00)])
         #expect(try chain.balance(chain.importer) == TradeChain.importerFunds)

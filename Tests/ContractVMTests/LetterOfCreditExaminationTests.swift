@@ -159,7 +159,7 @@ struct LetterOfCreditExaminationTests {
     @Test("UCP 600 Art. 14(d): a B/L already drawn against (D_TRANSPORT_REUSED)")
     func transportReused() throws {
         let chain = try TradeChain()
-        let credit = try Credit.issue(on: chain, Terms(flags: [.partialAllowed]))
+        let credit = try Credit.issue(on: chain, Terms())
         let shipped = try credit.load()
         let half = credit.documents(shippedOnBoard: shipped) { $0.part(50_000_00, quantity: 500) }
         let first = try credit.present(half)
@@ -260,12 +260,15 @@ struct LetterOfCreditExaminationTests {
         let r = try credit.shipAndPresent { $0.vessel = "MAERSK ELBA" }
         let id = try #require(credit.presentationID(in: r))
         let presented = chain.now - 60_000
-        // Fri, Mon, Tue, Wed, Thu: the fifth banking day is seven calendar days on.
+        // Fri, Mon, Tue, Wed, Thu: the fifth banking day is seven calendar days on, and the
+        // deadline is its close (the last millisecond of that UTC day).
+        let close = (presented / TradeChain.day + 8) * TradeChain.day - 1
         #expect(credit.event("Refused", in: try chain.advance(to: presented + 5 * TradeChain.day)) == nil)   // Tuesday
-        #expect(credit.event("Refused", in: try chain.advance(to: presented + 7 * TradeChain.day - 60_000)) == nil)
+        #expect(credit.event("Refused", in: try chain.advance(to: presented + 7 * TradeChain.day)) == nil)   // Thursday, same hour
+        #expect(credit.event("Refused", in: try chain.advance(to: close - 60_000)) == nil)
         #expect(try credit.state(of: id) == .discrepant)
         #expect(try credit.available == 0)
-        let deadline = try chain.advance(to: presented + 7 * TradeChain.day)
+        let deadline = try chain.advance(to: close)
         #expect(credit.event("Refused", in: deadline) == [.int(id), .int(LC.Discrepancy.vessel.rawValue)])
         #expect(try credit.state(of: id) == .refused)
         #expect(try credit.available == 100_000_00)

@@ -113,7 +113,7 @@ struct LetterOfCreditPaymentTests {
     @Test("UCP 600 Art. 16(b), 31(a): two drawings waiting for the same B/L's arrival are both paid when it arrives")
     func twoDrawingsWaitForOneArrival() throws {
         let chain = try TradeChain()
-        let credit = try Credit.issue(on: chain, Terms(flags: [.payOnArrival, .partialAllowed]))
+        let credit = try Credit.issue(on: chain, Terms(flags: [.payOnArrival]))
         let shipped = try credit.load()
         let first = try credit.present(credit.documents(shippedOnBoard: shipped) { $0.part(40_000_00, quantity: 400) })
         let firstID = try #require(credit.presentationID(in: first))
@@ -153,7 +153,7 @@ struct LetterOfCreditPaymentTests {
     @Test("UCP 600 Art. 31(a): partial drawings allowed — two shipments on different B/Ls are both paid, within the credit")
     func partialAllowed() throws {
         let chain = try TradeChain()
-        let credit = try Credit.issue(on: chain, Terms(flags: [.partialAllowed]))
+        let credit = try Credit.issue(on: chain, Terms())
         let first = try credit.shipAndPresent(bl: "MAEU-240001") { $0.part(60_000_00, quantity: 600) }
         #expect(credit.event("Paid", in: first) != nil, "\(credit.discrepancies(in: first) ?? [])")
         #expect(try credit.available == 40_000_00)
@@ -169,7 +169,7 @@ struct LetterOfCreditPaymentTests {
     @Test("UCP 600 Art. 31(a), 30(c): partial drawings forbidden — full quantity 5 % short in amount is paid; a second drawing is D_PARTIAL")
     func partialForbidden() throws {
         let chain = try TradeChain()
-        let credit = try Credit.issue(on: chain)
+        let credit = try Credit.issue(on: chain, Terms(flags: [.partialForbidden]))
         let first = try credit.shipAndPresent { $0.part(95_000_00, quantity: 1_000) }
         #expect(credit.event("Paid", in: first) != nil, "\(credit.discrepancies(in: first) ?? [])")
         #expect(try credit.available == 5_000_00)
@@ -181,7 +181,7 @@ struct LetterOfCreditPaymentTests {
     @Test("UCP 600 Art. 30(c): without partial drawings an amount more than 5 % short is D_PARTIAL even with the full quantity")
     func shortAmount() throws {
         let chain = try TradeChain()
-        let credit = try Credit.issue(on: chain)
+        let credit = try Credit.issue(on: chain, Terms(flags: [.partialForbidden]))
         let r = try credit.shipAndPresent { $0.part(94_999_99, quantity: 1_000) }
         #expect(credit.discrepancies(in: r) == [.partial])
     }
@@ -211,6 +211,8 @@ struct LetterOfCreditPaymentTests {
         var testDescription: String { "\(flags.isEmpty ? "default" : "\(flags)") \(quantity) of 1000: \(complies ? "complies" : "D_QUANTITY")" }
     }
 
+    /// Partial shipments forbidden, so that a short quantity is a quantity discrepancy, not a
+    /// partial shipment (Art. 31(a) allows those unless the credit forbids them).
     @Test("UCP 600 Art. 30(a), (b): quantity tolerance — \"about\" ±10 %, otherwise ±5 %, exact when counted in units",
           arguments: [
               QuantityCase(flags: [.aboutQuantity], quantity: 1_100, complies: true),
@@ -227,7 +229,7 @@ struct LetterOfCreditPaymentTests {
           ])
     func quantityTolerance(_ c: QuantityCase) throws {
         let chain = try TradeChain()
-        let credit = try Credit.issue(on: chain, Terms(flags: c.flags))
+        let credit = try Credit.issue(on: chain, Terms(flags: c.flags + [.partialForbidden]))
         let r = try credit.shipAndPresent { $0.quantity = c.quantity }
         if c.complies {
             #expect(credit.event("Paid", in: r) != nil, "\(credit.discrepancies(in: r) ?? [])")

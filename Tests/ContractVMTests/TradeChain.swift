@@ -141,7 +141,7 @@ final class TradeChain {
 
 enum LC {
     enum Flag: Int64 {
-        case aboutAmount = 1, aboutQuantity = 2, countedUnits = 4, partialAllowed = 8, payOnArrival = 16, deferred = 32,
+        case aboutAmount = 1, aboutQuantity = 2, countedUnits = 4, partialForbidden = 8, payOnArrival = 16, deferred = 32,
              confirmation = 64, maturityFromPresentation = 128
     }
     enum Doc: Int64 { case invoice = 1, transport = 2, insurance = 4, origin = 8, inspection = 16 }
@@ -154,7 +154,7 @@ enum LC {
     static func set(_ bits: Int64) -> Set<Discrepancy> { Set(Discrepancy.allCases.filter { bits & $0.rawValue != 0 }) }
 
     enum CreditState: Int64 { case draft = 0, issued = 1, expired = 2, cancelled = 3 }
-    enum PresentationState: Int64 { case none = 0, discrepant = 1, paid = 2, refused = 3, awaitingArrival = 4, deferred = 5 }
+    enum PresentationState: Int64 { case none = 0, discrepant = 1, paid = 2, refused = 3, awaitingArrival = 4, deferred = 5, withdrawn = 6 }
 }
 
 /// A credit's terms, with defaults for a plain sight credit of USD 100,000.00 for 1,000 units

@@ -40,7 +40,18 @@ struct LedgerStorageTests {
         var b = StoreBatch()
         b.put(Ledger.Keys.schema, [0, 0, 0, 0, 0, 0, 0, 9])
         try f.store.write(b, sync: true)
-        #expect(throws: LedgerError.newerSchema(found: 9, supported: 1)) { _ = try Ledger(store: f.store, genesis: f.dev.genesis) }
+        #expect(throws: LedgerError.newerSchema(found: 9, supported: Ledger.schemaVersion)) { _ = try Ledger(store: f.store, genesis: f.dev.genesis) }
+    }
+
+    @Test("an older schema (before contract code was stored by hash) is refused, not misread")
+    func olderSchema() throws {
+        let f = try Fixture()
+        var b = StoreBatch()
+        b.put(Ledger.Keys.schema, [0, 0, 0, 0, 0, 0, 0, 1])
+        try f.store.write(b, sync: true)
+        let writes = f.store.writes
+        #expect(throws: LedgerError.olderSchema(found: 1, supported: 2)) { _ = try Ledger(store: f.store, genesis: f.dev.genesis) }
+        #expect(f.store.writes == writes)
     }
 
     static let corruptions: [(String, [UInt8])] = [

@@ -57,6 +57,8 @@ let builtins: [String: Builtin] = [
     "now": Builtin(params: [], result: .int, host: .now),
     "height": Builtin(params: [], result: .int, host: .height),
     "self": Builtin(params: [], result: .address, host: .this),
+    "value": Builtin(params: [], result: .int, host: .value),
+    "value_currency": Builtin(params: [], result: .bytes, host: .valueCurrency),
     "balance": Builtin(params: [.address, .bytes], result: .int, host: .balance),
     "pay": Builtin(params: [.address, .bytes, .int], result: nil, host: .pay),
     "sha256": Builtin(params: [.bytes], result: .bytes, op: .sha256),

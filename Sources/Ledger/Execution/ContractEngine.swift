@@ -23,6 +23,12 @@ public protocol ContractHost: AnyObject {
     /// bounds on calls per run and waiting calls per contract.
     func scheduleCall(atMillis: UInt64, input: [UInt8]) -> Bool
     func roleOf(_ account: Address) -> Role?
+    /// The value the calling transaction sent to the contract (already in its balance), or nil.
+    var callValue: Amount? { get }
+}
+
+extension ContractHost {
+    public var callValue: Amount? { nil }
 }
 
 /// Where a contract run starts.

@@ -148,11 +148,10 @@ extension Executor {
         state.setAccount(address, Account(publicKey: nil, role: nil, bank: nil, codeHash: codeHash))
         if try state.get(StateKey.code(codeHash)) == nil { state.set(StateKey.code(codeHash), p.code) }
         let budget = tx.body.gasLimit - GasSchedule.intrinsic(.deployContract, payloadBytes: tx.body.payload.count)
-        let host = LedgerHost(state: state, contract: address, caller: sender, header: header, rules: rules)
+        let host = try LedgerHost(state: state, contract: address, caller: sender, header: header, rules: rules)
         let outcome = engine.run(code: p.code, entry: .constructor, input: p.constructorInput, gasLimit: budget, host: host)
-        guard outcome.succeeded, !host.faulted else {
-            throw fail(.contract(outcome.failure ?? host.fault ?? "constructor failed"), gas: outcome.gasUsed)
-        }
+        try host.throwIfFaulted()
+        guard outcome.succeeded else { throw fail(.contract(outcome.failure ?? "constructor failed"), gas: outcome.gasUsed) }
         let deployed = Event(emitter: address, topics: [Event.topic("Deployed"), addressTopic(address)], data: sender.bytes)
         return (outcome.gasUsed, [deployed] + host.events)
     }
@@ -166,11 +165,10 @@ extension Executor {
             try move(value.minorUnits, value.currency, from: sender, to: p.contract, state: state)
         }
         let budget = tx.body.gasLimit - GasSchedule.callBase
-        let host = LedgerHost(state: state, contract: p.contract, caller: sender, header: header, rules: rules)
+        let host = try LedgerHost(state: state, contract: p.contract, caller: sender, header: header, rules: rules, value: p.value)
         let outcome = engine.run(code: code, entry: .call, input: p.input, gasLimit: budget, host: host)
-        guard outcome.succeeded, !host.faulted else {
-            throw fail(.contract(outcome.failure ?? host.fault ?? "call failed"), gas: outcome.gasUsed)
-        }
+        try host.throwIfFaulted()
+        guard outcome.succeeded else { throw fail(.contract(outcome.failure ?? "call failed"), gas: outcome.gasUsed) }
         return (outcome.gasUsed, host.events)
     }
 }

@@ -27,11 +27,12 @@ extension Executor {
         guard let engine else { return failed(.contract("this node has no contract engine")) }
         guard let code = try state.contractCode(call.contract) else { return failed(.unknownAccount(call.contract)) }
         let mark = state.mark()
-        let host = LedgerHost(state: state, contract: call.contract, caller: call.contract, header: header, rules: rules)
+        let host = try LedgerHost(state: state, contract: call.contract, caller: call.contract, header: header, rules: rules)
         let outcome = engine.run(code: code, entry: .scheduled, input: call.input, gasLimit: GasSchedule.scheduledCallGas, host: host)
-        guard outcome.succeeded, !host.faulted else {
+        try host.throwIfFaulted()
+        guard outcome.succeeded else {
             state.revert(to: mark)
-            return failed(.contract(outcome.failure ?? host.fault ?? "scheduled call failed"), gas: outcome.gasUsed)
+            return failed(.contract(outcome.failure ?? "scheduled call failed"), gas: outcome.gasUsed)
         }
         return Receipt(transactionHash: call.id, status: .success, gasUsed: outcome.gasUsed, events: host.events)
     }

@@ -2,7 +2,8 @@ import ChainTypes
 
 /// The ledger side of `ContractHost`: state goes through the block's overlay, so a failed
 /// call is reverted with the transaction. A store failure during a run marks the host
-/// faulted; the call then fails (it never half-applies).
+/// faulted; the executor then aborts the whole block with a store error (a local I/O fault
+/// must not turn into a receipt that other nodes would not produce).
 final class LedgerHost: ContractHost {
     let state: StateOverlay
     let contract: Address
@@ -17,11 +18,19 @@ final class LedgerHost: ContractHost {
     private(set) var scheduledInRun = 0
     var faulted: Bool { fault != nil }
 
-    init(state: StateOverlay, contract: Address, caller: Address, header: BlockHeader, rules: ChainRules) {
+    func throwIfFaulted() throws(LedgerError) {
+        if let fault { throw .store(StoreError(operation: "contract host", message: fault)) }
+    }
+
+    let callValue: Amount?
+
+    init(state: StateOverlay, contract: Address, caller: Address, header: BlockHeader, rules: ChainRules,
+         value: Amount? = nil) throws(LedgerError) {
         self.state = state
         self.contract = contract
         self.caller = caller
-        self.callerRole = (try? state.account(caller))??.role
+        self.callValue = value
+        self.callerRole = try state.account(caller)?.role
         self.blockTimeMillis = header.timestampMillis
         self.blockHeight = header.height
         self.rules = rules
