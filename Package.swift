@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "PBFTTests", dependencies: ["PBFT", "Simulator", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "PBFT", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ChainTypes"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["PBFT", "Ledger", "ChainTypes"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["PBFT", "Ledger", "ChainTypes", "ContractVM"], swiftSettings: strict),
         .testTarget(name: "ContractVMTests", dependencies: ["ContractVM", "Ledger", "ChainTypes", "HansaCrypto"], swiftSettings: strict),
         .testTarget(name: "LevelDBStoreTests", dependencies: ["LevelDBStore", "Ledger", "ChainTypes"], swiftSettings: strict),
     ]

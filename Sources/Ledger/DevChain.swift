@@ -4,7 +4,7 @@ import ChainTypes
 /// bank 0, with keys derived from fixed strings (public knowledge — never use them for value).
 /// The ledger tests, `hansa bench ledger` and the crash test build their blocks with it.
 public struct DevChain: Sendable {
-    public let genesis: Genesis
+    public private(set) var genesis: Genesis
     /// Validator keys in validator-set order (index i signs as validator i).
     public let validatorKeys: [PrivateKey]
     public let userKeys: [PrivateKey]
@@ -67,5 +67,29 @@ public struct DevChain: Sendable {
         header.receiptsRoot = execution.receiptsRoot
         let block = Block(header: header, transactions: transactions)
         return (block, certificate(for: block))
+    }
+}
+
+// MARK: The parties of a documentary credit
+
+extension DevChain {
+    /// The applicant: an importer banking with validator bank 0.
+    public static let tradeImporter = key("trade importer")
+    /// The beneficiary: an exporter banking with validator bank 1.
+    public static let tradeExporter = key("trade exporter")
+    public static let tradeCarrier = key("trade carrier")
+
+    /// This chain with an importer (holding `importerDeposit` USD at bank 0), an exporter (at
+    /// bank 1) and a carrier added: the parties of a letter of credit, for `hansa demo`,
+    /// `hansa bench vm` and the integration tests. Bank 0 issues, bank 1 advises.
+    public func withTradeParties(importerDeposit: UInt64) -> DevChain {
+        var chain = self
+        chain.genesis.participants += [
+            Participant(name: "importer", publicKey: Self.tradeImporter.publicKey, role: .importer, bank: validatorKeys[0].publicKey.address),
+            Participant(name: "exporter", publicKey: Self.tradeExporter.publicKey, role: .exporter, bank: validatorKeys[1].publicKey.address),
+            Participant(name: "carrier", publicKey: Self.tradeCarrier.publicKey, role: .carrier, bank: nil),
+        ]
+        chain.genesis.deposits.append(Deposit(account: Self.tradeImporter.publicKey.address, currency: usd, amount: importerDeposit))
+        return chain
     }
 }

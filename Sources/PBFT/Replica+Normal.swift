@@ -20,6 +20,10 @@ extension PBFTReplica {
     mutating func onProposal(_ block: Block) {
         guard proposalRequestedAt != nil else { stats.dropped += 1; return }
         proposalRequestedAt = nil
+        // The shell had nothing left but what this block does (e.g. a due scheduled call): its
+        // pending-work report is used up until the next tick, or every commit would ask for
+        // another empty block at once.
+        if block.transactions.isEmpty { hasPendingWork = false }
         guard !isViewChanging, isPrimary, block.header.height == tip.height + 1, acceptedForNextHeight == nil else {
             stats.dropped += 1
             return

@@ -12,7 +12,9 @@ public enum ReplicaInput: Sendable {
     /// A message from validator `from` (as authenticated by the transport).
     case message(ConsensusMessage, from: Int)
     /// One logical tick. `nowMillis` is the local clock, used only to bound proposal
-    /// timestamps; `hasPendingWork` says whether transactions wait in the mempool.
+    /// timestamps; `hasPendingWork` says whether the shell has work for a block: transactions
+    /// in the mempool, or a scheduled contract call that is due. It holds until the next tick,
+    /// except that an empty proposal from the shell clears it.
     case tick(nowMillis: UInt64, hasPendingWork: Bool)
     /// The shell's block for a `.buildProposal` request.
     case proposal(Block)

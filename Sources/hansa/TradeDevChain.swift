@@ -8,10 +8,10 @@ import Ledger
 /// exporter banking with bank 1 and a carrier — and a ledger with the contract VM. Blocks are
 /// committed at explicit times. Used by `hansa demo` and `hansa bench vm`.
 final class TradeDevChain {
-    let dev = DevChain(users: 0)
-    let importer = DevChain.key("trade importer")
-    let exporter = DevChain.key("trade exporter")
-    let carrier = DevChain.key("trade carrier")
+    let dev: DevChain
+    let importer = DevChain.tradeImporter
+    let exporter = DevChain.tradeExporter
+    let carrier = DevChain.tradeCarrier
     var issuingBank: PrivateKey { dev.validatorKeys[0] }
     var advisingBank: PrivateKey { dev.validatorKeys[1] }
     let genesis: Genesis
@@ -25,16 +25,10 @@ final class TradeDevChain {
     private(set) var applySeconds = 0.0
 
     init(store: any KeyValueStore, importerDeposit: UInt64) throws {
-        var g = dev.genesis
-        g.participants += [
-            Participant(name: "importer", publicKey: importer.publicKey, role: .importer, bank: dev.validatorKeys[0].publicKey.address),
-            Participant(name: "exporter", publicKey: exporter.publicKey, role: .exporter, bank: dev.validatorKeys[1].publicKey.address),
-            Participant(name: "carrier", publicKey: carrier.publicKey, role: .carrier, bank: nil),
-        ]
-        g.deposits = [Deposit(account: importer.publicKey.address, currency: dev.usd, amount: importerDeposit)]
-        genesis = g
-        ledger = try Ledger(store: store, genesis: g, engine: HansaVM())
-        time = g.genesisTimeMillis
+        dev = DevChain(users: 0).withTradeParties(importerDeposit: importerDeposit)
+        genesis = dev.genesis
+        ledger = try Ledger(store: store, genesis: genesis, engine: HansaVM())
+        time = genesis.genesisTimeMillis
     }
 
     func tx(_ key: PrivateKey, _ kind: TransactionKind, _ payload: some CanonicalEncodable, gas: UInt64) -> Transaction {

@@ -1,4 +1,6 @@
 import ChainTypes
+import ContractVM
+import Foundation
 import Ledger
 import PBFT
 import Testing
@@ -22,9 +24,9 @@ struct ConsensusLedgerTests {
         let ledger: Ledger
         let mempool: Mempool
         var replica: PBFTReplica
-        init(index: Int, dev: DevChain) throws {
+        init(index: Int, dev: DevChain, engine: (any ContractEngine)?) throws {
             self.index = index
-            ledger = try Ledger(store: MemoryStore(), genesis: dev.genesis)
+            ledger = try Ledger(store: MemoryStore(), genesis: dev.genesis, engine: engine)
             mempool = Mempool(executor: ledger.executor)
             var parameters = dev.genesis.consensus
             parameters.requestTimeoutTicks = 50
@@ -35,16 +37,44 @@ struct ConsensusLedgerTests {
                                   validator: LedgerValidator(ledger: ledger), tip: ledger.head)
         }
         func nextNonce(_ a: Address) -> UInt64 { (try? ledger.account(a)?.nonce) ?? 0 }
+
+        /// Work that needs a block: transactions waiting, or a scheduled call that is due (so a
+        /// deferred payment or an expiry does not wait for someone's transaction).
+        func hasPendingWork(now: UInt64) -> Bool {
+            mempool.count > 0 || ((try? ledger.pendingScheduledCalls(limit: 1))?.first.map { $0.atMillis <= now } ?? false)
+        }
     }
 
-    @Test("four validators agree on blocks of real transfers; every ledger ends with the same state root")
-    func fourNodes() throws {
-        let dev = DevChain(users: 8, depositPerUser: 10_000)
-        let nodes = try (0..<4).map { try Node(index: $0, dev: dev) }
+    /// Four nodes on a lossless in-memory network, driven by ticks of 100 ms.
+    final class Cluster {
+        let dev: DevChain
+        let nodes: [Node]
         var queue: [(from: Int, to: Int, message: ConsensusMessage)] = []
-        var now = dev.genesis.genesisTimeMillis
+        var now: UInt64
 
-        func perform(_ node: Node, _ actions: [ReplicaAction]) throws {
+        init(dev: DevChain, engine: (any ContractEngine)? = nil) throws {
+            self.dev = dev
+            nodes = try (0..<4).map { try Node(index: $0, dev: dev, engine: engine) }
+            now = dev.genesis.genesisTimeMillis
+        }
+
+        func submit(_ tx: Transaction) throws {
+            for n in nodes { try n.mempool.add(tx, state: n.ledger.store, nowMillis: now) }
+        }
+
+        func run(ticks: Int) throws {
+            for _ in 0..<ticks {
+                now += 100
+                for n in nodes { try step(n, .tick(nowMillis: now, hasPendingWork: n.hasPendingWork(now: now))) }
+                while !queue.isEmpty {
+                    let e = queue.removeFirst()
+                    try step(nodes[e.to], .message(e.message, from: e.from))
+                }
+            }
+        }
+
+        func step(_ node: Node, _ input: ReplicaInput) throws {
+            let actions = node.replica.step(input)
             var followUps: [ReplicaInput] = []
             for action in actions {
                 switch action {
@@ -68,37 +98,101 @@ struct ConsensusLedgerTests {
             }
             for input in followUps { try step(node, input) }
         }
-        func step(_ node: Node, _ input: ReplicaInput) throws {
-            let actions = node.replica.step(input)
-            try perform(node, actions)
+
+        /// Every node's ledger at the same head and state root.
+        func expectAgreement(sourceLocation: SourceLocation = #_sourceLocation) {
+            let heads = nodes.map(\.ledger.head)
+            #expect(heads.allSatisfy { $0.hash == heads[0].hash && $0.height == heads[0].height && $0.height >= 1 }, sourceLocation: sourceLocation)
+            #expect(Set(nodes.map(\.ledger.stateRoot)).count == 1, sourceLocation: sourceLocation)
         }
 
+        func receipts() throws -> [Receipt] {
+            var all: [Receipt] = []
+            for h in 1...nodes[0].ledger.head.height { all += try nodes[0].ledger.receipts(at: h) ?? [] }
+            return all
+        }
+    }
+
+    @Test("four validators agree on blocks of real transfers; every ledger ends with the same state root")
+    func fourNodes() throws {
+        let cluster = try Cluster(dev: DevChain(users: 8, depositPerUser: 10_000))
+        let dev = cluster.dev
         // Clients submit 24 transfers to every node's mempool.
         for round in 0..<3 {
-            for u in 0..<8 {
-                let tx = dev.transfer(from: u, to: (u + 1) % 8, amount: UInt64(100 + round), nonce: UInt64(round))
-                for n in nodes { try n.mempool.add(tx, state: n.ledger.store, nowMillis: now) }
-            }
+            for u in 0..<8 { try cluster.submit(dev.transfer(from: u, to: (u + 1) % 8, amount: UInt64(100 + round), nonce: UInt64(round))) }
         }
-        for _ in 0..<40 {
-            now += 100
-            for n in nodes { try step(n, .tick(nowMillis: now, hasPendingWork: n.mempool.count > 0)) }
-            while !queue.isEmpty {
-                let e = queue.removeFirst()
-                try step(nodes[e.to], .message(e.message, from: e.from))
-            }
-        }
-        let heads = nodes.map(\.ledger.head)
-        #expect(heads.allSatisfy { $0.hash == heads[0].hash && $0.height == heads[0].height && $0.height >= 1 })
-        #expect(Set(nodes.map(\.ledger.stateRoot)).count == 1)
+        try cluster.run(ticks: 40)
+        cluster.expectAgreement()
         // All 24 transfers committed with successful receipts: each user sent 3 and received 3.
         for u in 0..<8 {
-            let account = try #require(try nodes[0].ledger.account(dev.userKeys[u].publicKey.address))
+            let account = try #require(try cluster.nodes[0].ledger.account(dev.userKeys[u].publicKey.address))
             #expect(account.nonce == 3)
             #expect(account.balance(dev.usd) == 10_000)
         }
-        var receipts: [Receipt] = []
-        for h in 1...nodes[0].ledger.head.height { receipts += try nodes[0].ledger.receipts(at: h) ?? [] }
+        let receipts = try cluster.receipts()
         #expect(receipts.count == 24 && receipts.allSatisfy { $0.succeeded })
+        // One block holds them all; no empty blocks follow (the shell has no work left).
+        #expect(cluster.nodes[0].ledger.head.height <= 2, "height \(cluster.nodes[0].ledger.head.height)")
+    }
+
+    @Test("four validators run a deferred letter of credit; at maturity a block is proposed for the due payment, with no transaction waiting")
+    func letterOfCredit() throws {
+        let dev = DevChain(users: 0).withTradeParties(importerDeposit: 1_000_000_00)
+        let cluster = try Cluster(dev: dev, engine: HansaVM())
+        let bank0 = dev.validatorKeys[0], bank1 = dev.validatorKeys[1]
+        let (importer, exporter, carrier) = (DevChain.tradeImporter, DevChain.tradeExporter, DevChain.tradeCarrier)
+        var nonces: [Address: UInt64] = [:]
+        func tx(_ key: PrivateKey, _ kind: TransactionKind, _ payload: some CanonicalEncodable) -> Transaction {
+            let a = key.publicKey.address
+            defer { nonces[a, default: 0] += 1 }
+            return TransactionBody(chain: dev.genesis.chain, sender: key.publicKey, nonce: nonces[a, default: 0], kind: kind,
+                                   payload: payload.canonicalBytes, gasLimit: 20_000_000).signed(with: key)
+        }
+        let credit = Executor.contractAddress(deployer: bank0.publicKey.address, nonce: 0)
+        func call(_ key: PrivateKey, _ function: String, _ args: [ABIValue] = [], value: UInt64? = nil) -> Transaction {
+            tx(key, .callContract, CallPayload(contract: credit, input: ABI.encodeCall(function, args), value: value.map { Amount($0, dev.usd) }))
+        }
+        let source = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("contracts/letter_of_credit.hc"), encoding: .utf8)
+        let code = try Compiler.compile(source, file: "letter_of_credit.hc").bytecode
+        let day: UInt64 = 86_400_000
+        let start = Int64(dev.genesis.genesisTimeMillis)
+        let a = { (k: PrivateKey) in ABIValue.address(k.publicKey.address) }
+        // A USD 80,000.00 credit, deferred payment one day after shipment, invoice + B/L.
+        try cluster.submit(tx(bank0, .deployContract, DeployPayload(code: code, constructorInput: ABI.encodeCall("init", [
+            a(importer), a(exporter), a(bank1), a(bank1), .string("USD"), .int(80_000_00), .int(100), .int(start + 30 * Int64(day)),
+            .int(start + 20 * Int64(day)), .int(21), .int(1), .string("CNSHA"), .string("NLRTM"), .int(1 + 2), .int(32)]))))
+        try cluster.run(ticks: 15)
+        try cluster.submit(call(importer, "fund", value: 80_000_00))
+        try cluster.submit(call(bank1, "advise"))
+        let loaded = cluster.now
+        try cluster.submit(call(carrier, "shipping_event", [.string("BL-1"), .string("LOAD"), .string("ACT"), .string("CNSHA"),
+                                                            .string("VESSEL"), .int(Int64(loaded))]))
+        try cluster.run(ticks: 15)
+        try cluster.submit(call(exporter, "present", [
+            .bytes(SHA256.hash(utf8: "invoice").bytes), .int(80_000_00), .string("USD"), .int(100), .string("BL-1"),
+            .bytes(SHA256.hash(utf8: "bl").bytes), .int(Int64(loaded)), .string("CNSHA"), .string("NLRTM"), .string("VESSEL"),
+            .bytes([]), .int(0), .string("USD"), .int(0), .bytes([]), .bytes([])]))
+        try cluster.run(ticks: 15)
+        cluster.expectAgreement()
+        let receipts = try cluster.receipts()
+        #expect(receipts.count == 5 && receipts.allSatisfy(\.succeeded), "\(receipts.map(\.status))")
+        // The shell proposes only when it has work: a handful of blocks, not one per round trip.
+        #expect(cluster.nodes[0].ledger.head.height <= 6, "height \(cluster.nodes[0].ledger.head.height)")
+        let ledger = cluster.nodes[0].ledger
+        #expect(try ledger.account(exporter.publicKey.address)?.balance(dev.usd) ?? 0 == 0, "deferred: nothing paid before maturity")
+        let heightBefore = ledger.head.height
+
+        // A day later, with no transaction anywhere, the due scheduled call makes the primary
+        // propose a block; every node runs `mature` and pays the beneficiary.
+        cluster.now = loaded + day
+        try cluster.run(ticks: 15)
+        cluster.expectAgreement()
+        #expect(ledger.head.height > heightBefore)
+        for node in cluster.nodes {
+            #expect(try node.ledger.account(exporter.publicKey.address)?.balance(dev.usd) == 80_000_00)
+            #expect(try node.ledger.account(credit)?.balance(dev.usd) == 0)
+        }
+        #expect(try ledger.pendingScheduledCalls(limit: 10).allSatisfy { $0.atMillis > cluster.now }, "only the expiry is left")
     }
 }
