@@ -19,6 +19,7 @@ const DAY = 86_400_000;                 // milliseconds
 const MAX_DAYS = 3_650;                 // bound on every period in days
 const MAX_AMOUNT = 100_000_000_000_000_000;  // 10^17 minor units: every product below stays within 64 bits
 const MAX_WAITING = 8;                  // drawings that may wait for one bill of lading's arrival
+const MAX_TIME = 100_000_000_000_000;   // ms since 1970 (about the year 5138): bounds every date
 
 // ---- Credit states --------------------------------------------------------------------
 const DRAFT = 0;        // terms set by the issuing bank; waiting for the applicant's escrow
@@ -303,7 +304,7 @@ init(applicant_: address, beneficiary_: address, advising_bank_: address, confir
     require(amount_ > 0, "the amount must be positive");
     require(amount_ <= MAX_AMOUNT, "the amount is above 10^17 minor units");
     require(quantity_ > 0 && quantity_ <= 1_000_000_000_000, "the quantity must be positive and at most 10^12");
-    require(expiry_ > now(), "the expiry must be in the future");
+    require(expiry_ > now() && expiry_ < MAX_TIME, "the expiry must be in the future (and before the year 5000)");
     require(latest_shipment_ <= expiry_, "the latest shipment date must not be after the expiry");
     require(presentation_days_ > 0 && presentation_days_ <= MAX_DAYS, "the presentation period must be 1 to 3650 days");
     require(deferred_days_ >= 0 && deferred_days_ <= MAX_DAYS, "the deferred period must be 0 to 3650 days");
@@ -315,7 +316,7 @@ init(applicant_: address, beneficiary_: address, advising_bank_: address, confir
     // credit that depends on them must require one.
     require(has(required_docs_, DOC_TRANSPORT) || !(has(flags_, PAY_ON_ARRIVAL) || (has(flags_, DEFERRED) && !has(flags_, MATURITY_FROM_PRESENTATION))),
             "paying on arrival or at maturity after shipment needs the bill of lading among the required documents");
-    require(balance(self(), currency_) >= 0, "unknown currency");
+    balance(self(), currency_);   // traps unless currency_ is a well-formed currency code
     require(len(port_of_loading_) > 0 && len(port_of_discharge_) > 0, "both ports must be named");
     if has(flags_, CONFIRMATION) {
         require(is_bank(confirming_bank_), "the confirming bank must be a registered bank");
@@ -400,7 +401,7 @@ pub fn propose_amendment(new_amount: int, new_expiry: int, new_latest_shipment: 
     require(pending_amendment == 0, "another amendment is awaiting consent");
     require(new_amount > 0 && new_amount <= MAX_AMOUNT, "the amount must be positive and at most 10^17 minor units");
     require(ceiling(new_amount) >= paid + reserved, "the amount cannot go below what is paid or held");
-    require(new_expiry > now(), "the new expiry must be in the future");
+    require(new_expiry > now() && new_expiry < MAX_TIME, "the new expiry must be in the future (and before the year 5000)");
     require(new_latest_shipment <= new_expiry, "the latest shipment date must not be after the expiry");
     require(new_amount != amount || new_expiry != expiry || new_latest_shipment != latest_shipment, "the amendment changes nothing");
     let id = amendment_count + 1;
@@ -503,6 +504,7 @@ pub fn shipping_event(bl: bytes, event_type: bytes, classifier: bytes, location:
     require(len(bl) > 0 && len(bl) <= 64, "the bill of lading reference must be 1 to 64 bytes");
     require(len(location) > 0 && len(location) <= 64 && len(vessel) <= 64, "location (1-64 bytes) and vessel (0-64 bytes)");
     require(event_time <= now(), "an actual event cannot be in the future");
+    require(event_time >= 0, "dates are milliseconds since 1970");
     require(event_type == "LOAD" || event_type == "DEPA" || event_type == "ARRI", "the event type must be LOAD, DEPA or ARRI");
     if classifier != "ACT" {
         require(classifier == "PLN" || classifier == "EST" || classifier == "REQ", "the classifier must be ACT, PLN, EST or REQ");
@@ -568,6 +570,8 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
     require(invoice_amount > 0 && goods_quantity >= 0 && insured_amount >= 0, "amounts and quantities cannot be negative");
     require(invoice_amount <= MAX_AMOUNT && goods_quantity <= 1_000_000_000_000 && insured_amount <= MAX_AMOUNT,
             "an amount or quantity is too large");
+    require(shipped_on_board >= 0 && shipped_on_board < MAX_TIME && insurance_date >= 0 && insurance_date < MAX_TIME,
+            "dates are milliseconds since 1970");
     require(available() > 0, "nothing is left to draw on this credit");
 
     let id = presentation_count + 1;

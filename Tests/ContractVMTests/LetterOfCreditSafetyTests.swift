@@ -154,4 +154,21 @@ struct LetterOfCreditSafetyTests {
                                   Credit.initArgs(chain, Terms(amount: largest, flags: [.aboutAmount]))).1
         #expect(ok.succeeded, "\(ok.status)")
     }
+
+    @Test("UCP 600 Art. 14(c): absurd dates are refused with a sentence, never an arithmetic trap", arguments: [Int64.max, -1, 100_000_000_000_000])
+    func absurdDates(date: Int64) throws {
+        let chain = try TradeChain()
+        let credit = try Credit.issue(on: chain)
+        let shipped = try credit.load()
+        var args = credit.documents(shippedOnBoard: shipped).args
+        args[6] = .int(date)                       // shipped_on_board
+        let bad = try credit.call(chain.exporter, "present", args)
+        #expect(bad.failureMessage?.contains("dates are milliseconds since 1970") == true, "\(bad.status)")
+        if date < 0 {
+            let event = try credit.call(chain.carrier, "shipping_event", [.string("MAEU-240001"), .string("DEPA"), .string("ACT"),
+                                                                        .string("CNSHA"), .string("MAERSK ESSEN"), .int(date)])
+            #expect(event.failureMessage?.contains("dates are milliseconds since 1970") == true, "\(event.status)")
+        }
+        #expect(try credit.escrow == 100_000_00)
+    }
 }
