@@ -28,7 +28,11 @@ struct ContractCommand: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: source) else { throw CLIError("cannot read \(source)") }
             guard let text = String(data: data, encoding: .utf8) else { throw CLIError("\(source) is not UTF-8 text") }
             let compiled: CompiledContract
-            do { compiled = try Compiler.compile(text, file: source) } catch { throw CLIError(error.description) }
+            do { compiled = try Compiler.compile(text, file: source) } catch {
+                // The compiler's own form, as editors and CI logs expect it: file:line:column: error: …
+                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                throw ExitCode(1)
+            }
             let url = URL(fileURLWithPath: source)
             let name = url.deletingPathExtension().lastPathComponent
             let dir = output.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? url.deletingLastPathComponent()
