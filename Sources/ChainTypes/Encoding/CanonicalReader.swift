@@ -90,6 +90,13 @@ public struct CanonicalReader: Sendable {
         return text
     }
 
+    /// Checks the version byte of a nested or untagged value (payloads, receipts, accounts, …).
+    public mutating func version(_ expected: UInt8) throws(DecodeError) {
+        let start = offset
+        let v = try byte("version")
+        guard v == expected else { throw error("version", .unknownVersion(v), at: start) }
+    }
+
     /// Checks the type tag and that the version is one of `versions`; returns the version.
     public mutating func header(_ type: TypeTag, versions: ClosedRange<UInt8>) throws(DecodeError) -> UInt8 {
         let start = offset

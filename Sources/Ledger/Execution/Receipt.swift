@@ -104,9 +104,7 @@ public struct Receipt: Hashable, Sendable, CanonicalCodable {
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
-        let start = r.offset
-        let v = try r.byte("version")
-        guard v == Self.version else { throw r.error("version", .unknownVersion(v), at: start) }
+        try r.version(Self.version)
         transactionHash = try r.hash("transaction_hash")
         let at = r.offset
         switch try r.byte("status") {

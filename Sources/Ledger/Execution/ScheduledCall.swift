@@ -52,9 +52,7 @@ public struct ScheduledCall: Hashable, Sendable, CanonicalCodable {
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
-        let start = r.offset
-        let v = try r.byte("version")
-        guard v == Self.version else { throw r.error("version", .unknownVersion(v), at: start) }
+        try r.version(Self.version)
         atMillis = try r.uvarint("at_ms")
         sequence = try r.uvarint("sequence")
         contract = try r.address("contract")

@@ -40,9 +40,7 @@ public struct Account: Hashable, Sendable, CanonicalCodable {
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
-        let start = r.offset
-        let v = try r.byte("version")
-        guard v == Self.version else { throw r.error("version", .unknownVersion(v), at: start) }
+        try r.version(Self.version)
         publicKey = try r.optional("public_key") { (r: inout CanonicalReader) throws(DecodeError) in try r.publicKey("public_key") }
         role = try r.optional("role") { (r: inout CanonicalReader) throws(DecodeError) in try r.role("role") }
         bank = try r.optional("bank") { (r: inout CanonicalReader) throws(DecodeError) in try r.address("bank") }

@@ -93,9 +93,7 @@ extension SparseMerkleProof: CanonicalCodable {
     }
 
     public init(from reader: inout CanonicalReader) throws(DecodeError) {
-        let start = reader.offset
-        let version = try reader.byte("version")
-        guard version == Self.version else { throw reader.error("version", .unknownVersion(version), at: start) }
+        try reader.version(Self.version)
         let count = try reader.count("siblingCount", limit: Self.maxSiblings)
         let bitmapStart = reader.offset
         let bitmap = try reader.fixed("bitmap", count: (count + 7) / 8)

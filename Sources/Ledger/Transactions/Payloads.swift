@@ -18,7 +18,7 @@ public struct TransferPayload: Hashable, Sendable, CanonicalCodable {
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
-        try r.payloadVersion()
+        try r.version(1)
         to = try r.address("to")
         currency = try r.currency("currency")
         amount = try r.uvarint("amount")
@@ -44,7 +44,7 @@ public struct DepositPayload: Hashable, Sendable, CanonicalCodable {
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
-        try r.payloadVersion()
+        try r.version(1)
         account = try r.address("account")
         currency = try r.currency("currency")
         amount = try r.uvarint("amount")
@@ -115,7 +115,7 @@ public struct GovernancePayload: Hashable, Sendable, CanonicalCodable {
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
-        try r.payloadVersion()
+        try r.version(1)
         action = try r.value("action")
         approvals = try r.sortedList("approvals", limit: Limits.maxValidators) { (a: Approval) in a.validatorIndex }
     }
@@ -139,7 +139,7 @@ public struct DeployPayload: Hashable, Sendable, CanonicalCodable {
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
-        try r.payloadVersion()
+        try r.version(1)
         code = try r.lengthPrefixed("code", limit: Self.maxCodeBytes)
         constructorInput = try r.lengthPrefixed("constructor_input", limit: Limits.maxPayloadBytes)
     }
@@ -167,20 +167,12 @@ public struct CallPayload: Hashable, Sendable, CanonicalCodable {
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
-        try r.payloadVersion()
+        try r.version(1)
         contract = try r.address("contract")
         input = try r.lengthPrefixed("input", limit: Limits.maxPayloadBytes)
         value = try r.optional("value") { (r: inout CanonicalReader) throws(DecodeError) -> Amount in
             let c = try r.currency("value.currency")
             return Amount(try r.uvarint("value.amount"), c)
         }
-    }
-}
-
-extension CanonicalReader {
-    mutating func payloadVersion() throws(DecodeError) {
-        let start = offset
-        let v = try byte("version")
-        guard v == 1 else { throw error("version", .unknownVersion(v), at: start) }
     }
 }
