@@ -60,15 +60,17 @@ let package = Package(
         .executableTarget(name: "HansaFuzz", dependencies: ["ChainTypes", "Ledger", "PBFT", "ContractVM"],
                           swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])]),
 
+        // What several test targets share: the repository root, the built hansa executable, a seeded RNG.
+        .target(name: "HansaTestSupport", path: "Tests/HansaTestSupport", swiftSettings: strict),
         .testTarget(name: "HansaCryptoTests", dependencies: ["HansaCrypto"], swiftSettings: strict),
         .testTarget(name: "ChainTypesTests", dependencies: ["ChainTypes", "HansaCrypto"], swiftSettings: strict),
-        .testTarget(name: "HansaConfigTests", dependencies: ["HansaConfig", "ChainTypes", "HansaCrypto"],
+        .testTarget(name: "HansaConfigTests", dependencies: ["HansaTestSupport", "HansaConfig", "ChainTypes", "HansaCrypto"],
                     swiftSettings: strict),
         .testTarget(name: "PBFTTests", dependencies: ["PBFT", "Simulator", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "PBFT", "ChainTypes"], swiftSettings: strict),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ChainTypes"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["PBFT", "Ledger", "ChainTypes", "ContractVM"], swiftSettings: strict),
-        .testTarget(name: "ContractVMTests", dependencies: ["ContractVM", "Ledger", "ChainTypes", "HansaCrypto"], swiftSettings: strict),
-        .testTarget(name: "LevelDBStoreTests", dependencies: ["LevelDBStore", "Ledger", "ChainTypes"], swiftSettings: strict),
+        .testTarget(name: "LedgerTests", dependencies: ["HansaTestSupport", "Ledger", "ChainTypes"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["HansaTestSupport", "PBFT", "Ledger", "ChainTypes", "ContractVM"], swiftSettings: strict),
+        .testTarget(name: "ContractVMTests", dependencies: ["HansaTestSupport", "ContractVM", "Ledger", "ChainTypes", "HansaCrypto"], swiftSettings: strict),
+        .testTarget(name: "LevelDBStoreTests", dependencies: ["HansaTestSupport", "LevelDBStore", "Ledger", "ChainTypes"], swiftSettings: strict),
     ]
 )

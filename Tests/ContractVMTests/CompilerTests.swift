@@ -2,6 +2,7 @@ import ChainTypes
 import ContractVM
 import Foundation
 import Ledger
+import HansaTestSupport
 import Testing
 
 /// A small program, the calls made on one host in order, and the last call's decoded output.
@@ -354,33 +355,6 @@ struct CompilerTests {
 
     // MARK: hansa contract compile
 
-    static func hansaPath() throws -> String {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("hansa").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir.deleteLastPathComponent()
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let fallback = root.appendingPathComponent(".build/debug/hansa").path
-        try #require(FileManager.default.isExecutableFile(atPath: fallback), "build the hansa product first (swift build --build-tests)")
-        return fallback
-    }
-
-    static func hansa(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try hansaPath())
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
     static func tempDir() -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("hansa-vm-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -390,9 +364,8 @@ struct CompilerTests {
     @Test func hansaContractCompileWritesBytecodeAndABI() throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("contracts/letter_of_credit.hc").path
-        let r = try Self.hansa(["contract", "compile", source, "-o", dir.path])
+        let source = repositoryRoot() + "/contracts/letter_of_credit.hc"
+        let r = try HansaExecutable.run(["contract", "compile", source, "-o", dir.path])
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("compiled \(source)"))
 
@@ -418,7 +391,7 @@ struct CompilerTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let source = dir.appendingPathComponent("broken.hc").path
         try "pub fn f() -> int {\n    return x;\n}\n".write(toFile: source, atomically: true, encoding: .utf8)
-        let r = try Self.hansa(["contract", "compile", source, "-o", dir.path])
+        let r = try HansaExecutable.run(["contract", "compile", source, "-o", dir.path])
         #expect(r.status == 1)
         #expect(r.err.contains("\(source):2:12: error: unknown name x"), "\(r.err)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("broken.hvm").path))

@@ -1,46 +1,21 @@
 import ChainTypes
 import Foundation
 import HansaConfig
+import HansaTestSupport
 import Testing
 
 /// Runs the built `hansa` executable (it sits beside the test bundle after `swift build --build-tests`).
 @Suite("hansa command line")
 struct CLITests {
-    static func hansaPath() throws -> String {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("hansa").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir.deleteLastPathComponent()
-        }
-        let fallback = repositoryRoot() + "/.build/debug/hansa"
-        try #require(FileManager.default.isExecutableFile(atPath: fallback), "build the hansa product first (scripts/test does)")
-        return fallback
-    }
-
-    static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try hansaPath())
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
     @Test func keygenWritesAKeyAndRefusesToOverwrite() throws {
         let dir = Fixture.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let first = try Self.run(["keygen", "--out", dir + "/a.key"])
+        let first = try HansaExecutable.run(["keygen", "--out", dir + "/a.key"])
         #expect(first.status == 0)
         let key = try KeyFile.read(dir + "/a.key")
         #expect(first.out.contains(key.publicKey.address.text))
         #expect(first.out.contains(key.publicKey.hex))
-        let second = try Self.run(["keygen", "--out", dir + "/a.key"])
+        let second = try HansaExecutable.run(["keygen", "--out", dir + "/a.key"])
         #expect(second.status != 0)
         #expect(second.err.contains("refusing to overwrite"))
         #expect(try KeyFile.read(dir + "/a.key").secret == key.secret)
@@ -51,13 +26,13 @@ struct CLITests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let template = dir + "/t.toml"
         try Fixture.template().write(toFile: template, atomically: true, encoding: .utf8)
-        let result = try Self.run(["genesis", template, "--out", dir + "/genesis.json"])
+        let result = try HansaExecutable.run(["genesis", template, "--out", dir + "/genesis.json"])
         #expect(result.status == 0, "\(result.err)")
         let genesis = try GenesisFile.read(dir + "/genesis.json")
         #expect(result.out.contains("genesis hash: \(genesis.hash.hex)"))
-        let show = try Self.run(["genesis", "show", dir + "/genesis.json"])
+        let show = try HansaExecutable.run(["genesis", "show", dir + "/genesis.json"])
         #expect(show.out.contains(genesis.hash.hex))
-        let again = try Self.run(["genesis", template, "--out", dir + "/genesis.json"])
+        let again = try HansaExecutable.run(["genesis", template, "--out", dir + "/genesis.json"])
         #expect(again.status != 0)
         #expect(again.err.contains("already exists"))
     }
@@ -68,7 +43,7 @@ struct CLITests {
         let template = dir + "/t.toml"
         try Fixture.template().replacingOccurrences(of: "role = \"carrier\"", with: "role = \"captain\"")
             .write(toFile: template, atomically: true, encoding: .utf8)
-        let result = try Self.run(["genesis", template, "--out", dir + "/genesis.json"])
+        let result = try HansaExecutable.run(["genesis", template, "--out", dir + "/genesis.json"])
         #expect(result.status != 0)
         #expect(result.err.contains("participants[2].role: unknown role \"captain\""), "\(result.err)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/genesis.json"))
@@ -76,7 +51,7 @@ struct CLITests {
 
     @Test("hansa demo runs a letter of credit to payment and expiry on the real VM and ledger")
     func demo() throws {
-        let result = try Self.run(["demo", "--contract", repositoryRoot() + "/contracts/letter_of_credit.hc"])
+        let result = try HansaExecutable.run(["demo", "--contract", repositoryRoot() + "/contracts/letter_of_credit.hc"])
         #expect(result.status == 0, "\(result.err)")
         for line in ["Issued(27500000)", "Discrepant(1, 1024)", "Waived(1)", "Paid(1,", "Expired(2500000)",
                      "importer 750,000.00", "exporter 250,000.00", "escrow 0.00"] {

@@ -1,5 +1,6 @@
 import ChainTypes
 import HansaConfig
+import HansaTestSupport
 import Testing
 
 /// A seeded mutation sweep over every decoder (a cheap, deterministic cousin of fuzzing):
@@ -8,19 +9,8 @@ import Testing
 /// per value). A crash or a second accepted form fails the test; the seed is in the message.
 @Suite("Decoder mutation sweep")
 struct DecoderMutationTests {
-    /// SplitMix64: a tiny seeded generator, so every run mutates the same way.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
-    static func mutate(_ input: [UInt8], _ rng: inout SplitMix) -> [UInt8] {
+    static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var bytes = input
         for _ in 0..<Int.random(in: 1...3, using: &rng) {
             let op = Int.random(in: 0..<4, using: &rng)
@@ -36,7 +26,7 @@ struct DecoderMutationTests {
     }
 
     static func sweep<T: CanonicalCodable>(_ type: T.Type, _ valid: [UInt8], seed: UInt64, rounds: Int) {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(seed: seed)
         var accepted = 0
         for round in 0..<rounds {
             let bytes = mutate(valid, &rng)

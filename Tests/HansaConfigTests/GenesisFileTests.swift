@@ -1,6 +1,7 @@
 import ChainTypes
 import Foundation
 import HansaConfig
+import HansaTestSupport
 import Testing
 
 @Suite("Genesis file")
@@ -64,12 +65,3 @@ struct GenesisFileTests {
     }
 }
 
-/// The repository root, found from this source file's path.
-func repositoryRoot(file: String = #filePath) -> String {
-    var url = URL(fileURLWithPath: file)
-    while url.path != "/" {
-        url.deleteLastPathComponent()
-        if FileManager.default.fileExists(atPath: url.path + "/Package.swift") { return url.path }
-    }
-    preconditionFailure("Package.swift not found above \(file)")
-}

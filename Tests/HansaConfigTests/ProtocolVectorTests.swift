@@ -1,6 +1,7 @@
 import ChainTypes
 import Foundation
 import HansaConfig
+import HansaTestSupport
 import Testing
 
 /// Checks docs/vectors/*.json against the implementation, recomputing each value from its

@@ -3,6 +3,7 @@ import ContractVM
 import Foundation
 import Ledger
 import PBFT
+import HansaTestSupport
 import Testing
 
 /// PBFT replicas driving real ledgers: the mempool feeds proposals, the ledger executes them
@@ -152,8 +153,7 @@ struct ConsensusLedgerTests {
         func call(_ key: PrivateKey, _ function: String, _ args: [ABIValue] = [], value: UInt64? = nil) -> Transaction {
             tx(key, .callContract, CallPayload(contract: credit, input: ABI.encodeCall(function, args), value: value.map { Amount($0, dev.usd) }))
         }
-        let source = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("contracts/letter_of_credit.hc"), encoding: .utf8)
+        let source = try String(contentsOfFile: repositoryRoot() + "/contracts/letter_of_credit.hc", encoding: .utf8)
         let code = try Compiler.compile(source, file: "letter_of_credit.hc").bytecode
         let day: UInt64 = 86_400_000
         let start = Int64(dev.genesis.genesisTimeMillis)

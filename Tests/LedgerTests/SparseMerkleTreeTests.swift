@@ -1,3 +1,4 @@
+import HansaTestSupport
 import Testing
 import Ledger
 import ChainTypes
@@ -44,17 +45,7 @@ enum SMTReference {
     }
 }
 
-/// SplitMix64: a seeded generator, so every failure replays from its printed seed.
-struct SMTRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     mutating func hash() -> Hash { Hash(w0: next(), w1: next(), w2: next(), w3: next()) }
 }
 
@@ -213,7 +204,7 @@ struct SparseMerkleTreeTests {
     /// chains compressed too, which the hash definition does not do.)
     @Test("node count invariant", arguments: [0, 1, 2, 3, 5, 17, 100, 257])
     func nodeCount(_ n: Int) throws {
-        var rng = SMTRandom(state: UInt64(n))
+        var rng = SplitMix64(seed: UInt64(n))
         let h = try SMTHarness()
         let keys = (0..<n).map { _ in rng.hash() }
         try h.insert(Dictionary(uniqueKeysWithValues: keys.map { ($0, rng.hash()) }))
@@ -232,7 +223,7 @@ struct SparseMerkleTreeTests {
     /// identical rewrites, checked after every batch against the reference's root and nodes.
     @Test("matches the reference over random batches", arguments: [1, 2, 3] as [UInt64])
     func randomModel(seed: UInt64) throws {
-        var rng = SMTRandom(state: seed)
+        var rng = SplitMix64(seed: seed)
         // Hashed keys, plus keys that share 251…255 leading bits, so that paths run deep and
         // some leaves sit at depth 256.
         let base = rng.hash().bytes
@@ -268,7 +259,7 @@ struct SparseMerkleTreeTests {
 
     /// The same final set, reached by different splits and orders, gives the same root and nodes.
     @Test func orderIndependence() throws {
-        var rng = SMTRandom(state: 42)
+        var rng = SplitMix64(seed: 42)
         let final = Dictionary(uniqueKeysWithValues: (0..<300).map { _ in (rng.hash(), rng.hash()) })
         let extra = (0..<150).map { _ in rng.hash() }
 
@@ -301,7 +292,7 @@ struct SparseMerkleTreeTests {
 
     /// `update` only appends to the batch; the store changes when the batch is written.
     @Test func updateDoesNotWrite() throws {
-        var rng = SMTRandom(state: 7)
+        var rng = SplitMix64(seed: 7)
         let h = try SMTHarness()
         let keys = (0..<40).map { _ in rng.hash() }
         try h.insert(Dictionary(uniqueKeysWithValues: keys.map { ($0, rng.hash()) }))
@@ -324,7 +315,7 @@ struct SparseMerkleTreeTests {
     /// Deleting absent keys and rewriting identical values change nothing and write nothing.
     @Test("no-op changes", arguments: [0, 1, 2, 30])
     func noOpChanges(_ n: Int) throws {
-        var rng = SMTRandom(state: UInt64(100 + n))
+        var rng = SplitMix64(seed: UInt64(100 + n))
         let h = try SMTHarness()
         let leaves = Dictionary(uniqueKeysWithValues: (0..<n).map { _ in (rng.hash(), rng.hash()) })
         try h.insert(leaves)
@@ -341,7 +332,7 @@ struct SparseMerkleTreeTests {
 
     /// Cost: reads grow with changed keys × depth, not with the tree (no full rehash).
     @Test func updateReadsOnlyChangedPaths() throws {
-        var rng = SMTRandom(state: 9)
+        var rng = SplitMix64(seed: 9)
         let counting = SMTCountingStore()
         let tree = SparseMerkleTree(store: counting, prefix: R.prefix)
         let keys = (0..<4_000).map { _ in rng.hash() }
@@ -390,8 +381,8 @@ struct SparseMerkleProofTests {
     typealias R = SMTReference
 
     /// A random tree of 64 leaves.
-    static func randomTree(seed: UInt64) throws -> (SMTHarness, SMTRandom) {
-        var rng = SMTRandom(state: seed)
+    static func randomTree(seed: UInt64) throws -> (SMTHarness, SplitMix64) {
+        var rng = SplitMix64(seed: seed)
         let h = try SMTHarness()
         try h.insert(Dictionary(uniqueKeysWithValues: (0..<64).map { _ in (rng.hash(), rng.hash()) }))
         return (h, rng)

@@ -2,6 +2,7 @@ import ChainTypes
 import Foundation
 import Ledger
 import LevelDBStore
+import HansaTestSupport
 import Testing
 
 /// A real process applies blocks to a LevelDB ledger and is killed with SIGKILL at arbitrary
@@ -9,15 +10,6 @@ import Testing
 /// resumes from there.
 @Suite("Ledger on LevelDB: kill -9")
 struct KillNineTests {
-    static func hansaPath() throws -> String {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("hansa").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir.deleteLastPathComponent()
-        }
-        throw LedgerError.corrupted("the hansa executable is not built next to the tests (run scripts/test)")
-    }
 
     @Test("kill -9 at random moments never leaves half a block", .timeLimit(.minutes(2)))
     func killNine() throws {
@@ -28,7 +20,7 @@ struct KillNineTests {
         // Fixed, varied delays: the kill lands in different phases of block writing.
         for (round, delayMillis) in [350, 620, 480, 900, 410].enumerated() {
             let p = Process()
-            p.executableURL = URL(fileURLWithPath: try Self.hansaPath())
+            p.executableURL = URL(fileURLWithPath: try HansaExecutable.path())
             p.arguments = ["dev", "ledger-writer", "--data-dir", dir, "--blocks", "1000000", "--transfers", "40"]
             let output = Pipe()
             p.standardOutput = output
