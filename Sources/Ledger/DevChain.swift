@@ -12,6 +12,15 @@ public struct DevChain: Sendable {
 
     public static func key(_ label: String) -> PrivateKey { try! PrivateKey(secret: SHA256.hash(utf8: "hansa devchain \(label)").bytes) }
 
+    /// A chain of another genesis, signed by `validatorKeys` (in validator-set order), so that
+    /// `nextBlock` and `certificate` serve it too.
+    public init(genesis: Genesis, validatorKeys: [PrivateKey], userKeys: [PrivateKey] = []) {
+        precondition(validatorKeys.map(\.publicKey) == genesis.validators.validators.map(\.publicKey), "keys in validator-set order")
+        self.genesis = genesis
+        self.validatorKeys = validatorKeys
+        self.userKeys = userKeys
+    }
+
     public init(users: Int, depositPerUser: UInt64 = 1_000_000_00) {
         let banks = (0..<4).map { Self.key("bank \($0)") }
         let validators = banks.enumerated().map {

@@ -1,6 +1,7 @@
 import ChainTypes
 import ContractVM
 import Foundation
+import HansaTestSupport
 import Ledger
 
 /// A chain with the parties of a documentary credit, a ledger on an in-memory store with the
@@ -15,9 +16,7 @@ final class TradeChain {
 
     /// The compiled contract, from the repository's contracts/ folder.
     static let letterOfCredit: CompiledContract = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("contracts/letter_of_credit.hc")
-        let text = try! String(contentsOf: url, encoding: .utf8)
+        let text = try! String(contentsOfFile: repositoryRoot() + "/contracts/letter_of_credit.hc", encoding: .utf8)
         do { return try Compiler.compile(text, file: "contracts/letter_of_credit.hc") } catch { fatalError("\(error)") }
     }()
 
@@ -32,8 +31,9 @@ final class TradeChain {
     let regulator = TradeChain.key("regulator")
     let usd = try! CurrencyCode("USD")
     let eur = try! CurrencyCode("EUR")
-    let genesis: Genesis
-    let validatorKeys: [PrivateKey]
+    /// Builds and certifies this chain's blocks.
+    let dev: DevChain
+    var genesis: Genesis { dev.genesis }
     let ledger: Ledger
     /// The time of the next block.
     var now: UInt64 = TradeChain.start + 60_000
@@ -47,7 +47,7 @@ final class TradeChain {
             Validator(name: "bank-\($0.offset)", publicKey: $0.element.publicKey, p2pAddress: "127.0.0.1:\(7200 + $0.offset)", tlsCertificateSHA256: nil)
         }
         let set = try ValidatorSet(validators)
-        validatorKeys = set.validators.map { v in TradeChain.key("bank \(validators.firstIndex { $0.publicKey == v.publicKey }!)") }
+        let validatorKeys = set.validators.map { v in TradeChain.key("bank \(validators.firstIndex { $0.publicKey == v.publicKey }!)") }
         var participants = set.validators.map { Participant(name: $0.name, publicKey: $0.publicKey, role: .validatorBank, bank: nil) }
         let bank0 = banks[0].publicKey.address, bank1 = banks[1].publicKey.address
         participants += [
@@ -59,7 +59,7 @@ final class TradeChain {
             Participant(name: "other-exporter", publicKey: otherExporter.publicKey, role: .exporter, bank: bank1),
             Participant(name: "regulator", publicKey: regulator.publicKey, role: .regulator, bank: nil),
         ]
-        genesis = Genesis(chain: try ChainID("hansa-trade-test"), genesisTimeMillis: TradeChain.start, validators: set,
+        let genesis = Genesis(chain: try ChainID("hansa-trade-test"), genesisTimeMillis: TradeChain.start, validators: set,
                           participants: participants,
                           currencies: [Currency(code: usd, decimals: 2, issuers: set.validators.map(\.address)),
                                        Currency(code: eur, decimals: 2, issuers: set.validators.map(\.address))],
@@ -69,6 +69,7 @@ final class TradeChain {
                                                          checkpointInterval: 64, watermarkWindow: 256, maxBlockTransactions: 1_000,
                                                          maxBlockBytes: 16 * 1024 * 1024, maxClockDriftMillis: 2_000),
                           governanceThreshold: 3)
+        dev = DevChain(genesis: genesis, validatorKeys: validatorKeys)
         ledger = try Ledger(store: store, genesis: genesis, engine: HansaVM())
     }
 
@@ -87,20 +88,9 @@ final class TradeChain {
     /// Commits one block at `now` (then moves `now` on by a minute); returns the transactions' receipts.
     @discardableResult
     func commit(_ txs: [Transaction]) throws -> [Receipt] {
-        let tip = ledger.head
-        var header = BlockHeader(height: tip.height + 1, previousHash: tip.hash, timestampMillis: now,
-                                 transactionsRoot: Block.transactionsRoot(txs), stateRoot: .zero, receiptsRoot: .zero,
-                                 proposer: validatorKeys[0].publicKey.address, view: 0)
-        let execution = try ledger.executeProposal(txs, header: header)
-        header.stateRoot = execution.stateRoot
-        header.receiptsRoot = execution.receiptsRoot
-        let block = Block(header: header, transactions: txs)
-        let certificate = CommitCertificate(votes: (0..<genesis.validators.quorum).map {
-            Vote.make(phase: .commit, view: 0, height: block.header.height, blockHash: block.hash,
-                      validatorIndex: UInt16($0), chain: genesis.chain, key: validatorKeys[$0])
-        })
+        let (block, certificate) = try dev.nextBlock(on: ledger, txs, timestampMillis: now)
         try ledger.apply(block, certificate: certificate)
-        let receipts = try ledger.blockReceipts(at: header.height)!
+        let receipts = try ledger.blockReceipts(at: block.header.height)!
         lastScheduled = receipts.scheduled
         now += 60_000
         return receipts.transactions
