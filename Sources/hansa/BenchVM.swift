@@ -69,7 +69,7 @@ func vmSuite(seconds: Double, credits: Int, contractPath: String) throws {
 /// advise, carrier LOAD, complying presentation that pays), one stage per block, on a LevelDB
 /// ledger with signature checks; then the same number of plain transfers on the same ledger.
 func lifecycle(credits: Int, contractPath: String) throws {
-    let code = try TradeDevChain.compileLetterOfCredit(contractPath)
+    let code = try TradeDevChain.compileLetterOfCredit(contractPath).bytecode
     let root = NSTemporaryDirectory() + "hansa-bench-vm-" + UUID().uuidString
     defer { try? FileManager.default.removeItem(atPath: root) }
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)

@@ -19,9 +19,10 @@ struct Demo: ParsableCommand {
     var contract: String = "contracts/letter_of_credit.hc"
 
     func run() throws {
-        let code = try TradeDevChain.compileLetterOfCredit(contract)
+        let compiled = try TradeDevChain.compileLetterOfCredit(contract)
+        let code = compiled.bytecode
         let chain = try TradeDevChain(store: MemoryStore(), importerDeposit: 1_000_000_00)
-        let narrator = Narrator(chain: chain)
+        let narrator = Narrator(chain: chain, eventNames: compiled.eventNames + ["Transfer"])
         let day: UInt64 = 86_400_000
         let start = chain.time
         func at(_ days: Double) -> UInt64 { start + UInt64(days * Double(day)) }
@@ -69,7 +70,9 @@ struct Demo: ParsableCommand {
 final class Narrator {
     let chain: TradeDevChain
     var credit: Address?
-    init(chain: TradeDevChain) { self.chain = chain }
+    /// The events to name: the contract's, and the ledger's Transfer.
+    let eventNames: [String]
+    init(chain: TradeDevChain, eventNames: [String]) { self.chain = chain; self.eventNames = eventNames }
 
     static func money(_ minor: UInt64) -> String {
         let digits = Array(String(minor / 100))
@@ -102,7 +105,7 @@ final class Narrator {
         if case .failure(_, let message) = r.status { print("          \(prefix): FAILED — \(message)"); return }
         for e in r.events where e.emitter == credit {
             guard let values = try? ABI.decodeValues(e.data) else { continue }
-            let name = Self.eventNames.first { Event.topic($0) == e.topics.first } ?? "event"
+            let name = eventNames.first { Event.topic($0) == e.topics.first } ?? "event"
             print("          → \(name)(\(values.map(Self.describe).joined(separator: ", ")))")
             if name == "Discrepant", values.count == 2, case .int(let bits) = values[1] {
                 let listed = Self.discrepancies.enumerated().filter { bits & (1 << $0.offset) != 0 }.map(\.element)
@@ -115,8 +118,4 @@ final class Narrator {
         if case .int(let i) = v, i > 1_000_000_000_000 { return "t=\(i)" }
         return v.description
     }
-
-    static let eventNames = ["Drafted", "Issued", "DraftCancelled", "Advised", "Confirmed", "AmendmentProposed", "AmendmentAccepted",
-                             "AmendmentRejected", "ShippingEvent", "ShippingEventIgnored", "Presented", "Complying", "Discrepant",
-                             "Waived", "Refused", "AwaitingArrival", "PaymentDeferred", "Paid", "Expired", "Released", "Transfer"]
 }

@@ -67,10 +67,10 @@ final class TradeDevChain {
     func balance(_ a: Address) throws -> UInt64 { try ledger.account(a)?.balance(dev.usd) ?? 0 }
     func balance(_ k: PrivateKey) throws -> UInt64 { try balance(k.publicKey.address) }
 
-    static func compileLetterOfCredit(_ path: String) throws -> [UInt8] {
+    static func compileLetterOfCredit(_ path: String) throws -> CompiledContract {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw CLIError("cannot read \(path) (run from the repository root, or pass --contract)")
         }
-        do { return try Compiler.compile(text, file: path).bytecode } catch { throw CLIError("\(error)") }
+        do { return try Compiler.compile(text, file: path) } catch { throw CLIError("\(error)") }
     }
 }

@@ -7,6 +7,8 @@ public struct CompiledContract: Sendable {
     public var bytecode: [UInt8] { program.canonicalBytes }
     /// Functions (with parameter names), events and the storage layout, as JSON.
     public let abiJSON: String
+    /// The names of the events the contract declares (an event's first topic is SHA-256 of its name).
+    public let eventNames: [String]
 }
 
 /// Compiles the contract language (docs/CONTRACTS.md) to VM bytecode. The output passes the
@@ -161,7 +163,7 @@ struct CodeGenerator {
             for k in 0..<4 { code[at + k] = UInt8(truncatingIfNeeded: target >> UInt32(8 * (3 - k))) }
         }
         let program = Program(constants: constants, functions: infos, code: code)
-        return CompiledContract(program: program, abiJSON: abiJSON())
+        return CompiledContract(program: program, abiJSON: abiJSON(), eventNames: source.events.map(\.0))
     }
 
     func abiJSON() -> String {
