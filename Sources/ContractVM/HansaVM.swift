@@ -40,8 +40,9 @@ public final class HansaVM: ContractEngine {
         do { _ = try verified(code); return nil } catch { return error.message }
     }
 
-    func verified(_ code: [UInt8]) throws(VerifyError) -> VerifiedProgram {
-        let key = SHA256.hash(code)
+    /// `hash`: the code's SHA-256 when the caller knows it (the ledger keeps it per contract).
+    func verified(_ code: [UInt8], hash: Hash? = nil) throws(VerifyError) -> VerifiedProgram {
+        let key = hash ?? SHA256.hash(code)
         if let p = cache.withLock({ $0.get(key) }) { return p }
         let p = try Verifier.verify(code)
         cache.withLock { $0.put(key, p) }
@@ -49,8 +50,13 @@ public final class HansaVM: ContractEngine {
     }
 
     public func run(code: [UInt8], entry: ContractEntry, input: [UInt8], gasLimit: UInt64, host: any ContractHost) -> ContractOutcome {
+        run(code: code, codeHash: SHA256.hash(code), entry: entry, input: input, gasLimit: gasLimit, host: host)
+    }
+
+    public func run(code: [UInt8], codeHash: Hash, entry: ContractEntry, input: [UInt8], gasLimit: UInt64,
+                    host: any ContractHost) -> ContractOutcome {
         let program: VerifiedProgram
-        do { program = try verified(code) } catch {
+        do { program = try verified(code, hash: codeHash) } catch {
             return ContractOutcome(succeeded: false, failure: "code refused by the verifier: \(error.message)", gasUsed: 0)
         }
         return run(program, entry: entry, input: input, gasLimit: gasLimit, host: host)

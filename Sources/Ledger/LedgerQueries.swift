@@ -137,13 +137,13 @@ extension Ledger {
                              gasLimit: UInt64 = GasSchedule.maxGasLimit) throws(LedgerError) -> ContractOutcome {
         guard let engine = executor.engine else { return ContractOutcome(succeeded: false, failure: "this node has no contract engine", gasUsed: 0) }
         let state = StateOverlay(store: store)
-        guard let code = try state.contractCode(contract) else {
+        guard let (code, codeHash) = try state.contractCode(contract) else {
             return ContractOutcome(succeeded: false, failure: "\(contract) is not a contract", gasUsed: 0)
         }
         let header = BlockHeader(height: head.height, previousHash: head.hash, timestampMillis: head.timestampMillis, transactionsRoot: .zero,
                                  stateRoot: stateRoot, receiptsRoot: .zero, proposer: contract, view: 0)
         let host = try LedgerHost(state: state, contract: contract, caller: caller, header: header, rules: rules)
-        let outcome = engine.run(code: code, entry: .call, input: input, gasLimit: min(gasLimit, GasSchedule.maxGasLimit), host: host)
+        let outcome = engine.run(code: code, codeHash: codeHash, entry: .call, input: input, gasLimit: min(gasLimit, GasSchedule.maxGasLimit), host: host)
         try host.throwIfFaulted()
         return outcome
     }

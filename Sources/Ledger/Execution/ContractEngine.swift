@@ -57,6 +57,18 @@ public protocol ContractEngine: Sendable {
     func verify(code: [UInt8]) -> String?
     /// Runs `code` deterministically within `gasLimit`.
     func run(code: [UInt8], entry: ContractEntry, input: [UInt8], gasLimit: UInt64, host: any ContractHost) -> ContractOutcome
+    /// The same, given the code's SHA-256, which the ledger already holds (the account's code
+    /// hash), so that an engine caching by hash need not hash the code on every call.
+    func run(code: [UInt8], codeHash: Hash, entry: ContractEntry, input: [UInt8], gasLimit: UInt64,
+             host: any ContractHost) -> ContractOutcome
+}
+
+extension ContractEngine {
+    /// Engines that do not cache by code hash ignore it.
+    public func run(code: [UInt8], codeHash: Hash, entry: ContractEntry, input: [UInt8], gasLimit: UInt64,
+                    host: any ContractHost) -> ContractOutcome {
+        run(code: code, entry: entry, input: input, gasLimit: gasLimit, host: host)
+    }
 }
 
 /// Gas each kind of transaction costs before any contract code runs.

@@ -149,7 +149,7 @@ extension Executor {
         if try state.get(StateKey.code(codeHash)) == nil { state.set(StateKey.code(codeHash), p.code) }
         let budget = tx.body.gasLimit - GasSchedule.intrinsic(.deployContract, payloadBytes: tx.body.payload.count)
         let host = try LedgerHost(state: state, contract: address, caller: sender, header: header, rules: rules)
-        let outcome = engine.run(code: p.code, entry: .constructor, input: p.constructorInput, gasLimit: budget, host: host)
+        let outcome = engine.run(code: p.code, codeHash: codeHash, entry: .constructor, input: p.constructorInput, gasLimit: budget, host: host)
         try host.throwIfFaulted()
         guard outcome.succeeded else { throw fail(.contract(outcome.failure ?? "constructor failed"), gas: outcome.gasUsed) }
         let deployed = Event(emitter: address, topics: [Event.topic("Deployed"), addressTopic(address)], data: sender.bytes)
@@ -159,14 +159,14 @@ extension Executor {
     func call(_ p: CallPayload, by sender: Address, role: Role, tx: Transaction, state: StateOverlay,
               header: BlockHeader) throws -> (UInt64, [Event]) {
         guard let engine else { throw fail(.contract("this node has no contract engine")) }
-        guard let code = try state.contractCode(p.contract) else { throw fail(.unknownAccount(p.contract)) }
+        guard let (code, codeHash) = try state.contractCode(p.contract) else { throw fail(.unknownAccount(p.contract)) }
         if let value = p.value {
             guard role != .auditor && role != .regulator else { throw fail(.roleNotAllowed(role: role.name, action: "move money")) }
             try move(value.minorUnits, value.currency, from: sender, to: p.contract, state: state)
         }
         let budget = tx.body.gasLimit - GasSchedule.callBase
         let host = try LedgerHost(state: state, contract: p.contract, caller: sender, header: header, rules: rules, value: p.value)
-        let outcome = engine.run(code: code, entry: .call, input: p.input, gasLimit: budget, host: host)
+        let outcome = engine.run(code: code, codeHash: codeHash, entry: .call, input: p.input, gasLimit: budget, host: host)
         try host.throwIfFaulted()
         guard outcome.succeeded else { throw fail(.contract(outcome.failure ?? "call failed"), gas: outcome.gasUsed) }
         return (outcome.gasUsed, host.events)

@@ -25,10 +25,10 @@ extension Executor {
             Receipt(transactionHash: call.id, status: .failure(code: e.code, message: e.description), gasUsed: gas, events: [])
         }
         guard let engine else { return failed(.contract("this node has no contract engine")) }
-        guard let code = try state.contractCode(call.contract) else { return failed(.unknownAccount(call.contract)) }
+        guard let (code, codeHash) = try state.contractCode(call.contract) else { return failed(.unknownAccount(call.contract)) }
         let mark = state.mark()
         let host = try LedgerHost(state: state, contract: call.contract, caller: call.contract, header: header, rules: rules)
-        let outcome = engine.run(code: code, entry: .scheduled, input: call.input, gasLimit: GasSchedule.scheduledCallGas, host: host)
+        let outcome = engine.run(code: code, codeHash: codeHash, entry: .scheduled, input: call.input, gasLimit: GasSchedule.scheduledCallGas, host: host)
         try host.throwIfFaulted()
         guard outcome.succeeded else {
             state.revert(to: mark)

@@ -61,13 +61,13 @@ public final class StateOverlay {
         accountCache.removeAll(keepingCapacity: true)
     }
 
-    /// The code of the contract at `a`, or nil when `a` is not a contract.
-    public func contractCode(_ a: Address) throws(LedgerError) -> [UInt8]? {
+    /// The code of the contract at `a` and its hash, or nil when `a` is not a contract.
+    public func contractCode(_ a: Address) throws(LedgerError) -> (code: [UInt8], hash: Hash)? {
         guard let codeHash = try account(a)?.codeHash else { return nil }
         let code: [UInt8]?
         do { code = try get(StateKey.code(codeHash)) } catch { throw .store(error) }
         guard let code else { throw .corrupted("contract \(a) has code hash \(codeHash) but no code under it") }
-        return code
+        return (code, codeHash)
     }
 
     public func account(_ a: Address) throws(LedgerError) -> Account? {
