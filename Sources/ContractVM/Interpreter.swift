@@ -105,11 +105,11 @@ struct Machine {
     var bytesCreated = 0
     var stack: [Value] = []
     var locals: [Value] = []
+    /// A call in progress. The operand stack needs no base: the verifier proved that each
+    /// function leaves exactly its result above its caller's values.
     struct Frame {
-        var function: Int
         var returnTo: Int
         var localsBase: Int
-        var stackBase: Int
     }
     var frames: [Frame] = []
 
@@ -160,7 +160,7 @@ struct Machine {
         let info = program.program.functions[index]
         try charge(UInt64(info.locals) * VMGas.perLocal)
         locals = args + [Value](repeating: .int(0), count: info.locals - args.count)
-        frames = [Frame(function: index, returnTo: -1, localsBase: 0, stackBase: 0)]
+        frames = [Frame(returnTo: -1, localsBase: 0)]
         var pc = program.entries[index]
         var base = 0
         let code = program.instructions
@@ -272,7 +272,7 @@ struct Machine {
                 locals.append(contentsOf: stack[argStart...])
                 locals.append(contentsOf: repeatElement(Value.int(0), count: f.locals - f.params.count))
                 stack.removeSubrange(argStart...)
-                frames.append(Frame(function: callee, returnTo: pc, localsBase: newBase, stackBase: stack.count))
+                frames.append(Frame(returnTo: pc, localsBase: newBase))
                 base = newBase
                 pc = program.entries[callee]
             case .ret:
