@@ -5,6 +5,17 @@
 /// exponent, 0...18) fixes how text maps to minor units.
 public struct Amount: Hashable, Sendable, CustomStringConvertible {
     public static let maxDecimals: UInt8 = 18
+    /// The one range of money, everywhere: no amount moved and no balance held exceeds
+    /// 10^17 minor units (10^15 dollars at two decimals). The ledger refuses anything that
+    /// would pass it, so the contract VM's signed 64-bit integers hold every balance and the
+    /// sum of any two (docs/PROTOCOL.md §3 "Amounts").
+    public static let maxMinorUnits: UInt64 = 100_000_000_000_000_000
+
+    /// `a + b` when it stays within `maxMinorUnits`, else nil.
+    public static func sum(_ a: UInt64, _ b: UInt64) -> UInt64? {
+        guard a <= maxMinorUnits, b <= maxMinorUnits - min(a, maxMinorUnits) else { return nil }
+        return a + b
+    }
 
     public let currency: CurrencyCode
     public let minorUnits: UInt64

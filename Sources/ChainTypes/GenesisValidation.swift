@@ -94,6 +94,9 @@ extension Genesis {
                 throw GenesisError("deposits[\(i)].currency", "\(d.currency) is not one of the chain's currencies")
             }
             guard d.amount > 0 else { throw GenesisError("deposits[\(i)].amount", "is zero; leave the deposit out instead") }
+            guard d.amount <= Amount.maxMinorUnits else {
+                throw GenesisError("deposits[\(i)].amount", "is above the limit of 10^17 minor units (Amount.maxMinorUnits)")
+            }
             // The bank that holds the deposit must be allowed to issue that currency.
             let bank = holder.role.isBank ? holder.address : holder.bank
             guard let bank else {

@@ -142,9 +142,9 @@ struct GenesisValidationTests {
             g.deposits[i].currency = try! CurrencyCode("JPY")
             return "deposits[\(i)].currency"
         },
-        Mutation(name: "total supply above 2^64 − 1", says: "exceeds 2^64 − 1") { g in
+        Mutation(name: "a deposit above the one range of money (hardening finding 2)", says: "above the limit of 10^17") { g in
             let usdDeposits = g.deposits.indices.filter { g.deposits[$0].currency == usd }
-            for i in usdDeposits { g.deposits[i].amount = UInt64.max / 2 + 1 }
+            g.deposits[usdDeposits[1]].amount = Amount.maxMinorUnits + 1
             return "deposits[\(usdDeposits[1])].amount"
         },
         Mutation(name: "governance threshold 0", says: "between 1 and the number of validators (4); got 0") { g in

@@ -13,7 +13,9 @@ public protocol ContractHost: AnyObject {
     func load(_ key: [UInt8]) -> [UInt8]?
     func store(_ key: [UInt8], _ value: [UInt8]?)
     func balance(of account: Address, _ currency: CurrencyCode) -> UInt64
-    /// Pays from the contract's own balance (its escrow); false if funds or recipient are lacking.
+    /// Pays from the contract's own balance (its escrow); false if funds or recipient are lacking,
+    /// if the recipient is a contract (a contract holds only what it accepted through calls), or
+    /// if the recipient's balance would pass `Amount.maxMinorUnits`.
     func transfer(to: Address, _ currency: CurrencyCode, _ amount: UInt64) -> Bool
     /// False when the event exceeds its limits or too many events were emitted.
     func emit(topics: [Hash], data: [UInt8]) -> Bool

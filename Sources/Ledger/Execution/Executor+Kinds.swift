@@ -27,8 +27,7 @@ extension Executor {
             guard var target = try state.account(p.account) else { throw fail(.unknownAccount(p.account)) }
             let balance = target.balance(p.currency)
             if body.kind == .mint {
-                let (sum, overflow) = balance.addingReportingOverflow(p.amount)
-                guard !overflow else { throw fail(.amountOverflow) }
+                guard let sum = Amount.sum(balance, p.amount) else { throw fail(.amountOverflow) }
                 target.setBalance(p.currency, sum)
             } else {
                 guard balance >= p.amount else { throw fail(.insufficientFunds(currency: p.currency, balance: balance, needed: p.amount)) }
@@ -71,8 +70,7 @@ extension Executor {
         source.setBalance(currency, have - amount)
         state.setAccount(from, source)
         var target = try state.account(to)!
-        let (sum, overflow) = target.balance(currency).addingReportingOverflow(amount)
-        guard !overflow else { throw fail(.amountOverflow) }
+        guard let sum = Amount.sum(target.balance(currency), amount) else { throw fail(.amountOverflow) }
         target.setBalance(currency, sum)
         state.setAccount(to, target)
     }

@@ -54,12 +54,12 @@ final class LedgerHost: ContractHost {
         do {
             // Each payout adds a Transfer event; keep one place free for the Deployed event.
             guard events.count < Receipt.maxEvents - 1 else { return false }
+            // A contract's balance holds only what it accepted through a call (its escrow), so
+            // no contract may pay another: the payee must be a participant's account.
             guard rules.currencies[currency] != nil, var source = try state.account(contract),
-                  var target = try state.account(to), to != contract else { return false }
+                  var target = try state.account(to), to != contract, target.codeHash == nil else { return false }
             let have = source.balance(currency)
-            guard have >= amount else { return false }
-            let (sum, overflow) = target.balance(currency).addingReportingOverflow(amount)
-            guard !overflow else { return false }
+            guard have >= amount, let sum = Amount.sum(target.balance(currency), amount) else { return false }
             source.setBalance(currency, have - amount)
             target.setBalance(currency, sum)
             state.setAccount(contract, source)

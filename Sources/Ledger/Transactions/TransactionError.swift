@@ -49,7 +49,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .nonceAlreadyPending(let n): "another transaction with nonce \(n) from this sender is already pending"
         case .mempoolFull(let why): "the mempool is full (\(why)); try again later"
         case .contract(let why): "contract: \(why)"
-        case .amountOverflow: "the amount would overflow a 64-bit balance"
+        case .amountOverflow: "the amount would take a balance above the limit of 10^17 minor units (Amount.maxMinorUnits)"
         }
     }
 
