@@ -85,6 +85,15 @@ extension Ledger {
         try ScheduledCall.indexed(in: store, dueByMillis: nil, limit: min(limit, Self.maxPendingScheduledCallsListed))
     }
 
+    /// The sequence number the chain's next governance proposal must carry
+    /// (`GovernanceProposal`): validators sign proposals for this turn.
+    public func governanceSequence() throws(LedgerError) -> UInt64 {
+        do { return try executor.governanceSequence(StateOverlay(store: store)) }
+        catch let e as LedgerError { throw e }
+        catch let e as StoreError { throw .store(e) }
+        catch { throw .corrupted("\(error)") }
+    }
+
     /// The committed state of an account.
     public func account(_ address: Address) throws(LedgerError) -> Account? {
         try StateOverlay(store: store).account(address)

@@ -42,4 +42,14 @@ struct Fixture {
     }
 
     func balance(_ a: Address) throws -> UInt64 { try ledger.account(a)?.balance(usd) ?? 0 }
+
+    /// `action` as the chain's next governance proposal (or `sequence`), valid for an hour of
+    /// block time past the head, approved by the validators `signers`.
+    func governance(_ action: GovernanceAction, signers: some Sequence<Int>, sequence: UInt64? = nil,
+                    expiresAtMillis: UInt64? = nil) throws -> GovernancePayload {
+        let proposal = GovernanceProposal(sequence: try sequence ?? ledger.governanceSequence(),
+                                          expiresAtMillis: expiresAtMillis ?? ledger.head.timestampMillis + 3_600_000, action: action)
+        return GovernancePayload(proposal: proposal, approvals: signers.map {
+            proposal.approve(as: UInt16($0), key: bank($0), chain: dev.genesis.chain) })
+    }
 }

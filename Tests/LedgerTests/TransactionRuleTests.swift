@@ -98,16 +98,13 @@ struct TransactionRuleTests {
             return try f.tx(f.bank(1), .mint, DepositPayload(account: f.address(a), currency: f.usd, amount: 1))
         case "too few approvals":
             let action = GovernanceAction.register(name: "new-carrier", publicKey: DevChain.key("carrier").publicKey, role: .carrier, bank: nil)
-            return try f.tx(f.bank(0), .registerParticipant, GovernancePayload(action: action, approvals: [
-                action.approve(as: 0, key: f.bank(0), chain: f.dev.genesis.chain), action.approve(as: 1, key: f.bank(1), chain: f.dev.genesis.chain)]))
+            return try f.tx(f.bank(0), .registerParticipant, try f.governance(action, signers: 0..<2))
         case "register twice":
             let action = GovernanceAction.register(name: "again", publicKey: f.user(2).publicKey, role: .carrier, bank: nil)
-            return try f.tx(f.bank(0), .registerParticipant, GovernancePayload(action: action, approvals: (0..<3).map {
-                action.approve(as: UInt16($0), key: f.bank($0), chain: f.dev.genesis.chain) }))
+            return try f.tx(f.bank(0), .registerParticipant, try f.governance(action, signers: 0..<3))
         case "exporter governs":
             let action = GovernanceAction.changeRole(account: b, role: .importer)
-            return try f.tx(a, .changeRole, GovernancePayload(action: action, approvals: (0..<3).map {
-                action.approve(as: UInt16($0), key: f.bank($0), chain: f.dev.genesis.chain) }))
+            return try f.tx(a, .changeRole, try f.governance(action, signers: 0..<3))
         default:
             return try f.tx(f.bank(0), .mint, DepositPayload(account: f.address(a), currency: f.usd, amount: UInt64.max))
         }
@@ -136,10 +133,8 @@ struct TransactionRuleTests {
     func registerAndChangeRole() throws {
         let f = try Fixture()
         let newcomer = DevChain.key("new importer")
-        let chain = f.dev.genesis.chain
         let register = GovernanceAction.register(name: "importer-9", publicKey: newcomer.publicKey, role: .importer, bank: f.address(f.bank(0)))
-        let receipts = try f.commit([try f.tx(f.bank(0), .registerParticipant, GovernancePayload(action: register, approvals: (0..<3).map {
-            register.approve(as: UInt16($0), key: f.bank($0), chain: chain) }))])
+        let receipts = try f.commit([try f.tx(f.bank(0), .registerParticipant, try f.governance(register, signers: 0..<3))])
         #expect(receipts[0].succeeded)
         #expect(try f.ledger.account(newcomer.publicKey.address)?.role == .importer)
         // Its bank mints it deposits; it pays an exporter.
@@ -147,8 +142,7 @@ struct TransactionRuleTests {
         let paid = try f.commit([try f.transfer(newcomer, to: f.address(f.user(0)), 200)])
         #expect(paid[0].succeeded)
         let change = GovernanceAction.changeRole(account: newcomer.publicKey.address, role: .auditor)
-        try f.commit([try f.tx(f.bank(1), .changeRole, GovernancePayload(action: change, approvals: (1..<4).map {
-            change.approve(as: UInt16($0), key: f.bank($0), chain: chain) }))])
+        try f.commit([try f.tx(f.bank(1), .changeRole, try f.governance(change, signers: 1..<4))])
         #expect(try f.ledger.account(newcomer.publicKey.address)?.role == .auditor)
         let refused = try f.commit([try f.transfer(newcomer, to: f.address(f.user(0)), 1)])
         #expect(refused[0].status == .failure(code: "role_not_allowed", message: "role auditor may not move money"))

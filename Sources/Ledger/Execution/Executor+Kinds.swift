@@ -86,10 +86,17 @@ extension Executor {
         }
     }
 
-    /// Counts distinct validators whose governance-domain signature over the action verifies.
+    /// The sequence number the next governance proposal must carry (absent = 0).
+    func governanceSequence(_ state: StateOverlay) throws -> UInt64 {
+        guard let bytes = try state.get(StateKey.governanceSequence) else { return 0 }
+        guard bytes.count == 8 else { throw LedgerError.corrupted("the governance sequence has \(bytes.count) bytes, not 8") }
+        return Ledger.Keys.readBE64(bytes[...])
+    }
+
+    /// Counts distinct validators whose governance-domain signature over the proposal verifies.
     func checkApprovals(_ p: GovernancePayload) throws {
         let set = rules.genesis.validators
-        let body = p.action.canonicalBytes
+        let body = p.proposal.canonicalBytes
         var valid = Set<UInt16>()
         for a in p.approvals where Int(a.validatorIndex) < set.count {
             if SigningDomain.governance.verify(a.signature, over: body, chain: rules.chain,

@@ -71,6 +71,9 @@ public enum StateKey {
     public static func code(_ codeHash: Hash) -> [UInt8] { Array("code".utf8) + codeHash.bytes }
     /// A contract storage slot: "slot" ‖ address ‖ slot key.
     public static func slot(_ a: Address, _ key: [UInt8]) -> [UInt8] { Array("slot".utf8) + a.bytes + key }
+    /// The sequence number the next governance proposal must carry: "govn", 8 bytes
+    /// big-endian (absent = 0).
+    public static let governanceSequence = Array("govn".utf8)
 
     public static func hash(_ key: [UInt8]) -> Hash { SHA256.hash(key) }
 }

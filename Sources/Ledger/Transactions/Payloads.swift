@@ -51,8 +51,8 @@ public struct DepositPayload: Hashable, Sendable, CanonicalCodable {
     }
 }
 
-/// A validator bank's approval of a governance action: its signature in the `governance`
-/// domain over the action's canonical bytes.
+/// A validator bank's approval of a governance proposal: its signature in the `governance`
+/// domain over the proposal's canonical bytes.
 public typealias Approval = ValidatorSignature
 
 /// What governance changes: register a participant, or change an account's role.
@@ -90,33 +90,70 @@ public enum GovernanceAction: Hashable, Sendable, CanonicalCodable {
             throw r.error("action", .unknownTag(UInt64(t)), at: start)
         }
     }
+}
 
-    /// Signs this action as validator `index` (governance domain, chain-bound).
+/// What validators approve: one action, bound to its turn in the chain's sequence of
+/// governance decisions and to a deadline, so that a set of approvals decides once.
+///
+/// Invariant: the ledger executes a proposal only when `sequence` equals the chain's
+/// governance sequence (`StateKey.governanceSequence`), which each executed proposal
+/// advances by one, and only in a block whose time is at most `expiresAtMillis`. An old
+/// approval set — even one for the very same action — is therefore refused once any later
+/// decision was made (hardening finding 3).
+public struct GovernanceProposal: Hashable, Sendable, CanonicalCodable {
+    public static let version: UInt8 = 1
+    public var sequence: UInt64
+    public var expiresAtMillis: UInt64
+    public var action: GovernanceAction
+
+    public init(sequence: UInt64, expiresAtMillis: UInt64, action: GovernanceAction) {
+        self.sequence = sequence; self.expiresAtMillis = expiresAtMillis; self.action = action
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.byte(Self.version)
+        w.uvarint(sequence)
+        w.uvarint(expiresAtMillis)
+        w.value(action)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        try r.version(Self.version)
+        sequence = try r.uvarint("sequence")
+        expiresAtMillis = try r.uvarint("expires_at_ms")
+        action = try r.value("action")
+    }
+
+    /// Signs this proposal as validator `index` (governance domain, chain-bound).
     public func approve(as index: UInt16, key: PrivateKey, chain: ChainID) -> Approval {
         Approval(validatorIndex: index, signature: SigningDomain.governance.sign(canonicalBytes, chain: chain, with: key))
     }
 }
 
-/// A governance transaction's payload: the action and the validators' approvals.
+/// A governance transaction's payload: the proposal and the validators' approvals of it.
 public struct GovernancePayload: Hashable, Sendable, CanonicalCodable {
-    public var action: GovernanceAction
+    /// 2: approvals sign a `GovernanceProposal` (sequence, expiry, action), not the bare action.
+    public static let version: UInt8 = 2
+    public var proposal: GovernanceProposal
     /// Strictly ascending by validator index.
     public var approvals: [Approval]
 
-    public init(action: GovernanceAction, approvals: [Approval]) {
-        self.action = action
+    public init(proposal: GovernanceProposal, approvals: [Approval]) {
+        self.proposal = proposal
         self.approvals = approvals.sorted { $0.validatorIndex < $1.validatorIndex }
     }
 
+    public var action: GovernanceAction { proposal.action }
+
     public func encode(to w: inout CanonicalWriter) {
-        w.byte(1)
-        w.value(action)
+        w.byte(Self.version)
+        w.value(proposal)
         w.list(approvals)
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
-        try r.version(1)
-        action = try r.value("action")
+        try r.version(Self.version)
+        proposal = try r.value("proposal")
         approvals = try r.sortedList("approvals", limit: Limits.maxValidators) { (a: Approval) in a.validatorIndex }
     }
 }

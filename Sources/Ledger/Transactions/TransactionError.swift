@@ -18,6 +18,9 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
     case malformedPayload(String)
     case notAuthorized(String)
     case governanceApprovals(have: Int, need: Int)
+    /// The proposal is not the chain's next governance decision (already decided, or out of turn).
+    case governanceSequence(expected: UInt64, got: UInt64)
+    case governanceExpired(expiresAtMillis: UInt64, blockTimeMillis: UInt64)
     case alreadyRegistered(Address)
     case duplicate
     /// Another transaction of the sender with this nonce already waits in the mempool.
@@ -44,6 +47,10 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .malformedPayload(let why): "malformed payload: \(why)"
         case .notAuthorized(let why): "not authorized: \(why)"
         case .governanceApprovals(let h, let n): "governance needs \(n) validator approvals; \(h) valid ones were given"
+        case .governanceSequence(let e, let g):
+            g < e ? "governance proposal \(g) was already decided; approvals are usable once, and the chain's next proposal is \(e)"
+                  : "governance proposal \(g) is out of turn; the chain's next proposal is \(e)"
+        case .governanceExpired(let x, let t): "the governance proposal expired at \(x) ms; the block's time is \(t) ms"
         case .alreadyRegistered(let a): "\(a) is already registered"
         case .duplicate: "the transaction is already known"
         case .nonceAlreadyPending(let n): "another transaction with nonce \(n) from this sender is already pending"
@@ -71,6 +78,8 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .malformedPayload: "malformed_payload"
         case .notAuthorized: "not_authorized"
         case .governanceApprovals: "governance_approvals"
+        case .governanceSequence: "governance_sequence"
+        case .governanceExpired: "governance_expired"
         case .alreadyRegistered: "already_registered"
         case .duplicate: "duplicate"
         case .nonceAlreadyPending: "nonce_already_pending"
