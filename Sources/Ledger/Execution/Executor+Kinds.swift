@@ -39,8 +39,15 @@ extension Executor {
         case .registerParticipant, .changeRole:
             let p = try GovernancePayload(canonicalBytes: body.payload)
             guard role == .validatorBank else { throw fail(.roleNotAllowed(role: role.name, action: "propose governance actions")) }
+            let sequence = try governanceSequence(state)
+            guard p.proposal.sequence == sequence else { throw fail(.governanceSequence(expected: sequence, got: p.proposal.sequence)) }
+            guard header.timestampMillis <= p.proposal.expiresAtMillis else {
+                throw fail(.governanceExpired(expiresAtMillis: p.proposal.expiresAtMillis, blockTimeMillis: header.timestampMillis))
+            }
             try checkApprovals(p)
-            return (0, [try govern(p.action, state: state)])
+            let event = try govern(p.action, state: state)
+            state.set(StateKey.governanceSequence, Ledger.Keys.be64(sequence + 1))
+            return (0, [event])
         case .deployContract:
             let p = try DeployPayload(canonicalBytes: body.payload)
             guard role.isBank else { throw fail(.roleNotAllowed(role: role.name, action: "deploy contracts")) }
