@@ -111,6 +111,17 @@ public struct ConsensusParameters: Hashable, Sendable, CanonicalCodable {
     public var maxBlockBytes: UInt64
     /// Most a block's timestamp may run ahead of a replica's clock.
     public var maxClockDriftMillis: UInt64
+    /// The work one block may hold: the sum of its transactions' gas limits plus the budgets
+    /// of the scheduled calls it runs (docs/PROTOCOL.md §16 "Block limits").
+    public var maxBlockGas: UInt64
+    /// The state one block may write: the bytes of every state and index value it stores,
+    /// plus 32 per write (a transaction that would pass it fails and changes nothing).
+    public var maxBlockStateBytes: UInt64
+
+    /// Sized so that a full block executes within half the 2 s request timeout on a 2-core
+    /// machine (docs/BENCHMARKS.md "Block limits").
+    public static let standardMaxBlockGas: UInt64 = 200_000_000
+    public static let standardMaxBlockStateBytes: UInt64 = 8 * 1024 * 1024
 
     public static let standard = ConsensusParameters(
         tickMillis: 100, requestTimeoutTicks: 20, maxViewChangeTimeoutTicks: 160,
@@ -119,16 +130,19 @@ public struct ConsensusParameters: Hashable, Sendable, CanonicalCodable {
 
     public init(tickMillis: UInt64, requestTimeoutTicks: UInt64, maxViewChangeTimeoutTicks: UInt64,
                 checkpointInterval: UInt64, watermarkWindow: UInt64, maxBlockTransactions: UInt64,
-                maxBlockBytes: UInt64, maxClockDriftMillis: UInt64) {
+                maxBlockBytes: UInt64, maxClockDriftMillis: UInt64,
+                maxBlockGas: UInt64 = standardMaxBlockGas, maxBlockStateBytes: UInt64 = standardMaxBlockStateBytes) {
         self.tickMillis = tickMillis; self.requestTimeoutTicks = requestTimeoutTicks
         self.maxViewChangeTimeoutTicks = maxViewChangeTimeoutTicks; self.checkpointInterval = checkpointInterval
         self.watermarkWindow = watermarkWindow; self.maxBlockTransactions = maxBlockTransactions
         self.maxBlockBytes = maxBlockBytes; self.maxClockDriftMillis = maxClockDriftMillis
+        self.maxBlockGas = maxBlockGas; self.maxBlockStateBytes = maxBlockStateBytes
     }
 
     public func encode(to w: inout CanonicalWriter) {
         for v in [tickMillis, requestTimeoutTicks, maxViewChangeTimeoutTicks, checkpointInterval,
-                  watermarkWindow, maxBlockTransactions, maxBlockBytes, maxClockDriftMillis] { w.uvarint(v) }
+                  watermarkWindow, maxBlockTransactions, maxBlockBytes, maxClockDriftMillis,
+                  maxBlockGas, maxBlockStateBytes] { w.uvarint(v) }
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
@@ -140,6 +154,8 @@ public struct ConsensusParameters: Hashable, Sendable, CanonicalCodable {
         maxBlockTransactions = try r.uvarint("max_block_transactions")
         maxBlockBytes = try r.uvarint("max_block_bytes")
         maxClockDriftMillis = try r.uvarint("max_clock_drift_ms")
+        maxBlockGas = try r.uvarint("max_block_gas")
+        maxBlockStateBytes = try r.uvarint("max_block_state_bytes")
     }
 }
 
@@ -149,7 +165,8 @@ public struct ConsensusParameters: Hashable, Sendable, CanonicalCodable {
 /// Sets (validators, participants, currencies, deposits) are stored in strictly ascending
 /// order of their keys, so the same content always has the same bytes and hash.
 public struct Genesis: Hashable, Sendable, CanonicalCodable {
-    public static let version: UInt8 = 1
+    /// 2: consensus parameters gained max_block_gas and max_block_state_bytes.
+    public static let version: UInt8 = 2
 
     public var chain: ChainID
     public var genesisTimeMillis: UInt64

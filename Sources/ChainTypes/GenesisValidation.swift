@@ -127,6 +127,13 @@ extension Genesis {
                   "must be 1 to \(Limits.maxBlockTransactions); got \(c.maxBlockTransactions)")
         try check((1024...64 * 1024 * 1024).contains(c.maxBlockBytes), "max_block_bytes", "must be 1 KiB to 64 MiB; got \(c.maxBlockBytes)")
         try check(c.maxClockDriftMillis <= 600_000, "max_clock_drift_ms", "must be at most 600000 (10 minutes); got \(c.maxClockDriftMillis)")
+        // The floor fits the largest transaction (50 M gas) beside a full round of scheduled
+        // calls (32 × 1 M): below it some valid transaction could never be included.
+        try check((100_000_000...10_000_000_000).contains(c.maxBlockGas), "max_block_gas",
+                  "must be 100000000 to 10000000000; got \(c.maxBlockGas)")
+        // The floor fits the largest single write (a 96 KiB contract's code) many times over.
+        try check((1024 * 1024...256 * 1024 * 1024).contains(c.maxBlockStateBytes), "max_block_state_bytes",
+                  "must be 1 MiB to 256 MiB; got \(c.maxBlockStateBytes)")
     }
 }
 

@@ -340,7 +340,10 @@ struct Machine {
             guard host.emit(topics: [SHA256.hash(name)], data: data) else { throw .eventRefused }
         case .schedule:
             let input = try popBytes(), at = try popInt()
-            try charge(UInt64(input.count) * VMGas.perStoredByte)
+            // The scheduling run prepays the call's whole budget: scheduled work is paid for by
+            // the transaction that asks for it, so a scheduled call (whose budget is exactly
+            // one call's) cannot keep a chain of calls alive by itself (hardening finding 6).
+            try charge(UInt64(input.count) * VMGas.perStoredByte + GasSchedule.scheduledCallGas)
             guard at > 0, host.scheduleCall(atMillis: UInt64(at), input: input) else { throw .scheduleRefused }
         }
     }

@@ -6,7 +6,7 @@ import Foundation
 /// encoding; reading recomputes it and refuses a file whose content no longer matches, so
 /// an edited genesis is caught before a node joins the wrong chain.
 public enum GenesisFile {
-    public static let format = "hansa-genesis-v1"
+    public static let format = "hansa-genesis-v2"
 
     public static func write(_ genesis: Genesis, to path: String) throws(ConfigError) {
         try FileIO.write(encode(genesis), to: path)
@@ -42,6 +42,7 @@ public enum GenesisFile {
         let tick_ms: UInt64, request_timeout_ticks: UInt64, max_view_change_timeout_ticks: UInt64
         let checkpoint_interval: UInt64, watermark_window: UInt64, max_block_transactions: UInt64
         let max_block_bytes: UInt64, max_clock_drift_ms: UInt64
+        let max_block_gas: UInt64, max_block_state_bytes: UInt64
     }
     private struct GovernanceForm: Encodable { let threshold: UInt64 }
 
@@ -67,7 +68,8 @@ public enum GenesisFile {
                 tick_ms: c.tickMillis, request_timeout_ticks: c.requestTimeoutTicks,
                 max_view_change_timeout_ticks: c.maxViewChangeTimeoutTicks, checkpoint_interval: c.checkpointInterval,
                 watermark_window: c.watermarkWindow, max_block_transactions: c.maxBlockTransactions,
-                max_block_bytes: c.maxBlockBytes, max_clock_drift_ms: c.maxClockDriftMillis),
+                max_block_bytes: c.maxBlockBytes, max_clock_drift_ms: c.maxClockDriftMillis,
+                max_block_gas: c.maxBlockGas, max_block_state_bytes: c.maxBlockStateBytes),
             governance: GovernanceForm(threshold: g.governanceThreshold))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -148,7 +150,8 @@ public enum GenesisFile {
             maxViewChangeTimeoutTicks: try ct.unsigned("max_view_change_timeout_ticks"),
             checkpointInterval: try ct.unsigned("checkpoint_interval"), watermarkWindow: try ct.unsigned("watermark_window"),
             maxBlockTransactions: try ct.unsigned("max_block_transactions"), maxBlockBytes: try ct.unsigned("max_block_bytes"),
-            maxClockDriftMillis: try ct.unsigned("max_clock_drift_ms"))
+            maxClockDriftMillis: try ct.unsigned("max_clock_drift_ms"),
+            maxBlockGas: try ct.unsigned("max_block_gas"), maxBlockStateBytes: try ct.unsigned("max_block_state_bytes"))
         try ct.finish()
         let gt = try doc.table("governance")
         let threshold = try gt.unsigned("threshold")

@@ -226,7 +226,9 @@ public struct GenesisTemplate {
             watermarkWindow: try t.unsigned("watermark_window", default: d.watermarkWindow),
             maxBlockTransactions: try t.unsigned("max_block_transactions", default: d.maxBlockTransactions),
             maxBlockBytes: try t.unsigned("max_block_bytes", default: d.maxBlockBytes),
-            maxClockDriftMillis: try t.unsigned("max_clock_drift_ms", default: d.maxClockDriftMillis))
+            maxClockDriftMillis: try t.unsigned("max_clock_drift_ms", default: d.maxClockDriftMillis),
+            maxBlockGas: try t.unsigned("max_block_gas", default: d.maxBlockGas),
+            maxBlockStateBytes: try t.unsigned("max_block_state_bytes", default: d.maxBlockStateBytes))
         try t.finish()
         return c
     }

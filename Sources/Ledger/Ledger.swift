@@ -141,6 +141,21 @@ public final class Ledger {
         return nil
     }
 
+    /// A proposal on the head: `header` with its transactions chosen from `candidates` (in
+    /// order, within the genesis block limits: `Executor.build`) and its roots filled in.
+    /// Its execution is kept, so validating and applying it does not execute it again.
+    public func propose(_ candidates: [Transaction], header: BlockHeader) throws(LedgerError) -> Block {
+        let (transactions, execution) = try executor.build(candidates, header: header, store: store)
+        var h = header
+        h.transactionsRoot = Block.transactionsRoot(transactions)
+        h.stateRoot = execution.stateRoot
+        h.receiptsRoot = execution.receiptsRoot
+        let block = Block(header: h, transactions: transactions)
+        if pending.count >= 8 { pending.removeAll() }
+        pending[block.hash] = execution
+        return block
+    }
+
     /// Executes transactions on the head state for a proposal: the roots a new header needs.
     public func executeProposal(_ transactions: [Transaction], header: BlockHeader) throws(LedgerError) -> BlockExecution {
         try executor.execute(Block(header: header, transactions: transactions), store: store)

@@ -83,9 +83,10 @@ public final class Mempool {
         }
     }
 
-    /// Up to `maxCount` transactions and `maxBytes` bytes for a block: per sender the run of
-    /// consecutive nonces from its next nonce, senders interleaved in arrival order.
-    public func select(maxCount: Int, maxBytes: Int, nextNonce: (Address) -> UInt64) -> [Transaction] {
+    /// Up to `maxCount` transactions, `maxBytes` bytes and `maxGas` of gas limits for a block:
+    /// per sender the run of consecutive nonces from its next nonce, senders interleaved in
+    /// arrival order. (`Ledger.propose` then fits them to the block's limits exactly.)
+    public func select(maxCount: Int, maxBytes: Int, maxGas: UInt64, nextNonce: (Address) -> UInt64) -> [Transaction] {
         var runs: [(sender: Address, entries: [Entry])] = []
         for (sender, entries) in bySender {
             var n = nextNonce(sender)
@@ -96,15 +97,17 @@ public final class Mempool {
         runs.sort { $0.entries[0].sequence < $1.entries[0].sequence }
         var out: [Transaction] = []
         var bytes = 0
+        var gas: UInt64 = 0
         var cursor = Array(repeating: 0, count: runs.count)
         var progressed = true
         while progressed && out.count < maxCount {
             progressed = false
             for i in runs.indices where cursor[i] < runs[i].entries.count && out.count < maxCount {
                 let e = runs[i].entries[cursor[i]]
-                guard bytes + e.bytes <= maxBytes else { cursor[i] = runs[i].entries.count; continue }
+                guard bytes + e.bytes <= maxBytes, e.tx.body.gasLimit <= maxGas - gas else { cursor[i] = runs[i].entries.count; continue }
                 out.append(e.tx)
                 bytes += e.bytes
+                gas += e.tx.body.gasLimit
                 cursor[i] += 1
                 progressed = true
             }

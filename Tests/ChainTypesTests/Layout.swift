@@ -103,7 +103,7 @@ struct Layout: Sendable {
     static func genesis(_ g: Genesis, validators: [Validator]? = nil) -> Layout {
         var chunks: [(name: String, bytes: [UInt8])] = [
             ("type", [TypeTag.genesis.rawValue]),
-            ("version", [1]),
+            ("version", [2]),
             ("chain", enc { $0.string(g.chain.value) }),
             ("genesis_time_ms", enc { $0.uvarint(g.genesisTimeMillis) }),
         ]
@@ -144,7 +144,8 @@ struct Layout: Sendable {
                               ("max_view_change_timeout_ticks", k.maxViewChangeTimeoutTicks),
                               ("checkpoint_interval", k.checkpointInterval), ("watermark_window", k.watermarkWindow),
                               ("max_block_transactions", k.maxBlockTransactions), ("max_block_bytes", k.maxBlockBytes),
-                              ("max_clock_drift_ms", k.maxClockDriftMillis)] {
+                              ("max_clock_drift_ms", k.maxClockDriftMillis), ("max_block_gas", k.maxBlockGas),
+                              ("max_block_state_bytes", k.maxBlockStateBytes)] {
             chunks.append(("consensus." + name, enc { $0.uvarint(value) }))
         }
         chunks.append(("governance_threshold", enc { $0.uvarint(g.governanceThreshold) }))

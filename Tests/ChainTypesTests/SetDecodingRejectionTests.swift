@@ -113,7 +113,10 @@ struct SetDecodingRejectionTests {
               "consensus.max_clock_drift_ms", .reason(.nonCanonicalInteger)),
             c("governance threshold padded", l.replacing("governance_threshold", with: paddedUVarint(3)),
               "governance_threshold", .reason(.nonCanonicalInteger)),
-            c("version 2", l.replacing("version", with: [2]), "version", .reason(.unknownVersion(2))),
+            c("block gas padded", l.replacing("consensus.max_block_gas", with: paddedUVarint(g.consensus.maxBlockGas)),
+              "consensus.max_block_gas", .reason(.nonCanonicalInteger)),
+            c("version 1 (before the block work limits)", l.replacing("version", with: [1]), "version", .reason(.unknownVersion(1))),
+            c("version 3", l.replacing("version", with: [3]), "version", .reason(.unknownVersion(3))),
         ]
     }()
 

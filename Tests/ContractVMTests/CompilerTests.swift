@@ -214,7 +214,7 @@ struct CompilerTests {
             sched fn pay_out(id: int, ref: bytes, to: address, full: bool) { }
             """)
         let h = MockHost()
-        #expect(run(c, host: h).succeeded)
+        #expect(run(c, gas: 3 * GasSchedule.scheduledCallGas, host: h).succeeded, "each schedule prepays its call's budget")
         #expect(h.schedules == [
             MockHost.Scheduled(at: h.blockTimeMillis + 100, input: ABI.encodeCall("tick", [])),
             MockHost.Scheduled(at: h.blockTimeMillis + 200, input: ABI.encodeCall("pay_out", [.int(7), .string("lot"), .address(h.caller), .bool(true)])),

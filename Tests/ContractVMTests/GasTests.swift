@@ -29,24 +29,25 @@ struct GasTests {
         """)
 
     @Test func gasAndOutputAreTheSameOnEveryRun() {
+        // 5 M: the run schedules a call, which prepays its 1 M budget.
         let input: [ABIValue] = [.string("lot-17"), .int(25)]
         let first = MockHost()
-        let reference = run(Self.busy, "add", input, host: first)
+        let reference = run(Self.busy, "add", input, gas: 5_000_000, host: first)
         #expect(reference.succeeded, "\(reference.failure ?? "")")
         for _ in 0..<20 {
             let h = MockHost()
-            let o = run(Self.busy, "add", input, host: h)
+            let o = run(Self.busy, "add", input, gas: 5_000_000, host: h)
             #expect(o == reference)
             #expect(h.snapshot == first.snapshot)
         }
         // A fresh engine (nothing cached) and a second run on the state the first left behind.
         let other = HansaVM()
         let a = MockHost(), b = MockHost()
-        let oa = other.run(code: Self.busy.bytecode, entry: .call, input: ABI.encodeCall("add", input), gasLimit: 1_000_000, host: a)
-        let ob = vm.run(code: Self.busy.bytecode, entry: .call, input: ABI.encodeCall("add", input), gasLimit: 1_000_000, host: b)
+        let oa = other.run(code: Self.busy.bytecode, entry: .call, input: ABI.encodeCall("add", input), gasLimit: 5_000_000, host: a)
+        let ob = vm.run(code: Self.busy.bytecode, entry: .call, input: ABI.encodeCall("add", input), gasLimit: 5_000_000, host: b)
         #expect(oa == reference && ob == reference)
-        let second = (other.run(code: Self.busy.bytecode, entry: .call, input: ABI.encodeCall("add", input), gasLimit: 1_000_000, host: a),
-                      vm.run(code: Self.busy.bytecode, entry: .call, input: ABI.encodeCall("add", input), gasLimit: 1_000_000, host: b))
+        let second = (other.run(code: Self.busy.bytecode, entry: .call, input: ABI.encodeCall("add", input), gasLimit: 5_000_000, host: a),
+                      vm.run(code: Self.busy.bytecode, entry: .call, input: ABI.encodeCall("add", input), gasLimit: 5_000_000, host: b))
         #expect(second.0 == second.1)
         #expect(second.0.gasUsed > reference.gasUsed, "the second run reads and writes more storage")
         #expect(a.snapshot == b.snapshot)

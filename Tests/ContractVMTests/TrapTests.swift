@@ -226,6 +226,10 @@ struct TrapTests {
     }
 
     @Test func scheduleRefused() {
+        // A schedule prepays the call's budget (GasSchedule.scheduledCallGas).
+        func run(_ code: CompiledContract, _ function: String, _ args: [ABIValue], host: MockHost) -> ContractOutcome {
+            ContractVMTests.run(code, function, args, gas: 2 * GasSchedule.scheduledCallGas, host: host)
+        }
         let h = MockHost()
         let refused = "the ledger refused to schedule the call (time not in the future, input too long or too many scheduled calls)"
         Self.expectTrap(run(Self.host, "later", [.int(0)], host: h), refused)

@@ -26,7 +26,7 @@ struct GenesisFileTests {
     static let edits: [(String, String, String)] = [
         ("\"amount\" : \"5000000.25\"", "\"amount\" : \"5000001.25\"", "genesis_hash"),
         ("\"chain_id\" : \"hansa-test\"", "\"chain_id\" : \"hansa-other\"", "genesis_hash"),
-        ("\"format\" : \"hansa-genesis-v1\"", "\"format\" : \"hansa-genesis-v2\"", "format"),
+        ("\"format\" : \"hansa-genesis-v2\"", "\"format\" : \"hansa-genesis-v3\"", "format"),
         ("\"role\" : \"carrier\"", "\"role\" : \"pilot\"", "].role"),
         ("\"threshold\" : 3", "\"threshold\" : 3, \"extra\" : 1", "governance.extra"),
         ("\"tick_ms\" : 100", "\"tick_ms\" : \"100\"", "consensus.tick_ms"),

@@ -33,6 +33,10 @@ struct ScriptEngine: ContractEngine {
             case 7: host.store([0xff], (host.load([0xff]) ?? []) + [input[i + 1]]); i += 2   // append a tag to the log in slot 0xff
             case 8:                                      // slot 0xfd := 1 in a scheduled run with the contract as its own caller
                 host.store([0xfd], [entry == .scheduled && host.caller == host.contract ? 1 : 0]); i += 1
+            case 9:                                      // store `count` (u16) slots of 4 KiB: keys 0x09 ‖ u16 index
+                let count = Int(input[i + 1]) << 8 | Int(input[i + 2])
+                for k in 0..<count { host.store([9, UInt8(k >> 8), UInt8(k & 0xff)], [UInt8](repeating: 0x5a, count: 4096)) }
+                i += 3
             default: return ContractOutcome(succeeded: false, failure: "unknown command", gasUsed: gas)
             }
         }

@@ -44,7 +44,8 @@ struct ScheduledCallTests {
         for sequence in 0..<next {
             #expect(try state.get(StateKey.scheduledCall(sequence)) == indexed[sequence], "sequence \(sequence)")
         }
-        #expect(be64(try state.get(StateKey.scheduledCount(contract))) == UInt64(indexed.count))
+        let own = try indexed.values.filter { try ScheduledCall(canonicalBytes: $0).contract == contract }
+        #expect(be64(try state.get(StateKey.scheduledCount(contract))) == UInt64(own.count))
     }
 
     @Test("a due call runs at the start of the first block whose time reaches it, not before, and once")
@@ -87,27 +88,33 @@ struct ScheduledCallTests {
         #expect(try Self.slot(f, contract, 0xff) == [0xb, 0xd, 0xa, 0xc])
     }
 
-    @Test("at most maxRunsPerBlock due calls run per block; the rest carry over, in order")
+    @Test("a block runs at most maxRunsPerContractPerBlock due calls of one contract and maxRunsPerBlock in all; the rest carry over, in order")
     func perBlockBound() throws {
-        let (f, contract) = try Self.deployed()
+        let (f, a) = try Self.deployed()
+        let others = try (0..<4).map { _ in try ContractHostTests().deployed(f) }
         let nonce = try f.nonce(f.user(0))
-        // 40 calls due at +5 s, scheduled 16 + 16 + 8 (one run schedules at most 16).
-        let txs = try [16, 16, 8].enumerated().map { k, n in
-            try Self.call(f, contract, Self.schedule(secs: 5, count: UInt8(n), [7, UInt8(k)]), nonce: nonce + UInt64(k))
+        // Contract a schedules 16 calls due at +5 s, then b, c, d and e 8 each: 48 in all.
+        let txs = try ([(a, 16)] + others.map { ($0, 8) }).enumerated().map { k, job in
+            try Self.call(f, job.0, Self.schedule(secs: 5, count: UInt8(job.1), [7, UInt8(k)]), nonce: nonce + UInt64(k))
         }
         try f.commit(txs)
         let all = try f.ledger.pendingScheduledCalls(limit: 100)
-        #expect(all.count == 40)
+        #expect(all.count == 48)
+        let ofA = all.filter { $0.contract == a }
+        let share = ScheduledCall.maxRunsPerContractPerBlock
+        // Block 1: a's first 8 (its share), then b, c, d: 32, the block's bound.
         let first = try f.commit([], at: f.ledger.head.timestampMillis + 5_000)
-        #expect(first.count == ScheduledCall.maxRunsPerBlock && first.allSatisfy(\.succeeded))
-        #expect(try f.ledger.pendingScheduledCalls(limit: 100) == Array(all.dropFirst(ScheduledCall.maxRunsPerBlock)))
-        try Self.expectConsistent(f.store, contract)
+        let expectedFirst = Array(ofA.prefix(share)) + all.filter { others.prefix(3).contains($0.contract) }
+        #expect(expectedFirst.count == ScheduledCall.maxRunsPerBlock)
+        #expect(first.map(\.transactionHash) == expectedFirst.map(\.id) && first.allSatisfy(\.succeeded))
+        for c in [a] + others { try Self.expectConsistent(f.store, c) }
+        // Block 2: the rest of a's, then e's, in order.
         let second = try f.commit([])
-        #expect(second.map(\.transactionHash) == all.dropFirst(ScheduledCall.maxRunsPerBlock).map(\.id))
+        #expect(second.map(\.transactionHash) == (Array(ofA.dropFirst(share)) + all.filter { $0.contract == others[3] }).map(\.id))
         #expect(try f.ledger.pendingScheduledCalls(limit: 100).isEmpty)
         #expect(try f.commit([]).isEmpty)
-        #expect(try Self.slot(f, contract, 0xff) == [UInt8](repeating: 0, count: 16) + [UInt8](repeating: 1, count: 16) + [UInt8](repeating: 2, count: 8))
-        try Self.expectConsistent(f.store, contract)
+        #expect(try Self.slot(f, a, 0xff) == [UInt8](repeating: 0, count: 16))
+        for c in [a] + others { try Self.expectConsistent(f.store, c) }
     }
 
     @Test("scheduleCall refuses the block's own time, an oversized input, a 17th call in one run and a 257th waiting call")
@@ -230,7 +237,8 @@ struct ScheduledCallTests {
                           nonce: nonce + UInt64(k))
         })
         try mirror()
-        for _ in 0..<4 {
+        // 51 calls of one contract: 8 a block (its share) drain them in 7 blocks.
+        for _ in 0..<8 {
             try a.commit([try a.transfer(a.user(1), to: a.address(a.user(2)), 1)])
             try mirror()
         }

@@ -40,16 +40,16 @@ struct ScheduledCallLevelDBTests {
         let memory = MemoryStore()
         let a = try Ledger(store: memory, genesis: dev.genesis, engine: TickEngine())
         let bank = dev.validatorKeys[0], user = dev.userKeys[0]
-        let contract = Executor.contractAddress(deployer: bank.publicKey.address, nonce: 0)
+        let contracts = (0..<3).map { Executor.contractAddress(deployer: bank.publicKey.address, nonce: UInt64($0)) }
         func tx(_ key: PrivateKey, _ nonce: UInt64, _ kind: TransactionKind, _ payload: some CanonicalEncodable) -> Transaction {
             TransactionBody(chain: dev.genesis.chain, sender: key.publicKey, nonce: nonce, kind: kind,
                             payload: payload.canonicalBytes, gasLimit: 1_000_000).signed(with: key)
         }
-        // Block 1 deploys; block 2 schedules 48 calls due at +3 s (three runs of 16); then
-        // blocks at +3 s, +4 s, +5 s run 32, 16 and none.
+        // Block 1 deploys three contracts; block 2 schedules 16 calls of each due at +3 s;
+        // then blocks at +3 s, +4 s, +5 s run 24, 24 and none (8 per contract per block).
         let plan: [[Transaction]] = [
-            [tx(bank, 0, .deployContract, DeployPayload(code: [1], constructorInput: []))],
-            (0..<3).map { tx(user, UInt64($0), .callContract, CallPayload(contract: contract, input: [16, 3])) },
+            (0..<3).map { tx(bank, UInt64($0), .deployContract, DeployPayload(code: [1], constructorInput: [])) },
+            (0..<3).map { tx(user, UInt64($0), .callContract, CallPayload(contract: contracts[$0], input: [16, 3])) },
             [], [], [],
         ]
         var runs: [Int] = []
@@ -64,11 +64,13 @@ struct ScheduledCallLevelDBTests {
                 #expect(a.stateRoot == b.stateRoot)
                 runs.append(try #require(try b.blockReceipts(at: block.header.height)).scheduled.count)
             }
-            #expect(runs == [0, 0, 32, 16, 0])
+            #expect(runs == [0, 0, 24, 24, 0])
             #expect(try b.pendingScheduledCalls(limit: 100).isEmpty)
-            // Each of the three runs scheduled k = 0…15; the three 13s trapped and were undone.
-            let log = try StateOverlay(store: b.store).get(StateKey.slot(contract, [0]))
-            #expect(log == [UInt8]((0..<16).filter { $0 != 13 }) + (0..<16).filter { $0 != 13 } + (0..<16).filter { $0 != 13 })
+            // Each contract's run scheduled k = 0…15; its 13 trapped and was undone.
+            for contract in contracts {
+                let log = try StateOverlay(store: b.store).get(StateKey.slot(contract, [0]))
+                #expect(log == [UInt8]((0..<16).filter { $0 != 13 }))
+            }
         }
         let reopened = try LevelDBLedgerStore(path: dir)
         #expect(try Self.entries(reopened) == memory.entries)

@@ -84,7 +84,9 @@ public enum GasSchedule {
     /// No transaction may ask for more.
     public static let maxGasLimit: UInt64 = 50_000_000
     /// The gas limit of one scheduled call run (no intrinsic cost; it has no transaction).
-    public static let scheduledCallGas: UInt64 = 5_000_000
+    /// The run that schedules a call prepays it (the VM's `schedule` charges it), and each
+    /// scheduled call a block runs reserves it from the block's `maxBlockGas`.
+    public static let scheduledCallGas: UInt64 = 1_000_000
 
     public static func intrinsic(_ kind: TransactionKind, payloadBytes: Int) -> UInt64 {
         switch kind {

@@ -163,6 +163,7 @@ extension Executor {
         let host = try LedgerHost(state: state, contract: address, caller: sender, header: header, rules: rules)
         let outcome = engine.run(code: p.code, codeHash: codeHash, entry: .constructor, input: p.constructorInput, gasLimit: budget, host: host)
         try host.throwIfFaulted()
+        try throwIfStateLimitHit(host, gas: outcome.gasUsed)
         guard outcome.succeeded else { throw fail(.contract(outcome.failure ?? "constructor failed"), gas: outcome.gasUsed) }
         let deployed = Event(emitter: address, topics: [Event.topic("Deployed"), addressTopic(address)], data: sender.bytes)
         return (outcome.gasUsed, [deployed] + host.events)
@@ -180,7 +181,13 @@ extension Executor {
         let host = try LedgerHost(state: state, contract: p.contract, caller: sender, header: header, rules: rules, value: p.value)
         let outcome = engine.run(code: code, codeHash: codeHash, entry: .call, input: p.input, gasLimit: budget, host: host)
         try host.throwIfFaulted()
+        try throwIfStateLimitHit(host, gas: outcome.gasUsed)
         guard outcome.succeeded else { throw fail(.contract(outcome.failure ?? "call failed"), gas: outcome.gasUsed) }
         return (outcome.gasUsed, host.events)
+    }
+
+    /// A run whose writes would pass the block's state budget fails as a whole.
+    func throwIfStateLimitHit(_ host: LedgerHost, gas: UInt64) throws {
+        if host.stateLimitHit { throw fail(.blockStateFull(limitBytes: rules.genesis.consensus.maxBlockStateBytes), gas: gas) }
     }
 }

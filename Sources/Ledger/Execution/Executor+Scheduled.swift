@@ -2,12 +2,12 @@ import ChainTypes
 
 // Scheduled calls at the start of a block (docs/LEDGER.md "Scheduled calls").
 extension Executor {
-    /// Runs the calls due by the block's time — at most `ScheduledCall.maxRunsPerBlock`, in
-    /// (time, sequence) order; the rest carry over to the next block. Each is deleted from
-    /// the state and the index before it runs, so a call runs once whatever it does.
+    /// Runs the calls due by the block's time that `ScheduledCall.due` chooses (in (time,
+    /// sequence) order, a bounded share per contract); the rest carry over to the next block.
+    /// Each is deleted from the state and the index before it runs, so a call runs once
+    /// whatever it does.
     func runScheduledCalls(state: StateOverlay, header: BlockHeader) throws(LedgerError) -> ([ScheduledCall], [Receipt]) {
-        let due = try ScheduledCall.indexed(in: state.store, dueByMillis: header.timestampMillis,
-                                            limit: ScheduledCall.maxRunsPerBlock)
+        let due = try ScheduledCall.due(in: state.store, byMillis: header.timestampMillis)
         var receipts: [Receipt] = []
         receipts.reserveCapacity(due.count)
         for call in due {
@@ -30,6 +30,10 @@ extension Executor {
         let host = try LedgerHost(state: state, contract: call.contract, caller: call.contract, header: header, rules: rules)
         let outcome = engine.run(code: code, codeHash: codeHash, entry: .scheduled, input: call.input, gasLimit: GasSchedule.scheduledCallGas, host: host)
         try host.throwIfFaulted()
+        if host.stateLimitHit || state.bytesWritten > stateLimit {
+            state.revert(to: mark)
+            return failed(.blockStateFull(limitBytes: rules.genesis.consensus.maxBlockStateBytes), gas: outcome.gasUsed)
+        }
         guard outcome.succeeded else {
             state.revert(to: mark)
             return failed(.contract(outcome.failure ?? "scheduled call failed"), gas: outcome.gasUsed)

@@ -90,13 +90,20 @@ public struct Executor: Sendable {
     // MARK: Blocks
 
     /// Executes `block` on the state in `store` (not modified): first the scheduled calls due
-    /// by the block's time, then the transactions.
+    /// by the block's time, then the transactions. The block must respect its genesis limits:
+    /// transaction count and the gas it reserves (`reservedGas`); a transaction whose run
+    /// would pass `maxBlockStateBytes` fails (`blockStateFull`) and changes nothing else.
     public func execute(_ block: Block, store: any KeyValueStore) throws(LedgerError) -> BlockExecution {
-        guard UInt64(block.transactions.count) <= rules.genesis.consensus.maxBlockTransactions else {
-            throw .invalidBlock("\(block.transactions.count) transactions; the limit is \(rules.genesis.consensus.maxBlockTransactions)")
+        let limits = rules.genesis.consensus
+        guard UInt64(block.transactions.count) <= limits.maxBlockTransactions else {
+            throw .invalidBlock("\(block.transactions.count) transactions; the limit is \(limits.maxBlockTransactions)")
         }
         let state = StateOverlay(store: store)
         let (scheduled, scheduledReceipts) = try runScheduledCalls(state: state, header: block.header)
+        let reserved = Self.reservedGas(scheduledCalls: scheduled.count, transactions: block.transactions)
+        guard reserved <= limits.maxBlockGas else {
+            throw .invalidBlock("the block reserves \(reserved) gas (its transactions' gas limits and \(scheduled.count) scheduled calls); the limit is \(limits.maxBlockGas)")
+        }
         var receipts = scheduledReceipts
         receipts.reserveCapacity(scheduledReceipts.count + block.transactions.count)
         var seen = Set<Hash>()
@@ -104,18 +111,36 @@ public struct Executor: Sendable {
             let bytes = tx.canonicalBytes
             let hash = SHA256.hash(bytes)
             guard seen.insert(hash).inserted else { throw .invalidTransaction(index: i, .duplicate) }
-            do { try checkStateless(tx, bytes: bytes, hash: hash) } catch { throw .invalidTransaction(index: i, error) }
-            guard var sender = try senderAccount(tx, state) else { throw .invalidTransaction(index: i, .unknownSender(tx.sender)) }
-            guard tx.body.nonce == sender.nonce else {
-                throw .invalidTransaction(index: i, tx.body.nonce < sender.nonce
-                    ? .nonceReused(expected: sender.nonce, got: tx.body.nonce)
-                    : .nonceTooFarAhead(expected: sender.nonce, got: tx.body.nonce, maxGap: 0))
-            }
-            sender.nonce += 1
-            state.setAccount(tx.sender, sender)
+            if let refusal = try admit(tx, bytes: bytes, hash: hash, state: state) { throw .invalidTransaction(index: i, refusal) }
             receipts.append(try apply(tx, hash: hash, state: state, header: block.header))
         }
         return try finish(state, receipts: receipts, scheduledCalls: scheduled)
+    }
+
+    /// The gas a block reserves: each transaction's gas limit plus a scheduled call's budget
+    /// for each scheduled call it runs. At most `maxBlockGas` (docs/PROTOCOL.md §16).
+    public static func reservedGas(scheduledCalls: Int, transactions: [Transaction]) -> UInt64 {
+        // Each term is at most 50 M and there are at most 20 032: no overflow.
+        transactions.reduce(UInt64(scheduledCalls) * GasSchedule.scheduledCallGas) { $0 + $1.body.gasLimit }
+    }
+
+    /// The state bytes a block may write (`ConsensusParameters.maxBlockStateBytes`).
+    var stateLimit: Int { Int(clamping: rules.genesis.consensus.maxBlockStateBytes) }
+
+    /// Admission with state: the stateless checks, a registered sender holding the key, the
+    /// next nonce — which it then consumes. Returns why the transaction may not be in a block
+    /// (nothing changed then); throws only when the state cannot be read.
+    func admit(_ tx: Transaction, bytes: [UInt8], hash: Hash, state: StateOverlay) throws(LedgerError) -> TransactionError? {
+        do { try checkStateless(tx, bytes: bytes, hash: hash) } catch { return error }
+        guard var sender = try senderAccount(tx, state) else { return .unknownSender(tx.sender) }
+        guard tx.body.nonce == sender.nonce else {
+            return tx.body.nonce < sender.nonce
+                ? .nonceReused(expected: sender.nonce, got: tx.body.nonce)
+                : .nonceTooFarAhead(expected: sender.nonce, got: tx.body.nonce, maxGap: 0)
+        }
+        sender.nonce += 1
+        state.setAccount(tx.sender, sender)
+        return nil
     }
 
     /// Turns a block's state writes into the value writes and the new state root, and adds
@@ -148,6 +173,9 @@ public struct Executor: Sendable {
         let intrinsic = GasSchedule.intrinsic(tx.body.kind, payloadBytes: tx.body.payload.count)
         do {
             let (gas, events) = try run(tx, state: state, header: header)
+            guard state.bytesWritten <= stateLimit else {
+                throw fail(.blockStateFull(limitBytes: rules.genesis.consensus.maxBlockStateBytes), gas: gas)
+            }
             return Receipt(transactionHash: hash, status: .success, gasUsed: intrinsic + gas, events: events)
         } catch let failure as ExecutionFailure {
             state.revert(to: mark)

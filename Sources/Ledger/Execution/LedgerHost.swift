@@ -40,7 +40,19 @@ final class LedgerHost: ContractHost {
         do { return try state.get(StateKey.slot(contract, key)) } catch { fault = "\(error)"; return nil }
     }
 
-    func store(_ key: [UInt8], _ value: [UInt8]?) { state.set(StateKey.slot(contract, key), value) }
+    /// Set when a write was dropped because it would take the block past its
+    /// `maxBlockStateBytes`; the executor then fails the run with `blockStateFull` and undoes
+    /// it (dropping the write keeps the run's memory within the bound meanwhile).
+    private(set) var stateLimitHit = false
+
+    func store(_ key: [UInt8], _ value: [UInt8]?) {
+        let slot = StateKey.slot(contract, key)
+        guard !stateLimitHit, state.bytesWritten + StateOverlay.cost(value) <= Int(clamping: rules.genesis.consensus.maxBlockStateBytes) else {
+            stateLimitHit = true
+            return
+        }
+        state.set(slot, value)
+    }
 
     func balance(of account: Address, _ currency: CurrencyCode) -> UInt64 {
         do { return try state.account(account)?.balance(currency) ?? 0 } catch { fault = "\(error)"; return 0 }

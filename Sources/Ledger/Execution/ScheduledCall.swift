@@ -16,6 +16,12 @@ public struct ScheduledCall: Hashable, Sendable, CanonicalCodable {
     public static let maxInputBytes = 4096
     /// Due calls run at the start of one block; the rest wait for the next block.
     public static let maxRunsPerBlock = 32
+    /// Due calls of one contract that one block runs, so that one contract's backlog cannot
+    /// hold back the deadlines of others; its further due calls wait, in order.
+    public static let maxRunsPerContractPerBlock = 8
+    /// Due index entries a block looks at to choose its calls (bounds the scan when a few
+    /// contracts have long backlogs).
+    public static let maxScannedPerBlock = 256
     /// Calls one contract run (one host) may schedule; `scheduleCall` answers false past it.
     public static let maxSchedulesPerRun = 16
     /// Calls one contract may have waiting at once; `scheduleCall` answers false past it.
@@ -57,6 +63,21 @@ public struct ScheduledCall: Hashable, Sendable, CanonicalCodable {
         sequence = try r.uvarint("sequence")
         contract = try r.address("contract")
         input = try r.lengthPrefixed("input", limit: Self.maxInputBytes)
+    }
+
+    /// The calls a block at `timeMillis` runs: in (time, sequence) order among the first
+    /// `maxScannedPerBlock` due ones, at most `maxRunsPerContractPerBlock` per contract and
+    /// `maxRunsPerBlock` in all.
+    static func due(in store: any KeyValueStore, byMillis timeMillis: UInt64) throws(LedgerError) -> [ScheduledCall] {
+        var perContract: [Address: Int] = [:]
+        var chosen: [ScheduledCall] = []
+        for call in try indexed(in: store, dueByMillis: timeMillis, limit: maxScannedPerBlock) {
+            guard perContract[call.contract, default: 0] < maxRunsPerContractPerBlock else { continue }
+            perContract[call.contract, default: 0] += 1
+            chosen.append(call)
+            if chosen.count == maxRunsPerBlock { break }
+        }
+        return chosen
     }
 
     /// Calls in the index, in (time, sequence) order: those due by `dueByMillis` (all if nil),

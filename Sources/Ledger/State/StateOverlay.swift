@@ -25,6 +25,13 @@ public final class StateOverlay {
     public private(set) var indexChanges: [[UInt8]: [UInt8]?] = [:]
     private var journal: [Undo] = []
     private var accountCache: [Address: Account?] = [:]
+    /// Bytes written since the overlay began and still in effect (reverted writes are taken
+    /// back): each state or index write counts its value's bytes plus `writeOverheadBytes`.
+    /// What the block's `maxBlockStateBytes` bounds — and with it the journal's memory.
+    public private(set) var bytesWritten = 0
+    public static let writeOverheadBytes = 32
+
+    static func cost(_ value: [UInt8]?) -> Int { (value?.count ?? 0) + writeOverheadBytes }
 
     public init(store: any KeyValueStore) { self.store = store }
 
@@ -38,12 +45,14 @@ public final class StateOverlay {
         let h = StateKey.hash(key)
         journal.append(.state(h, changes[h]))
         changes[h] = .some(value)
+        bytesWritten += Self.cost(value)
     }
 
     /// Writes (or with nil deletes) a plain store key with the block, outside the state tree.
     public func setIndex(_ key: [UInt8], _ value: [UInt8]?) {
         journal.append(.index(key, indexChanges[key]))
         indexChanges[key] = .some(value)
+        bytesWritten += Self.cost(value)
     }
 
     /// A point to return to with `revert`.
@@ -53,8 +62,10 @@ public final class StateOverlay {
         while journal.count > mark {
             switch journal.removeLast() {
             case .state(let h, let previous):
+                bytesWritten -= Self.cost(changes[h] ?? nil)
                 if let previous { changes[h] = previous } else { changes.removeValue(forKey: h) }
             case .index(let key, let previous):
+                bytesWritten -= Self.cost(indexChanges[key] ?? nil)
                 if let previous { indexChanges[key] = previous } else { indexChanges.removeValue(forKey: key) }
             }
         }

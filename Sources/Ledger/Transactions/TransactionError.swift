@@ -28,6 +28,8 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
     case mempoolFull(String)
     case contract(String)
     case amountOverflow
+    /// Running the transaction would take its block past `maxBlockStateBytes`.
+    case blockStateFull(limitBytes: UInt64)
 
     public var description: String {
         switch self {
@@ -56,6 +58,8 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .nonceAlreadyPending(let n): "another transaction with nonce \(n) from this sender is already pending"
         case .mempoolFull(let why): "the mempool is full (\(why)); try again later"
         case .contract(let why): "contract: \(why)"
+        case .blockStateFull(let l):
+            "the block's state-write budget of \(l) bytes would be passed; the transaction changed nothing but its nonce (send it again for a later block)"
         case .amountOverflow: "the amount would take a balance above the limit of 10^17 minor units (Amount.maxMinorUnits)"
         }
     }
@@ -86,6 +90,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .mempoolFull: "mempool_full"
         case .contract: "contract_error"
         case .amountOverflow: "amount_overflow"
+        case .blockStateFull: "block_state_full"
         }
     }
 }
