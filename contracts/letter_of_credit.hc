@@ -59,7 +59,7 @@ const D_INSURANCE_AMOUNT = 1024;    // Art. 28(f)(ii): less than 110 % of the in
 const D_INSURANCE_CURRENCY = 2048;  // Art. 28(f)(i)
 const D_INSURANCE_DATE = 4096;      // Art. 28(e): dated after shipment
 const D_MISSING_DOCUMENT = 8192;    // Art. 14(a), 15: a document the credit requires is missing
-const D_TRANSPORT_REUSED = 16384;   // Art. 14(d): the bill of lading was drawn against before
+const D_TRANSPORT_REUSED = 16384;   // Art. 14(d): the bill of lading was drawn against before (or is, undecided)
 
 // ---- Presentation states --------------------------------------------------------------
 const P_DISCREPANT = 1;          // awaiting the applicant's waiver or the bank's refusal
@@ -130,7 +130,8 @@ map bl_vessel: bytes => bytes;
 map bl_departed_at: bytes => int;
 map bl_arrived_at: bytes => int;
 map bl_arrived_port: bytes => bytes;
-map bl_used: bytes => bool;
+map bl_used: bytes => bool;      // honoured in a drawing
+map bl_undecided: bytes => int;  // discrepant presentations of it awaiting a decision
 map bl_waiting_count: bytes => int;
 map bl_waiting: bytes => int;    // the last presentation (id + 1) awaiting this B/L's arrival
 
@@ -532,7 +533,6 @@ pub fn shipping_event(bl: bytes, event_type: bytes, classifier: bytes, location:
         }
     }
     emit ShippingEvent(bl, event_type, location, vessel, event_time);
-    // The goods arrived: a complying presentation waiting for it is paid now.
     // The goods arrived: every complying presentation waiting for them is paid now (more than
     // one when a waived drawing reuses the B/L).
     if event_type == "ARRI" && arrived(bl) {
@@ -591,15 +591,8 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
     if invoice_amount > available() { d = d + D_AMOUNT; }
 
     // Art. 30(a), (b): quantity tolerance; Art. 31(a), 30(c): partial drawings.
-    let tolerance = 5;
-    if has(flags, ABOUT_QUANTITY) { tolerance = 10; }
-    else if has(flags, COUNTED_UNITS) { tolerance = 0; }
-    if !has(flags, PARTIAL_FORBIDDEN) {
-        if shipped_quantity + goods_quantity > quantity + percent(quantity, tolerance) { d = d + D_QUANTITY; }
-    } else {
-        if goods_quantity < quantity - percent(quantity, tolerance) || goods_quantity > quantity + percent(quantity, tolerance) {
-            d = d + D_QUANTITY;
-        }
+    d = d + quantity_discrepancy(goods_quantity);
+    if has(flags, PARTIAL_FORBIDDEN) {
         // Art. 30(c): without partial shipments, the amount may be up to 5 % less when the
         // quantity is shipped in full ("about" credits: 10 %).
         let floor = amount - percent(amount, 5);
@@ -623,7 +616,8 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
         } else if bl_vessel[bl] != vessel {
             d = d + D_VESSEL;
         }
-        if bl_used[bl] { d = d + D_TRANSPORT_REUSED; }
+        // A B/L honoured before, or held by a presentation not yet decided, is drawn against.
+        if bl_used[bl] || bl_undecided[bl] > 0 { d = d + D_TRANSPORT_REUSED; }
     }
 
     // Art. 28: insurance of at least 110 % of the invoice (CIF) value, same currency, dated
@@ -656,6 +650,7 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
         // fifth banking day (Art. 14(b)) without a waiver.
         reserved = reserved + drawing;
         p_state[id] = P_DISCREPANT;
+        bl_undecided[bl] = bl_undecided[bl] + 1;
         emit Discrepant(id, d);
         let deadline = (add_banking_days(now(), 5) / DAY + 1) * DAY - 1;
         p_deadline[id] = deadline;
@@ -664,13 +659,50 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
     return id;
 }
 
-// Art. 16(b): the applicant waives the discrepancies; the presentation is honoured.
+// Art. 16(b): the applicant waives the discrepancies its notice listed; the presentation is
+// honoured — unless drawings honoured since the notice gave it discrepancies the notice did not
+// list (the B/L paid in another drawing, the quantity used up): those cannot have been waived.
 pub fn waive(id: int) {
     no_value();
     only(applicant, "applicant");
     require(p_state[id] == P_DISCREPANT, "the presentation is not awaiting a waiver");
+    require(arisen_since_notice(id) == 0,
+            "drawings honoured since its notice gave this presentation discrepancies the notice did not list; it cannot be waived (Art. 16(b))");
+    decided(id);
     emit Waived(id);
     honour(id, true);
+}
+
+// The rules whose outcome depends on other drawings, examined again for a discrepant
+// presentation: the discrepancies they find now that its notice did not list.
+fn arisen_since_notice(id: int) -> int {
+    let told = p_discrepancies[id];
+    let d = 0;
+    if has(required_docs, DOC_TRANSPORT) && bl_used[p_transport[id]] && !has(told, D_TRANSPORT_REUSED) { d = d + D_TRANSPORT_REUSED; }
+    if !has(told, D_QUANTITY) { d = d + quantity_discrepancy(p_quantity[id]); }
+    if has(flags, PARTIAL_FORBIDDEN) && honoured_count > 0 && !has(told, D_PARTIAL) { d = d + D_PARTIAL; }
+    return d;
+}
+
+// Art. 30(a), (b): the goods of a drawing against the quantity tolerance, counting the goods of
+// the drawings honoured before it when partial shipments are allowed (Art. 31(a)).
+fn quantity_discrepancy(goods_quantity: int) -> int {
+    let tolerance = 5;
+    if has(flags, ABOUT_QUANTITY) { tolerance = 10; }
+    else if has(flags, COUNTED_UNITS) { tolerance = 0; }
+    let most = quantity + percent(quantity, tolerance);
+    if !has(flags, PARTIAL_FORBIDDEN) {
+        if shipped_quantity + goods_quantity > most { return D_QUANTITY; }
+    } else if goods_quantity < quantity - percent(quantity, tolerance) || goods_quantity > most {
+        return D_QUANTITY;
+    }
+    return 0;
+}
+
+// A discrepant presentation is decided (waived, refused, withdrawn): its B/L is no longer held by it.
+fn decided(id: int) {
+    let bl = p_transport[id];
+    bl_undecided[bl] = bl_undecided[bl] - 1;
 }
 
 // Art. 16(c): the issuing bank refuses; the presentation ends and its amount is released.
@@ -682,6 +714,7 @@ pub fn refuse(id: int) {
 }
 
 fn refuse_presentation(id: int) {
+    decided(id);
     p_state[id] = P_REFUSED;
     emit Refused(id, p_discrepancies[id]);
     release(p_amount[id]);
@@ -693,6 +726,7 @@ pub fn withdraw(id: int) {
     no_value();
     only(beneficiary, "beneficiary");
     require(p_state[id] == P_DISCREPANT, "only a discrepant presentation can be withdrawn");
+    decided(id);
     p_state[id] = P_WITHDRAWN;
     emit Withdrawn(id);
     release(p_amount[id]);
