@@ -121,6 +121,8 @@ map a_expiry: int => int;
 map a_latest_shipment: int => int;
 map a_funded: int => bool;
 map a_confirmer_agreed: int => bool;
+map a_needs_applicant: int => bool;   // it lengthens the applicant's exposure
+map a_applicant_agreed: int => bool;
 
 // Carrier-signed shipping record per bill of lading reference.
 map bl_carrier: bytes => address;
@@ -143,6 +145,7 @@ event Confirmed(bank: address);
 event AmendmentProposed(id: int, amount: int, expiry: int, latest_shipment: int);
 event AmendmentAccepted(id: int);
 event AmendmentRejected(id: int, reason: bytes);
+event ApplicantAgreed(id: int);
 event ShippingEvent(bl: bytes, event_type: bytes, location: bytes, vessel: bytes, time: int);
 event ShippingEventIgnored(bl: bytes, event_type: bytes, classifier: bytes);
 event Presented(id: int, amount: int);
@@ -394,7 +397,9 @@ pub fn confirm() {
 // ---- Amendments (Art. 10) ---------------------------------------------------------------
 
 // The issuing bank issues an amendment (Art. 10(b): it is bound from now on). An increase in
-// amount takes effect only once the applicant has escrowed the difference.
+// amount takes effect only once the applicant has escrowed the difference; anything that
+// lengthens the applicant's exposure (Art. 2: the credit is issued on its request), only with
+// the applicant's agreement.
 pub fn propose_amendment(new_amount: int, new_expiry: int, new_latest_shipment: int) -> int {
     no_value();
     only(issuing_bank, "issuing bank");
@@ -412,6 +417,7 @@ pub fn propose_amendment(new_amount: int, new_expiry: int, new_latest_shipment: 
     a_expiry[id] = new_expiry;
     a_latest_shipment[id] = new_latest_shipment;
     a_funded[id] = ceiling(new_amount) <= escrowed;
+    a_needs_applicant[id] = new_amount > amount || new_expiry > expiry || new_latest_shipment > latest_shipment;
     pending_amendment = id;
     emit AmendmentProposed(id, new_amount, new_expiry, new_latest_shipment);
     return id;
@@ -427,7 +433,32 @@ pub fn fund_amendment(id: int) {
     let extra = ceiling(a_amount[id]) - escrowed;
     require(balance(self(), currency) - (escrowed - paid) >= extra, "send the increase as the call's value");
     a_funded[id] = true;
+    // Escrowing for this amendment is the applicant's agreement to it, as a whole.
+    applicant_agrees(id);
     try_apply(id);
+}
+
+// The applicant agrees to (or refuses) an amendment that lengthens its exposure: a later
+// expiry or latest shipment date, or a higher amount. Its money stays in the escrow until the
+// expiry, so the issuing bank and the beneficiary cannot extend that alone.
+pub fn approve_amendment(id: int, agree: bool) {
+    no_value();
+    only(applicant, "applicant");
+    require(id != 0 && pending_amendment == id, "no such pending amendment");
+    require(a_needs_applicant[id], "this amendment does not lengthen the applicant's exposure; its agreement is not needed");
+    if !agree {
+        reject_amendment(id, "the applicant did not agree");
+        return;
+    }
+    require(!a_applicant_agreed[id], "the applicant has already agreed to this amendment");
+    applicant_agrees(id);
+    try_apply(id);
+}
+
+fn applicant_agrees(id: int) {
+    if a_applicant_agreed[id] { return; }
+    a_applicant_agreed[id] = true;
+    emit ApplicantAgreed(id);
 }
 
 // Art. 10(a): a confirming bank must agree to the amendment of a confirmed credit.
@@ -474,6 +505,8 @@ fn try_apply(id: int) {
     // Art. 10(a): the confirming bank's agreement counts if the credit is confirmed when the
     // amendment would take effect (it may have confirmed after the proposal).
     if a_state[id] != A_ACCEPTED || !a_funded[id] || (confirmed && !a_confirmer_agreed[id]) { return; }
+    // A longer or larger exposure of the applicant's escrow needs the applicant's agreement.
+    if a_needs_applicant[id] && !a_applicant_agreed[id] { return; }
     // Presentations made since the proposal may hold more than a decreased amount allows.
     if ceiling(a_amount[id]) < paid + reserved {
         reject_amendment(id, "the amount is below what is paid or held");

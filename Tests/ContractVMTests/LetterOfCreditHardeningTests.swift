@@ -96,3 +96,72 @@ struct LetterOfCreditHardeningTests {
         #expect(credit.event("Paid", in: corrected) != nil, "\(credit.discrepancies(in: corrected) ?? [])")
     }
 }
+
+// MARK: Finding 11 — the issuing bank and the beneficiary extend a credit without the applicant
+
+extension LetterOfCreditHardeningTests {
+    @Test("UCP 600 Art. 10(a), 6(e): an extension of the expiry to day 3,000 needs the applicant — without it the credit expires on day 60")
+    func finding11_anExtensionNeedsTheApplicant() throws {
+        let chain = try TradeChain()
+        let credit = try Credit.issue(on: chain)
+        let proposed = try credit.proposeAmendment(expiryDays: 3_000)
+        let id = try #require(credit.event("AmendmentProposed", in: proposed)?.first?.int, "\(proposed.status)")
+        let accepted = try credit.respondAmendment(id, amount: false, expiry: true, shipment: false)
+        #expect(accepted.succeeded, "\(accepted.status)")
+        #expect(credit.event("AmendmentAccepted", in: accepted) == nil, "the expiry moved to day 3,000 with no act of the applicant")
+        let expired = try chain.advance(toDay: 60)
+        #expect(credit.event("Expired", in: expired) == [.int(100_000_00)])
+        #expect(try chain.balance(chain.importer) == TradeChain.importerFunds)
+    }
+}
+
+extension LetterOfCreditHardeningTests {
+    @Test("UCP 600 Art. 10(a): the applicant's agreement, the beneficiary's acceptance and the confirming bank's consent come in any order")
+    func finding11_theApplicantsAgreementInAnyOrder() throws {
+        let chain = try TradeChain()
+        let credit = try Credit.issue(on: chain, Terms(flags: [.confirmation]))
+        #expect(try credit.confirm().succeeded)
+        let proposed = try credit.proposeAmendment(expiryDays: 74, latestShipmentDays: 40)       // day 74: Friday
+        let id = try #require(credit.event("AmendmentProposed", in: proposed)?.first?.int, "\(proposed.status)")
+        #expect(credit.event("AmendmentAccepted", in: try credit.respondAmendment(id, amount: false, expiry: true, shipment: true)) == nil)
+        #expect(credit.event("AmendmentAccepted", in: try credit.consentAmendment(id, agree: true)) == nil)
+        let agreed = try credit.approveAmendment(id)
+        #expect(credit.event("ApplicantAgreed", in: agreed) == [.int(id)], "\(agreed.status)")
+        #expect(credit.event("AmendmentAccepted", in: agreed) == [.int(id)])
+        #expect(credit.event("Expired", in: try chain.advance(toDay: 61)) == nil)
+        #expect(credit.event("Expired", in: try chain.advance(toDay: 74)) == [.int(100_000_00)])
+    }
+
+    /// Each term that lengthens the applicant's exposure, alone: (amount, expiry day, latest shipment day).
+    @Test("UCP 600 Art. 10(a): a later latest shipment date, a later expiry or a higher amount each needs the applicant; refused, it ends",
+          arguments: [(100_000_00, 60.0, 45.0), (100_000_00, 90.0, 30.0), (120_000_00, 60.0, 30.0)] as [(Int64, Double, Double)])
+    func finding11_everyLongerExposureNeedsTheApplicant(amount: Int64, expiry: Double, shipment: Double) throws {
+        let chain = try TradeChain()
+        let credit = try Credit.issue(on: chain)
+        let proposed = try credit.proposeAmendment(amount: amount, expiryDays: expiry, latestShipmentDays: shipment)
+        let id = try #require(credit.event("AmendmentProposed", in: proposed)?.first?.int, "\(proposed.status)")
+        if amount > 100_000_00 {
+            // The applicant's answer is the funding; without it nothing changes.
+            #expect(try credit.fundAmendment(id, value: 0).failureMessage?.contains("send the increase") == true)
+        }
+        #expect(credit.event("AmendmentAccepted", in: try credit.respondAmendment(id, amount: true, expiry: true, shipment: true)) == nil)
+        let refused = try credit.approveAmendment(id, agree: false)
+        #expect(credit.event("AmendmentRejected", in: refused) == [.int(id), .string("the applicant did not agree")], "\(refused.status)")
+        #expect(try credit.approveAmendment(id).failureMessage?.contains("no such pending amendment") == true)
+        #expect(try credit.available == 100_000_00)
+        #expect(credit.event("Expired", in: try chain.advance(toDay: 60)) == [.int(100_000_00)])
+    }
+
+    @Test("UCP 600 Art. 10(a): an amendment that shortens the applicant's exposure needs no agreement of the applicant")
+    func finding11_aShorterExposureNeedsNoApplicant() throws {
+        let chain = try TradeChain()
+        let credit = try Credit.issue(on: chain)
+        let proposed = try credit.proposeAmendment(amount: 80_000_00, expiryDays: 46, latestShipmentDays: 20)   // day 46: Friday
+        let id = try #require(credit.event("AmendmentProposed", in: proposed)?.first?.int, "\(proposed.status)")
+        #expect(try credit.approveAmendment(id).failureMessage?.contains("its agreement is not needed") == true)
+        let accepted = try credit.respondAmendment(id, amount: true, expiry: true, shipment: true)
+        #expect(credit.event("AmendmentAccepted", in: accepted) == [.int(id)], "\(accepted.status)")
+        #expect(try chain.balance(chain.importer) == TradeChain.importerFunds - 80_000_00)
+        #expect(credit.event("Expired", in: try chain.advance(toDay: 46)) == [.int(80_000_00)])
+    }
+}

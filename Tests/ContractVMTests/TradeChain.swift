@@ -315,6 +315,8 @@ extension Credit {
 
     func fundAmendment(_ id: Int64, value: UInt64) throws -> Receipt { try call(chain.importer, "fund_amendment", [.int(id)], value: value) }
     func consentAmendment(_ id: Int64, agree: Bool) throws -> Receipt { try call(confirmingBank, "consent_amendment", [.int(id), .bool(agree)]) }
+    /// The applicant agrees to (or refuses) an amendment that lengthens its exposure.
+    func approveAmendment(_ id: Int64, agree: Bool = true) throws -> Receipt { try call(chain.importer, "approve_amendment", [.int(id), .bool(agree)]) }
     func respondAmendment(_ id: Int64, amount: Bool, expiry: Bool, shipment: Bool) throws -> Receipt {
         try call(chain.exporter, "respond_amendment", [.int(id), .bool(amount), .bool(expiry), .bool(shipment)])
     }
