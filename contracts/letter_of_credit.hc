@@ -36,6 +36,7 @@ const PAY_ON_ARRIVAL = 16;       // sight payment waits for the goods' recorded 
 const DEFERRED = 32;             // available by deferred payment (Art. 7(a)(ii))
 const CONFIRMATION = 64;         // the confirming bank is asked to add its confirmation (Art. 8)
 const MATURITY_FROM_PRESENTATION = 128;  // deferred days count from presentation, not shipment
+const NAMED_CARRIER = 256;       // the credit names the carrier of its bills of lading (Art. 20(a)(i))
 
 // ---- Documents (the constructor's `required_docs`, a sum of these) ---------------------
 const DOC_INVOICE = 1;           // INV commercial invoice
@@ -81,6 +82,7 @@ storage applicant: address;
 storage beneficiary: address;
 storage advising_bank: address;
 storage confirming_bank: address;
+storage carrier: address;        // with NAMED_CARRIER: the only carrier whose events count
 storage currency: bytes;
 storage amount: int;             // minor units
 storage quantity: int;           // units of the goods
@@ -125,6 +127,7 @@ map a_needs_applicant: int => bool;   // it lengthens the applicant's exposure
 map a_applicant_agreed: int => bool;
 
 // Carrier-signed shipping record per bill of lading reference.
+map bl_issuer: bytes => address;   // without NAMED_CARRIER: the B/L's carrier, registered by the beneficiary
 map bl_carrier: bytes => address;
 map bl_loaded_at: bytes => int;
 map bl_loaded_port: bytes => bytes;
@@ -146,6 +149,7 @@ event AmendmentProposed(id: int, amount: int, expiry: int, latest_shipment: int)
 event AmendmentAccepted(id: int);
 event AmendmentRejected(id: int, reason: bytes);
 event ApplicantAgreed(id: int);
+event TransportRegistered(bl: bytes, carrier: address);
 event ShippingEvent(bl: bytes, event_type: bytes, location: bytes, vessel: bytes, time: int);
 event ShippingEventIgnored(bl: bytes, event_type: bytes, classifier: bytes);
 event Presented(id: int, amount: int);
@@ -296,7 +300,7 @@ fn arrived(bl: bytes) -> bool {
 // ---- Issuance (Art. 2, 7) ---------------------------------------------------------------
 
 // Deployed by the issuing bank. `flags` and `required_docs` are sums of the constants above.
-init(applicant_: address, beneficiary_: address, advising_bank_: address, confirming_bank_: address,
+init(applicant_: address, beneficiary_: address, advising_bank_: address, confirming_bank_: address, carrier_: address,
      currency_: bytes, amount_: int, quantity_: int, expiry_: int, latest_shipment_: int,
      presentation_days_: int, deferred_days_: int, port_of_loading_: bytes, port_of_discharge_: bytes,
      required_docs_: int, flags_: int) {
@@ -313,7 +317,7 @@ init(applicant_: address, beneficiary_: address, advising_bank_: address, confir
     require(presentation_days_ > 0 && presentation_days_ <= MAX_DAYS, "the presentation period must be 1 to 3650 days");
     require(deferred_days_ >= 0 && deferred_days_ <= MAX_DAYS, "the deferred period must be 0 to 3650 days");
     require(!has(flags_, DEFERRED) || deferred_days_ > 0, "a deferred payment credit needs deferred days");
-    require(flags_ >= 0 && flags_ < 256, "unknown flags");
+    require(flags_ >= 0 && flags_ < 512, "unknown flags");
     require(required_docs_ > 0 && required_docs_ < 32, "required documents must be a sum of the DOC_ constants");
     require(has(required_docs_, DOC_INVOICE), "the invoice must be a required document");
     // Arrival and shipment dates come from the carrier's record of the bill of lading, so a
@@ -326,6 +330,10 @@ init(applicant_: address, beneficiary_: address, advising_bank_: address, confir
         require(is_bank(confirming_bank_), "the confirming bank must be a registered bank");
         require(confirming_bank_ != caller(), "the confirming bank must not be the issuing bank");
         confirming_bank = confirming_bank_;
+    }
+    if has(flags_, NAMED_CARRIER) {
+        require(role_of(carrier_) == ROLE_CARRIER, "the carrier named in the credit must be a registered carrier");
+        carrier = carrier_;
     }
     issuing_bank = caller();
     applicant = applicant_;
@@ -531,6 +539,28 @@ fn try_apply(id: int) {
 
 // ---- Shipping events (DCSA Track & Trace, signed by the carrier) ----------------------------
 
+// UCP 600 Art. 20(a)(i): a bill of lading names its carrier and is signed by it (or its
+// master or agent); only that carrier's events are the B/L's record. It is the carrier named
+// in the credit, or else the one the beneficiary registered for the B/L; it never changes.
+fn carrier_of(bl: bytes) -> address {
+    if has(flags, NAMED_CARRIER) { return carrier; }
+    return bl_issuer[bl];
+}
+
+// A credit that names no carrier: the beneficiary registers the carrier its bill of lading
+// names, once, before that carrier's events.
+pub fn register_transport(bl: bytes, carrier_: address) {
+    no_value();
+    only(beneficiary, "beneficiary");
+    require(!has(flags, NAMED_CARRIER), "the credit names the carrier of its bills of lading");
+    require(state == ISSUED, "the credit is not available (not issued, or expired: Art. 6(e))");
+    require(len(bl) > 0 && len(bl) <= 64, "the bill of lading reference must be 1 to 64 bytes");
+    require(role_of(carrier_) == ROLE_CARRIER, "the carrier must be a registered carrier");
+    require(len(bl_issuer[bl]) == 0, "this bill of lading's carrier is already registered; it cannot be substituted");
+    bl_issuer[bl] = carrier_;
+    emit TransportRegistered(bl, carrier_);
+}
+
 // `event_type` is LOAD, DEPA or ARRI; only classifier ACT (actual) events count.
 pub fn shipping_event(bl: bytes, event_type: bytes, classifier: bytes, location: bytes, vessel: bytes, event_time: int) {
     no_value();
@@ -540,6 +570,9 @@ pub fn shipping_event(bl: bytes, event_type: bytes, classifier: bytes, location:
     require(event_time <= now(), "an actual event cannot be in the future");
     require(event_time >= 0, "dates are milliseconds since 1970");
     require(event_type == "LOAD" || event_type == "DEPA" || event_type == "ARRI", "the event type must be LOAD, DEPA or ARRI");
+    let issuer = carrier_of(bl);
+    require(len(issuer) > 0, "the credit names no carrier and the beneficiary has not registered this bill of lading's carrier");
+    require(caller() == issuer, "only the carrier of this bill of lading may report it (Art. 20(a)(i))");
     if classifier != "ACT" {
         require(classifier == "PLN" || classifier == "EST" || classifier == "REQ", "the classifier must be ACT, PLN, EST or REQ");
         emit ShippingEventIgnored(bl, event_type, classifier);
@@ -553,7 +586,7 @@ pub fn shipping_event(bl: bytes, event_type: bytes, classifier: bytes, location:
         bl_loaded_port[bl] = location;
         bl_vessel[bl] = vessel;
     } else {
-        require(bl_carrier[bl] == caller(), "only the carrier that loaded this bill of lading may report it");
+        require(len(bl_carrier[bl]) > 0, "this bill of lading has no LOAD event yet");
         require(event_time >= bl_loaded_at[bl], "the event is earlier than the loading");
         if event_type == "DEPA" {
             bl_departed_at[bl] = event_time;

@@ -165,3 +165,62 @@ extension LetterOfCreditHardeningTests {
         #expect(credit.event("Expired", in: try chain.advance(toDay: 46)) == [.int(80_000_00)])
     }
 }
+
+// MARK: Finding 12 — any carrier can claim any bill of lading first
+
+extension LetterOfCreditHardeningTests {
+    @Test("UCP 600 Art. 20(a)(i), 14(d): a rival carrier's earlier LOAD cannot claim the B/L; the genuine carrier's record stands and pays")
+    func finding12_aRivalCarrierCannotClaimTheBillOfLading() throws {
+        let chain = try TradeChain()
+        let credit = try Credit.issue(on: chain)
+        let rival = try credit.shippingEvent("LOAD", location: "CNNGB", vessel: "ROGUE STAR", by: chain.otherCarrier)
+        #expect(rival.failureMessage != nil, "a carrier that did not issue the B/L recorded its LOAD")
+        let genuine = try credit.shippingEvent("LOAD", location: "CNSHA")
+        #expect(genuine.succeeded, "\(genuine.status)")
+        let r = try credit.present(credit.documents(shippedOnBoard: chain.now - 60_000))
+        #expect(credit.event("Paid", in: r) != nil, "\(credit.discrepancies(in: r) ?? [])")
+    }
+}
+
+extension LetterOfCreditHardeningTests {
+    @Test("UCP 600 Art. 20(a)(i), 7(a)(i): a credit naming no carrier — LOAD, DEPA and ARRI count only from the carrier registered with the B/L")
+    func finding12_theRegisteredCarrierAloneReportsTheBillOfLading() throws {
+        let chain = try TradeChain()
+        let credit = try Credit.issue(on: chain, Terms(flags: [.payOnArrival], carrierNamed: false))
+        for key in [chain.otherCarrier, chain.carrier] {
+            let unbound = try credit.shippingEvent("LOAD", location: "CNSHA", by: key)
+            #expect(unbound.failureMessage?.contains("has not registered this bill of lading's carrier") == true, "\(unbound.status)")
+        }
+        let registered = try credit.registerTransport()
+        #expect(credit.event("TransportRegistered", in: registered) == [.string("MAEU-240001"), .address(chain.address(chain.carrier))],
+                "\(registered.status)")
+        // A carrier substituted later: the registration is fixed.
+        let substitute = try credit.registerTransport(carrier: chain.otherCarrier)
+        #expect(substitute.failureMessage?.contains("cannot be substituted") == true, "\(substitute.status)")
+        #expect(try credit.shippingEvent("LOAD", location: "CNNGB", vessel: "ROGUE STAR", by: chain.otherCarrier).failureMessage?
+            .contains("only the carrier of this bill of lading") == true)
+        let r = try credit.shipAndPresent()
+        #expect(credit.event("AwaitingArrival", in: r) != nil, "\(credit.discrepancies(in: r) ?? [])")
+        try chain.advance(days: 20)
+        for type in ["DEPA", "ARRI"] {
+            let rival = try credit.shippingEvent(type, location: "NLRTM", by: chain.otherCarrier)
+            #expect(rival.failureMessage?.contains("only the carrier of this bill of lading") == true, "\(type): \(rival.status)")
+        }
+        #expect(try chain.balance(chain.exporter) == 0)
+        let arrival = try credit.shippingEvent("ARRI", location: "NLRTM")
+        #expect(credit.event("Paid", in: arrival) != nil, "\(arrival.status)")
+        #expect(try chain.balance(chain.exporter) == 100_000_00)
+    }
+
+    @Test("UCP 600 Art. 20(a)(i): the carrier named in the credit must be a registered carrier, and B/Ls of such a credit take no registration")
+    func finding12_theNamedCarrierIsACarrier() throws {
+        let chain = try TradeChain()
+        var args = Credit.initArgs(chain, Terms())
+        args[4] = .address(chain.address(chain.inspector))            // carrier_
+        let (_, refused) = try chain.deploy(chain.banks[0], TradeChain.letterOfCredit.bytecode, args)
+        #expect(refused.failureMessage?.contains("must be a registered carrier") == true, "\(refused.status)")
+        let credit = try Credit.issue(on: chain)
+        let register = try credit.registerTransport(carrier: chain.otherCarrier)
+        #expect(register.failureMessage?.contains("the credit names the carrier") == true, "\(register.status)")
+    }
+}
