@@ -36,6 +36,7 @@ const PAY_ON_ARRIVAL = 16;       // sight payment waits for the goods' recorded 
 const DEFERRED = 32;             // available by deferred payment (Art. 7(a)(ii))
 const CONFIRMATION = 64;         // the confirming bank is asked to add its confirmation (Art. 8)
 const MATURITY_FROM_PRESENTATION = 128;  // deferred days count from presentation, not shipment
+const NAMED_CARRIER = 256;       // the credit names the carrier of its bills of lading (Art. 20(a)(i))
 
 // ---- Documents (the constructor's `required_docs`, a sum of these) ---------------------
 const DOC_INVOICE = 1;           // INV commercial invoice
@@ -59,7 +60,7 @@ const D_INSURANCE_AMOUNT = 1024;    // Art. 28(f)(ii): less than 110 % of the in
 const D_INSURANCE_CURRENCY = 2048;  // Art. 28(f)(i)
 const D_INSURANCE_DATE = 4096;      // Art. 28(e): dated after shipment
 const D_MISSING_DOCUMENT = 8192;    // Art. 14(a), 15: a document the credit requires is missing
-const D_TRANSPORT_REUSED = 16384;   // Art. 14(d): the bill of lading was drawn against before
+const D_TRANSPORT_REUSED = 16384;   // Art. 14(d): the bill of lading was drawn against before (or is, undecided)
 
 // ---- Presentation states --------------------------------------------------------------
 const P_DISCREPANT = 1;          // awaiting the applicant's waiver or the bank's refusal
@@ -81,6 +82,7 @@ storage applicant: address;
 storage beneficiary: address;
 storage advising_bank: address;
 storage confirming_bank: address;
+storage carrier: address;        // with NAMED_CARRIER: the only carrier whose events count
 storage currency: bytes;
 storage amount: int;             // minor units
 storage quantity: int;           // units of the goods
@@ -121,8 +123,11 @@ map a_expiry: int => int;
 map a_latest_shipment: int => int;
 map a_funded: int => bool;
 map a_confirmer_agreed: int => bool;
+map a_needs_applicant: int => bool;   // it lengthens the applicant's exposure
+map a_applicant_agreed: int => bool;
 
 // Carrier-signed shipping record per bill of lading reference.
+map bl_issuer: bytes => address;   // without NAMED_CARRIER: the B/L's carrier, registered by the beneficiary
 map bl_carrier: bytes => address;
 map bl_loaded_at: bytes => int;
 map bl_loaded_port: bytes => bytes;
@@ -130,7 +135,8 @@ map bl_vessel: bytes => bytes;
 map bl_departed_at: bytes => int;
 map bl_arrived_at: bytes => int;
 map bl_arrived_port: bytes => bytes;
-map bl_used: bytes => bool;
+map bl_used: bytes => bool;      // honoured in a drawing
+map bl_undecided: bytes => int;  // discrepant presentations of it awaiting a decision
 map bl_waiting_count: bytes => int;
 map bl_waiting: bytes => int;    // the last presentation (id + 1) awaiting this B/L's arrival
 
@@ -142,6 +148,8 @@ event Confirmed(bank: address);
 event AmendmentProposed(id: int, amount: int, expiry: int, latest_shipment: int);
 event AmendmentAccepted(id: int);
 event AmendmentRejected(id: int, reason: bytes);
+event ApplicantAgreed(id: int);
+event TransportRegistered(bl: bytes, carrier: address);
 event ShippingEvent(bl: bytes, event_type: bytes, location: bytes, vessel: bytes, time: int);
 event ShippingEventIgnored(bl: bytes, event_type: bytes, classifier: bytes);
 event Presented(id: int, amount: int);
@@ -292,7 +300,7 @@ fn arrived(bl: bytes) -> bool {
 // ---- Issuance (Art. 2, 7) ---------------------------------------------------------------
 
 // Deployed by the issuing bank. `flags` and `required_docs` are sums of the constants above.
-init(applicant_: address, beneficiary_: address, advising_bank_: address, confirming_bank_: address,
+init(applicant_: address, beneficiary_: address, advising_bank_: address, confirming_bank_: address, carrier_: address,
      currency_: bytes, amount_: int, quantity_: int, expiry_: int, latest_shipment_: int,
      presentation_days_: int, deferred_days_: int, port_of_loading_: bytes, port_of_discharge_: bytes,
      required_docs_: int, flags_: int) {
@@ -309,7 +317,7 @@ init(applicant_: address, beneficiary_: address, advising_bank_: address, confir
     require(presentation_days_ > 0 && presentation_days_ <= MAX_DAYS, "the presentation period must be 1 to 3650 days");
     require(deferred_days_ >= 0 && deferred_days_ <= MAX_DAYS, "the deferred period must be 0 to 3650 days");
     require(!has(flags_, DEFERRED) || deferred_days_ > 0, "a deferred payment credit needs deferred days");
-    require(flags_ >= 0 && flags_ < 256, "unknown flags");
+    require(flags_ >= 0 && flags_ < 512, "unknown flags");
     require(required_docs_ > 0 && required_docs_ < 32, "required documents must be a sum of the DOC_ constants");
     require(has(required_docs_, DOC_INVOICE), "the invoice must be a required document");
     // Arrival and shipment dates come from the carrier's record of the bill of lading, so a
@@ -322,6 +330,10 @@ init(applicant_: address, beneficiary_: address, advising_bank_: address, confir
         require(is_bank(confirming_bank_), "the confirming bank must be a registered bank");
         require(confirming_bank_ != caller(), "the confirming bank must not be the issuing bank");
         confirming_bank = confirming_bank_;
+    }
+    if has(flags_, NAMED_CARRIER) {
+        require(role_of(carrier_) == ROLE_CARRIER, "the carrier named in the credit must be a registered carrier");
+        carrier = carrier_;
     }
     issuing_bank = caller();
     applicant = applicant_;
@@ -393,7 +405,9 @@ pub fn confirm() {
 // ---- Amendments (Art. 10) ---------------------------------------------------------------
 
 // The issuing bank issues an amendment (Art. 10(b): it is bound from now on). An increase in
-// amount takes effect only once the applicant has escrowed the difference.
+// amount takes effect only once the applicant has escrowed the difference; anything that
+// lengthens the applicant's exposure (Art. 2: the credit is issued on its request), only with
+// the applicant's agreement.
 pub fn propose_amendment(new_amount: int, new_expiry: int, new_latest_shipment: int) -> int {
     no_value();
     only(issuing_bank, "issuing bank");
@@ -411,6 +425,7 @@ pub fn propose_amendment(new_amount: int, new_expiry: int, new_latest_shipment: 
     a_expiry[id] = new_expiry;
     a_latest_shipment[id] = new_latest_shipment;
     a_funded[id] = ceiling(new_amount) <= escrowed;
+    a_needs_applicant[id] = new_amount > amount || new_expiry > expiry || new_latest_shipment > latest_shipment;
     pending_amendment = id;
     emit AmendmentProposed(id, new_amount, new_expiry, new_latest_shipment);
     return id;
@@ -426,7 +441,32 @@ pub fn fund_amendment(id: int) {
     let extra = ceiling(a_amount[id]) - escrowed;
     require(balance(self(), currency) - (escrowed - paid) >= extra, "send the increase as the call's value");
     a_funded[id] = true;
+    // Escrowing for this amendment is the applicant's agreement to it, as a whole.
+    applicant_agrees(id);
     try_apply(id);
+}
+
+// The applicant agrees to (or refuses) an amendment that lengthens its exposure: a later
+// expiry or latest shipment date, or a higher amount. Its money stays in the escrow until the
+// expiry, so the issuing bank and the beneficiary cannot extend that alone.
+pub fn approve_amendment(id: int, agree: bool) {
+    no_value();
+    only(applicant, "applicant");
+    require(id != 0 && pending_amendment == id, "no such pending amendment");
+    require(a_needs_applicant[id], "this amendment does not lengthen the applicant's exposure; its agreement is not needed");
+    if !agree {
+        reject_amendment(id, "the applicant did not agree");
+        return;
+    }
+    require(!a_applicant_agreed[id], "the applicant has already agreed to this amendment");
+    applicant_agrees(id);
+    try_apply(id);
+}
+
+fn applicant_agrees(id: int) {
+    if a_applicant_agreed[id] { return; }
+    a_applicant_agreed[id] = true;
+    emit ApplicantAgreed(id);
 }
 
 // Art. 10(a): a confirming bank must agree to the amendment of a confirmed credit.
@@ -473,6 +513,8 @@ fn try_apply(id: int) {
     // Art. 10(a): the confirming bank's agreement counts if the credit is confirmed when the
     // amendment would take effect (it may have confirmed after the proposal).
     if a_state[id] != A_ACCEPTED || !a_funded[id] || (confirmed && !a_confirmer_agreed[id]) { return; }
+    // A longer or larger exposure of the applicant's escrow needs the applicant's agreement.
+    if a_needs_applicant[id] && !a_applicant_agreed[id] { return; }
     // Presentations made since the proposal may hold more than a decreased amount allows.
     if ceiling(a_amount[id]) < paid + reserved {
         reject_amendment(id, "the amount is below what is paid or held");
@@ -497,6 +539,28 @@ fn try_apply(id: int) {
 
 // ---- Shipping events (DCSA Track & Trace, signed by the carrier) ----------------------------
 
+// UCP 600 Art. 20(a)(i): a bill of lading names its carrier and is signed by it (or its
+// master or agent); only that carrier's events are the B/L's record. It is the carrier named
+// in the credit, or else the one the beneficiary registered for the B/L; it never changes.
+fn carrier_of(bl: bytes) -> address {
+    if has(flags, NAMED_CARRIER) { return carrier; }
+    return bl_issuer[bl];
+}
+
+// A credit that names no carrier: the beneficiary registers the carrier its bill of lading
+// names, once, before that carrier's events.
+pub fn register_transport(bl: bytes, carrier_: address) {
+    no_value();
+    only(beneficiary, "beneficiary");
+    require(!has(flags, NAMED_CARRIER), "the credit names the carrier of its bills of lading");
+    require(state == ISSUED, "the credit is not available (not issued, or expired: Art. 6(e))");
+    require(len(bl) > 0 && len(bl) <= 64, "the bill of lading reference must be 1 to 64 bytes");
+    require(role_of(carrier_) == ROLE_CARRIER, "the carrier must be a registered carrier");
+    require(len(bl_issuer[bl]) == 0, "this bill of lading's carrier is already registered; it cannot be substituted");
+    bl_issuer[bl] = carrier_;
+    emit TransportRegistered(bl, carrier_);
+}
+
 // `event_type` is LOAD, DEPA or ARRI; only classifier ACT (actual) events count.
 pub fn shipping_event(bl: bytes, event_type: bytes, classifier: bytes, location: bytes, vessel: bytes, event_time: int) {
     no_value();
@@ -506,6 +570,9 @@ pub fn shipping_event(bl: bytes, event_type: bytes, classifier: bytes, location:
     require(event_time <= now(), "an actual event cannot be in the future");
     require(event_time >= 0, "dates are milliseconds since 1970");
     require(event_type == "LOAD" || event_type == "DEPA" || event_type == "ARRI", "the event type must be LOAD, DEPA or ARRI");
+    let issuer = carrier_of(bl);
+    require(len(issuer) > 0, "the credit names no carrier and the beneficiary has not registered this bill of lading's carrier");
+    require(caller() == issuer, "only the carrier of this bill of lading may report it (Art. 20(a)(i))");
     if classifier != "ACT" {
         require(classifier == "PLN" || classifier == "EST" || classifier == "REQ", "the classifier must be ACT, PLN, EST or REQ");
         emit ShippingEventIgnored(bl, event_type, classifier);
@@ -519,7 +586,7 @@ pub fn shipping_event(bl: bytes, event_type: bytes, classifier: bytes, location:
         bl_loaded_port[bl] = location;
         bl_vessel[bl] = vessel;
     } else {
-        require(bl_carrier[bl] == caller(), "only the carrier that loaded this bill of lading may report it");
+        require(len(bl_carrier[bl]) > 0, "this bill of lading has no LOAD event yet");
         require(event_time >= bl_loaded_at[bl], "the event is earlier than the loading");
         if event_type == "DEPA" {
             bl_departed_at[bl] = event_time;
@@ -532,7 +599,6 @@ pub fn shipping_event(bl: bytes, event_type: bytes, classifier: bytes, location:
         }
     }
     emit ShippingEvent(bl, event_type, location, vessel, event_time);
-    // The goods arrived: a complying presentation waiting for it is paid now.
     // The goods arrived: every complying presentation waiting for them is paid now (more than
     // one when a waived drawing reuses the B/L).
     if event_type == "ARRI" && arrived(bl) {
@@ -591,15 +657,8 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
     if invoice_amount > available() { d = d + D_AMOUNT; }
 
     // Art. 30(a), (b): quantity tolerance; Art. 31(a), 30(c): partial drawings.
-    let tolerance = 5;
-    if has(flags, ABOUT_QUANTITY) { tolerance = 10; }
-    else if has(flags, COUNTED_UNITS) { tolerance = 0; }
-    if !has(flags, PARTIAL_FORBIDDEN) {
-        if shipped_quantity + goods_quantity > quantity + percent(quantity, tolerance) { d = d + D_QUANTITY; }
-    } else {
-        if goods_quantity < quantity - percent(quantity, tolerance) || goods_quantity > quantity + percent(quantity, tolerance) {
-            d = d + D_QUANTITY;
-        }
+    d = d + quantity_discrepancy(goods_quantity);
+    if has(flags, PARTIAL_FORBIDDEN) {
         // Art. 30(c): without partial shipments, the amount may be up to 5 % less when the
         // quantity is shipped in full ("about" credits: 10 %).
         let floor = amount - percent(amount, 5);
@@ -623,7 +682,8 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
         } else if bl_vessel[bl] != vessel {
             d = d + D_VESSEL;
         }
-        if bl_used[bl] { d = d + D_TRANSPORT_REUSED; }
+        // A B/L honoured before, or held by a presentation not yet decided, is drawn against.
+        if bl_used[bl] || bl_undecided[bl] > 0 { d = d + D_TRANSPORT_REUSED; }
     }
 
     // Art. 28: insurance of at least 110 % of the invoice (CIF) value, same currency, dated
@@ -656,6 +716,7 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
         // fifth banking day (Art. 14(b)) without a waiver.
         reserved = reserved + drawing;
         p_state[id] = P_DISCREPANT;
+        bl_undecided[bl] = bl_undecided[bl] + 1;
         emit Discrepant(id, d);
         let deadline = (add_banking_days(now(), 5) / DAY + 1) * DAY - 1;
         p_deadline[id] = deadline;
@@ -664,13 +725,50 @@ pub fn present(invoice_hash: bytes, invoice_amount: int, invoice_currency: bytes
     return id;
 }
 
-// Art. 16(b): the applicant waives the discrepancies; the presentation is honoured.
+// Art. 16(b): the applicant waives the discrepancies its notice listed; the presentation is
+// honoured — unless drawings honoured since the notice gave it discrepancies the notice did not
+// list (the B/L paid in another drawing, the quantity used up): those cannot have been waived.
 pub fn waive(id: int) {
     no_value();
     only(applicant, "applicant");
     require(p_state[id] == P_DISCREPANT, "the presentation is not awaiting a waiver");
+    require(arisen_since_notice(id) == 0,
+            "drawings honoured since its notice gave this presentation discrepancies the notice did not list; it cannot be waived (Art. 16(b))");
+    decided(id);
     emit Waived(id);
     honour(id, true);
+}
+
+// The rules whose outcome depends on other drawings, examined again for a discrepant
+// presentation: the discrepancies they find now that its notice did not list.
+fn arisen_since_notice(id: int) -> int {
+    let told = p_discrepancies[id];
+    let d = 0;
+    if has(required_docs, DOC_TRANSPORT) && bl_used[p_transport[id]] && !has(told, D_TRANSPORT_REUSED) { d = d + D_TRANSPORT_REUSED; }
+    if !has(told, D_QUANTITY) { d = d + quantity_discrepancy(p_quantity[id]); }
+    if has(flags, PARTIAL_FORBIDDEN) && honoured_count > 0 && !has(told, D_PARTIAL) { d = d + D_PARTIAL; }
+    return d;
+}
+
+// Art. 30(a), (b): the goods of a drawing against the quantity tolerance, counting the goods of
+// the drawings honoured before it when partial shipments are allowed (Art. 31(a)).
+fn quantity_discrepancy(goods_quantity: int) -> int {
+    let tolerance = 5;
+    if has(flags, ABOUT_QUANTITY) { tolerance = 10; }
+    else if has(flags, COUNTED_UNITS) { tolerance = 0; }
+    let most = quantity + percent(quantity, tolerance);
+    if !has(flags, PARTIAL_FORBIDDEN) {
+        if shipped_quantity + goods_quantity > most { return D_QUANTITY; }
+    } else if goods_quantity < quantity - percent(quantity, tolerance) || goods_quantity > most {
+        return D_QUANTITY;
+    }
+    return 0;
+}
+
+// A discrepant presentation is decided (waived, refused, withdrawn): its B/L is no longer held by it.
+fn decided(id: int) {
+    let bl = p_transport[id];
+    bl_undecided[bl] = bl_undecided[bl] - 1;
 }
 
 // Art. 16(c): the issuing bank refuses; the presentation ends and its amount is released.
@@ -682,6 +780,7 @@ pub fn refuse(id: int) {
 }
 
 fn refuse_presentation(id: int) {
+    decided(id);
     p_state[id] = P_REFUSED;
     emit Refused(id, p_discrepancies[id]);
     release(p_amount[id]);
@@ -693,6 +792,7 @@ pub fn withdraw(id: int) {
     no_value();
     only(beneficiary, "beneficiary");
     require(p_state[id] == P_DISCREPANT, "only a discrepant presentation can be withdrawn");
+    decided(id);
     p_state[id] = P_WITHDRAWN;
     emit Withdrawn(id);
     release(p_amount[id]);

@@ -86,9 +86,9 @@ func lifecycle(credits: Int, contractPath: String) throws {
     let start = Int64(chain.time)
     let a = { (k: PrivateKey) in ABIValue.address(k.publicKey.address) }
     let deploys = (0..<credits).map { _ in
-        chain.deploy(code, [a(chain.importer), a(chain.exporter), a(chain.advisingBank), a(chain.advisingBank), .string("USD"), .int(amount),
-                            .int(1_000), .int(start + 60 * day), .int(start + 30 * day), .int(21), .int(0), .string("CNSHA"),
-                            .string("NLRTM"), .int(3), .int(0)])
+        chain.deploy(code, [a(chain.importer), a(chain.exporter), a(chain.advisingBank), a(chain.advisingBank), a(chain.carrier),
+                            .string("USD"), .int(amount), .int(1_000), .int(start + 60 * day), .int(start + 30 * day), .int(21), .int(0),
+                            .string("CNSHA"), .string("NLRTM"), .int(3), .int(256)])
     }
     let contracts = deploys.map(\.1)
     try commit(deploys.map(\.0))

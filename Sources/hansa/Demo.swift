@@ -31,12 +31,13 @@ struct Demo: ParsableCommand {
         print("parties: issuing bank bank-0, advising bank bank-1, importer (applicant), exporter (beneficiary), carrier\n")
 
         let (deploy, credit) = chain.deploy(code, [
-            a(chain.importer), a(chain.exporter), a(chain.advisingBank), a(chain.advisingBank), .string("USD"), .int(250_000_00),
-            .int(5_000), .int(Int64(at(60))), .int(Int64(at(30))), .int(21), .int(0), .string("CNSHA"), .string("NLRTM"),
-            .int(1 + 2 + 4), .int(1 + 16)])
+            a(chain.importer), a(chain.exporter), a(chain.advisingBank), a(chain.advisingBank), a(chain.carrier), .string("USD"),
+            .int(250_000_00), .int(5_000), .int(Int64(at(60))), .int(Int64(at(30))), .int(21), .int(0), .string("CNSHA"), .string("NLRTM"),
+            .int(1 + 2 + 4), .int(1 + 16 + 256)])
         narrator.credit = credit
         try narrator.step(at(0), "bank-0 issues a credit for about USD 250,000.00 (±10 %, Art. 30(a)), 5,000 units, Shanghai → Rotterdam,\n"
-                          + "      ship by day 30, expiry day 60, invoice + bill of lading + insurance, paid when the goods arrive", deploy)
+                          + "      ship by day 30, expiry day 60, invoice + bill of lading + insurance, paid when the goods arrive,\n"
+                          + "      the carrier named in the credit (only its shipping events count, Art. 20(a)(i))", deploy)
         try narrator.step(at(0.01), "the importer escrows the ceiling, USD 275,000.00: the credit is issued (Art. 7(b))",
                           chain.call(chain.importer, credit, "fund", value: 275_000_00))
         try narrator.step(at(1), "bank-1 advises the credit to the exporter (Art. 9)", chain.call(chain.advisingBank, credit, "advise"))

@@ -67,6 +67,7 @@ struct LetterOfCreditAmendmentTests {
         let credit = try Credit.issue(on: chain)
         let proposed = try credit.proposeAmendment(expiryDays: 88, latestShipmentDays: 75)     // day 88: Friday
         let id = try #require(credit.event("AmendmentProposed", in: proposed)?.first?.int, "\(proposed.status)")
+        #expect(try credit.approveAmendment(id).succeeded)      // an extension needs the applicant's agreement
         let accepted = try credit.respondAmendment(id, amount: false, expiry: true, shipment: true)
         #expect(credit.event("AmendmentAccepted", in: accepted) == [.int(id)], "\(accepted.status)")
         let oldExpiry = try chain.advance(toDay: 60.5)
@@ -118,6 +119,7 @@ struct LetterOfCreditAmendmentTests {
         #expect(try credit.confirm().succeeded)
         let proposed = try credit.proposeAmendment(expiryDays: 74)                            // day 74: Friday
         let id = try #require(credit.event("AmendmentProposed", in: proposed)?.first?.int)
+        #expect(try credit.approveAmendment(id).succeeded)      // an extension needs the applicant's agreement
         let accepted = try credit.respondAmendment(id, amount: false, expiry: true, shipment: false)
         #expect(accepted.succeeded, "\(accepted.status)")
         #expect(credit.event("AmendmentAccepted", in: accepted) == nil)

@@ -28,7 +28,7 @@ struct LetterOfCreditAuthorityTests {
 
     /// Three credits on one chain, each at the point where every step can be tried:
     /// - `draft`: deployed, not funded;
-    /// - `fresh`: issued, asking for confirmation, neither advised nor confirmed;
+    /// - `fresh`: issued, asking for confirmation, neither advised nor confirmed, naming no carrier;
     /// - `live`: confirmed, partial drawings allowed, B/L MAEU-240001 loaded, presentation 1
     ///   (half the credit) discrepant, amendment 1 (to 150,000.00) proposed and not funded.
     final class Fixture {
@@ -43,7 +43,7 @@ struct LetterOfCreditAuthorityTests {
         init() throws {
             chain = try TradeChain()
             draft = try Credit.issue(on: chain, fund: false, advise: false)
-            fresh = try Credit.issue(on: chain, Terms(flags: [.confirmation]), advise: false)
+            fresh = try Credit.issue(on: chain, Terms(flags: [.confirmation], carrierNamed: false), advise: false)
             live = try Credit.issue(on: chain, Terms(flags: [.confirmation]))
             guard try live.confirm().succeeded else { throw TestFailure("confirm failed") }
             shipped = try live.load()
@@ -89,6 +89,7 @@ struct LetterOfCreditAuthorityTests {
         static let arrival: @Sendable (Fixture) -> [ABIValue] = { f in
             [.string("MAEU-240001"), .string("ARRI"), .string("ACT"), .string("NLRTM"), .string(""), .int(Int64(f.chain.now))]
         }
+        static let registration: @Sendable (Fixture) -> [ABIValue] = { f in [.string("MAEU-240009"), .address(f.chain.address(f.chain.carrier))] }
         static let amendment: @Sendable (Fixture) -> [ABIValue] = { _ in
             [.int(120_000_00), .int(TradeChain.time(days: 60)), .int(TradeChain.time(days: 30))]
         }
@@ -112,6 +113,10 @@ struct LetterOfCreditAuthorityTests {
                        message: "only the issuing bank may do this", args: amendment),
             SignerCase(function: "fund_amendment", target: .live, wrong: .exporter, right: .importer, rightValue: 50_000_00,
                        message: "only the applicant may do this", args: { _ in [.int(1)] }),
+            SignerCase(function: "approve_amendment", target: .live, wrong: .exporter, right: .importer,
+                       message: "only the applicant may do this", args: { _ in [.int(1), .bool(true)] }),
+            SignerCase(function: "approve_amendment", target: .live, wrong: .issuingBank, right: .importer,
+                       message: "only the applicant may do this", args: { _ in [.int(1), .bool(true)] }),
             SignerCase(function: "consent_amendment", target: .live, wrong: .issuingBank, right: .confirmingBank,
                        message: "only the confirming bank may do this", args: { _ in [.int(1), .bool(true)] }),
             SignerCase(function: "respond_amendment", target: .live, wrong: .importer, right: .exporter,
@@ -120,10 +125,17 @@ struct LetterOfCreditAuthorityTests {
                        message: "only the beneficiary may do this", args: { _ in [.int(1), .bool(true), .bool(true), .bool(true)] }),
             SignerCase(function: "shipping_event", target: .live, wrong: .exporter, right: .carrier,
                        message: "only a carrier may sign shipping events", args: load),
-            SignerCase(function: "shipping_event", target: .live, wrong: .inspector, right: .otherCarrier,
+            SignerCase(function: "shipping_event", target: .live, wrong: .inspector, right: .carrier,
                        message: "only a carrier may sign shipping events", args: load),
+            // UCP 600 Art. 20(a)(i): the live credit names `carrier`; another carrier signs nothing for it.
             SignerCase(function: "shipping_event", target: .live, wrong: .otherCarrier, right: .carrier,
-                       message: "only the carrier that loaded this bill of lading may report it", args: arrival),
+                       message: "only the carrier of this bill of lading may report it", args: load),
+            SignerCase(function: "shipping_event", target: .live, wrong: .otherCarrier, right: .carrier,
+                       message: "only the carrier of this bill of lading may report it", args: arrival),
+            SignerCase(function: "register_transport", target: .fresh, wrong: .carrier, right: .exporter,
+                       message: "only the beneficiary may do this", args: registration),
+            SignerCase(function: "register_transport", target: .fresh, wrong: .importer, right: .exporter,
+                       message: "only the beneficiary may do this", args: registration),
             SignerCase(function: "present", target: .live, wrong: .otherExporter, right: .exporter,
                        message: "only the beneficiary may do this", args: { $0.secondHalf.args }),
             SignerCase(function: "present", target: .live, wrong: .importer, right: .exporter,
@@ -205,9 +217,10 @@ struct LetterOfCreditAuthorityTests {
         let first = try credit.shippingEvent("LOAD", location: "CNSHA")
         #expect(credit.event("ShippingEvent", in: first) == [.string("MAEU-240001"), .string("LOAD"), .string("CNSHA"), .string("MAERSK ESSEN"),
                                                             .int(Int64(chain.now - 60_000))])
-        for carrier in [chain.carrier, chain.otherCarrier] {
+        // The B/L's own carrier may not load it twice; another carrier is not its carrier at all (Art. 20(a)(i)).
+        for (carrier, message) in [(chain.carrier, "already has a LOAD event"), (chain.otherCarrier, "only the carrier of this bill of lading")] {
             let again = try credit.shippingEvent("LOAD", location: "CNNGB", vessel: "MAERSK ELBA", by: carrier)
-            #expect(again.failureMessage?.contains("already has a LOAD event") == true, "\(again.status)")
+            #expect(again.failureMessage?.contains(message) == true, "\(again.status)")
         }
         // The first record stands: documents matching it comply.
         let r = try credit.present(credit.documents(shippedOnBoard: chain.now))

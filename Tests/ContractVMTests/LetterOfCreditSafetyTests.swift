@@ -116,6 +116,7 @@ struct LetterOfCreditSafetyTests {
         let credit = try Credit.issue(on: chain, Terms(flags: [.confirmation]))
         let proposed = try credit.proposeAmendment(expiryDays: 80)
         let id = try #require(credit.event("AmendmentProposed", in: proposed)?.first?.int)
+        #expect(try credit.approveAmendment(id).succeeded)      // an extension needs the applicant's agreement
         #expect(try credit.confirm().succeeded)
         let accepted = try credit.respondAmendment(id, amount: true, expiry: true, shipment: true)
         #expect(credit.event("AmendmentAccepted", in: accepted) == nil, "applied without the confirming bank")

@@ -132,7 +132,7 @@ final class TradeChain {
 enum LC {
     enum Flag: Int64 {
         case aboutAmount = 1, aboutQuantity = 2, countedUnits = 4, partialForbidden = 8, payOnArrival = 16, deferred = 32,
-             confirmation = 64, maturityFromPresentation = 128
+             confirmation = 64, maturityFromPresentation = 128, namedCarrier = 256
     }
     enum Doc: Int64 { case invoice = 1, transport = 2, insurance = 4, origin = 8, inspection = 16 }
     enum Discrepancy: Int64, CaseIterable {
@@ -148,7 +148,8 @@ enum LC {
 }
 
 /// A credit's terms, with defaults for a plain sight credit of USD 100,000.00 for 1,000 units
-/// shipped Shanghai → Rotterdam, invoice + bill of lading + insurance required.
+/// shipped Shanghai → Rotterdam, invoice + bill of lading + insurance required, naming the
+/// chain's `carrier` as the carrier of its bills of lading.
 struct Terms {
     var currency = "USD"
     var amount: Int64 = 100_000_00
@@ -163,6 +164,11 @@ struct Terms {
     var flags: [LC.Flag] = []
     var advisingBank = 1
     var confirmingBank = 2
+    /// Whether the credit names `TradeChain.carrier` (flag NAMED_CARRIER); when not, the
+    /// beneficiary registers each B/L's carrier (`register_transport`).
+    var carrierNamed = true
+
+    var flagSum: Int64 { LC.sum(flags.filter { $0 != .namedCarrier }) + (carrierNamed ? LC.Flag.namedCarrier.rawValue : 0) }
 }
 
 /// A presentation that complies with the default terms for a shipment loaded on `shippedOnBoard`.
@@ -227,10 +233,10 @@ struct Credit {
 
     static func initArgs(_ chain: TradeChain, _ t: Terms) -> [ABIValue] {
         [.address(chain.address(chain.importer)), .address(chain.address(chain.exporter)), .address(chain.address(chain.banks[t.advisingBank])),
-         .address(chain.address(chain.banks[t.confirmingBank])), .string(t.currency), .int(t.amount), .int(t.quantity),
+         .address(chain.address(chain.banks[t.confirmingBank])), .address(chain.address(chain.carrier)), .string(t.currency), .int(t.amount), .int(t.quantity),
          .int(TradeChain.time(days: t.expiryDays)), .int(TradeChain.time(days: t.latestShipmentDays)),
          .int(t.presentationDays), .int(t.deferredDays), .string(t.portOfLoading), .string(t.portOfDischarge),
-         .int(LC.sum(t.documents)), .int(LC.sum(t.flags))]
+         .int(LC.sum(t.documents)), .int(t.flagSum)]
     }
 
     /// The most the credit can pay (+10 % for an "about" amount).
@@ -255,6 +261,11 @@ struct Credit {
         let r = try shippingEvent("LOAD", bl: bl, location: location ?? terms.portOfLoading, vessel: vessel, time: t)
         guard r.succeeded else { throw TestFailure("LOAD failed: \(r.status)") }
         return t
+    }
+
+    /// The beneficiary registers `carrier` (default: the chain's) as the carrier of `bl`.
+    func registerTransport(bl: String = "MAEU-240001", carrier: PrivateKey? = nil) throws -> Receipt {
+        try call(chain.exporter, "register_transport", [.string(bl), .address(chain.address(carrier ?? chain.carrier))])
     }
 
     func present(_ p: Presentation, by key: PrivateKey? = nil) throws -> Receipt {
@@ -315,6 +326,8 @@ extension Credit {
 
     func fundAmendment(_ id: Int64, value: UInt64) throws -> Receipt { try call(chain.importer, "fund_amendment", [.int(id)], value: value) }
     func consentAmendment(_ id: Int64, agree: Bool) throws -> Receipt { try call(confirmingBank, "consent_amendment", [.int(id), .bool(agree)]) }
+    /// The applicant agrees to (or refuses) an amendment that lengthens its exposure.
+    func approveAmendment(_ id: Int64, agree: Bool = true) throws -> Receipt { try call(chain.importer, "approve_amendment", [.int(id), .bool(agree)]) }
     func respondAmendment(_ id: Int64, amount: Bool, expiry: Bool, shipment: Bool) throws -> Receipt {
         try call(chain.exporter, "respond_amendment", [.int(id), .bool(amount), .bool(expiry), .bool(shipment)])
     }

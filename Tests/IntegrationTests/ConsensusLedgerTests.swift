@@ -160,8 +160,8 @@ struct ConsensusLedgerTests {
         let a = { (k: PrivateKey) in ABIValue.address(k.publicKey.address) }
         // A USD 80,000.00 credit, deferred payment one day after shipment, invoice + B/L.
         try cluster.submit(tx(bank0, .deployContract, DeployPayload(code: code, constructorInput: ABI.encodeCall("init", [
-            a(importer), a(exporter), a(bank1), a(bank1), .string("USD"), .int(80_000_00), .int(100), .int(start + 30 * Int64(day)),
-            .int(start + 20 * Int64(day)), .int(21), .int(1), .string("CNSHA"), .string("NLRTM"), .int(1 + 2), .int(32)]))))
+            a(importer), a(exporter), a(bank1), a(bank1), a(carrier), .string("USD"), .int(80_000_00), .int(100), .int(start + 30 * Int64(day)),
+            .int(start + 20 * Int64(day)), .int(21), .int(1), .string("CNSHA"), .string("NLRTM"), .int(1 + 2), .int(32 + 256)]))))
         try cluster.run(ticks: 15)
         try cluster.submit(call(importer, "fund", value: 80_000_00))
         try cluster.submit(call(bank1, "advise"))
