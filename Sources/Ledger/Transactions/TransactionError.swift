@@ -26,6 +26,8 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
     /// Another transaction of the sender with this nonce already waits in the mempool.
     case nonceAlreadyPending(UInt64)
     case mempoolFull(String)
+    /// The node could not read its own state (a local fault, not the transaction's).
+    case storeUnreadable(String)
     case contract(String)
     case amountOverflow
     /// Running the transaction would take its block past `maxBlockStateBytes`.
@@ -57,6 +59,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .duplicate: "the transaction is already known"
         case .nonceAlreadyPending(let n): "another transaction with nonce \(n) from this sender is already pending"
         case .mempoolFull(let why): "the mempool is full (\(why)); try again later"
+        case .storeUnreadable(let why): "the node could not read its state (\(why)); try again later"
         case .contract(let why): "contract: \(why)"
         case .blockStateFull(let l):
             "the block's state-write budget of \(l) bytes would be passed; the transaction changed nothing but its nonce (send it again for a later block)"
@@ -88,6 +91,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .duplicate: "duplicate"
         case .nonceAlreadyPending: "nonce_already_pending"
         case .mempoolFull: "mempool_full"
+        case .storeUnreadable: "store_unreadable"
         case .contract: "contract_error"
         case .amountOverflow: "amount_overflow"
         case .blockStateFull: "block_state_full"
