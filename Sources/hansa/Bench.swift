@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
         abstract: "Run a benchmark suite (use scripts/bench, which builds in release mode).",
         shouldDisplay: false)
 
-    @Argument(help: "Suite: crypto, ledger or vm.")
+    @Argument(help: "Suite: crypto, ledger, vm or block.")
     var suite: String = "crypto"
 
     @Option(help: "Seconds per measurement.")
@@ -31,7 +31,8 @@ struct Bench: ParsableCommand {
         case "crypto": cryptoSuite(seconds: seconds)
         case "ledger": try ledgerSuite(transactions: transactions)
         case "vm": try vmSuite(seconds: seconds, credits: credits, contractPath: contract)
-        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm")
+        case "block": try blockSuite(repeats: 5)
+        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm, block")
         }
     }
 }
