@@ -95,7 +95,7 @@ public struct Vote: Hashable, Sendable, CanonicalCodable {
     }
 
     public static func make(phase: VotePhase, view: UInt64, height: UInt64, blockHash: Hash, validatorIndex: UInt16,
-                            chain: ChainID, key: PrivateKey) -> Vote {
+                            chain: ChainBinding, key: PrivateKey) -> Vote {
         let body = signingBody(phase: phase, view: view, height: height, blockHash: blockHash, validatorIndex: validatorIndex)
         return Vote(phase: phase, view: view, height: height, blockHash: blockHash, validatorIndex: validatorIndex,
                     signature: phase.domain.sign(body, chain: chain, with: key))
@@ -129,7 +129,7 @@ public struct Vote: Hashable, Sendable, CanonicalCodable {
     }
 
     /// Whether the validator at `validatorIndex` of `set` signed this vote on `chain`.
-    public func verify(in set: ValidatorSet, chain: ChainID) -> Bool {
+    public func verify(in set: ValidatorSet, chain: ChainBinding) -> Bool {
         guard Int(validatorIndex) < set.count else { return false }
         return phase.domain.verify(signature, over: signingBody, chain: chain, by: set.validators[Int(validatorIndex)].publicKey)
     }
@@ -187,7 +187,7 @@ public struct CommitCertificate: Hashable, Sendable, CanonicalCodable {
 
     /// Checks the certificate against `set`: a quorum of distinct validators, each signature a
     /// valid commit vote for this (view, height, block hash) on `chain`.
-    public func verify(in set: ValidatorSet, chain: ChainID) throws(CertificateError) {
+    public func verify(in set: ValidatorSet, chain: ChainBinding) throws(CertificateError) {
         try verify(quorum: set.quorum, setSize: set.count) { index, body, signature in
             SigningDomain.commit.verify(signature, over: body, chain: chain, by: set.validators[index].publicKey)
         }

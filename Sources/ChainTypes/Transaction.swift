@@ -29,9 +29,11 @@ public enum TransactionKind: UInt8, Sendable, CaseIterable {
 
 /// The fields a sender signs: everything in a transaction but the signature.
 public struct TransactionBody: Hashable, Sendable, CanonicalCodable {
-    public static let version: UInt8 = 1
+    /// 2: the body names the chain's genesis hash besides its id (hardening finding 4).
+    public static let version: UInt8 = 2
 
-    public var chain: ChainID
+    /// The chain id and genesis hash the transaction is for; both are signed.
+    public var chain: ChainBinding
     /// The sender's public key; the sender's account is `sender.address`.
     public var sender: PublicKey
     /// The sender's sequence number: the first transaction of an account has nonce 0.
@@ -42,7 +44,7 @@ public struct TransactionBody: Hashable, Sendable, CanonicalCodable {
     /// The most gas the sender will pay for; execution stops there.
     public var gasLimit: UInt64
 
-    public init(chain: ChainID, sender: PublicKey, nonce: UInt64, kind: TransactionKind,
+    public init(chain: ChainBinding, sender: PublicKey, nonce: UInt64, kind: TransactionKind,
                 payload: [UInt8], gasLimit: UInt64) {
         precondition(payload.count <= Limits.maxPayloadBytes, "payload above Limits.maxPayloadBytes")
         self.chain = chain; self.sender = sender; self.nonce = nonce
@@ -51,7 +53,8 @@ public struct TransactionBody: Hashable, Sendable, CanonicalCodable {
 
     public func encode(to w: inout CanonicalWriter) {
         w.header(.transaction, version: Self.version)
-        w.string(chain.value)
+        w.string(chain.id.value)
+        w.hash(chain.genesisHash)
         w.publicKey(sender)
         w.uvarint(nonce)
         w.byte(kind.rawValue)
@@ -61,7 +64,8 @@ public struct TransactionBody: Hashable, Sendable, CanonicalCodable {
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
         _ = try r.header(.transaction, versions: Self.version...Self.version)
-        chain = try r.chainID("chain")
+        let id = try r.chainID("chain")
+        chain = ChainBinding(id: id, genesisHash: try r.hash("genesis_hash"))
         sender = try r.publicKey("sender")
         nonce = try r.uvarint("nonce")
         let kindStart = r.offset
@@ -72,7 +76,7 @@ public struct TransactionBody: Hashable, Sendable, CanonicalCodable {
         gasLimit = try r.uvarint("gas_limit")
     }
 
-    /// Signs the body for its chain (domain `transaction`).
+    /// Signs the body for its chain and genesis (domain `transaction`).
     public func signed(with key: PrivateKey) -> Transaction {
         precondition(key.publicKey == sender, "signing key does not match the transaction's sender")
         return Transaction(body: self, signature: SigningDomain.transaction.sign(canonicalBytes, chain: chain, with: key))
@@ -105,7 +109,7 @@ public struct Transaction: Hashable, Sendable, CanonicalCodable {
     public var hash: Hash { SHA256.hash(canonicalBytes) }
     public var sender: Address { body.sender.address }
 
-    /// Whether the sender's key signed this body for this chain.
+    /// Whether the sender's key signed this body for the chain and genesis it names.
     public func verifySignature() -> Bool {
         SigningDomain.transaction.verify(signature, over: body.canonicalBytes, chain: body.chain, by: body.sender)
     }

@@ -11,7 +11,8 @@ public enum ProtocolVectors {
         try! PrivateKey(secret: SHA256.hash(utf8: "hansa test vector key \(i)").bytes)
     }
 
-    public static let chain = try! ChainID("hansa-vectors")
+    /// The vectors' chain: id "hansa-vectors" and, as its genesis hash, SHA-256("hansa vectors genesis").
+    public static let chain = ChainBinding(id: try! ChainID("hansa-vectors"), genesisHash: SHA256.hash(utf8: "hansa vectors genesis"))
 
     /// File name → pretty JSON with sorted keys.
     public static func files() -> [(String, Data)] {
@@ -60,9 +61,9 @@ public enum ProtocolVectors {
         let body = Array("hello, hansa".utf8)
         let cases = SigningDomain.allCases.map { domain -> [String: Any] in
             var m = CanonicalWriter()
-            m.string("hansa/sign/v1"); m.string(domain.rawValue); m.string(chain.value); m.fixed(body)
+            m.string("hansa/sign/v2"); m.string(domain.rawValue); m.string(chain.id.value); m.hash(chain.genesisHash); m.fixed(body)
             let digest = domain.digest(chain: chain, body: body)
-            return ["domain": domain.rawValue, "chain_id": chain.value, "secret": Hex.encode(key(0).secret),
+            return ["domain": domain.rawValue, "chain_id": chain.id.value, "genesis_hash": chain.genesisHash.hex, "secret": Hex.encode(key(0).secret),
                     "body_hex": Hex.encode(body), "signing_message_hex": Hex.encode(m.bytes), "digest": digest.hex,
                     "signature": domain.sign(body, chain: chain, with: key(0)).hex]
         }
@@ -96,7 +97,7 @@ public enum ProtocolVectors {
         let tx = sampleTransaction()
         return ["description": "A transfer transaction: body fields, body encoding, signed encoding, hash = SHA-256(signed encoding).",
                 "cases": [[
-                    "chain_id": chain.value, "sender_public_key": tx.body.sender.hex, "sender_address": tx.sender.text,
+                    "chain_id": chain.id.value, "genesis_hash": chain.genesisHash.hex, "sender_public_key": tx.body.sender.hex, "sender_address": tx.sender.text,
                     "nonce": String(tx.body.nonce), "kind": tx.body.kind.name, "kind_tag": Int(tx.body.kind.rawValue),
                     "payload_hex": Hex.encode(tx.body.payload), "gas_limit": String(tx.body.gasLimit),
                     "body_hex": Hex.encode(tx.body.canonicalBytes), "signature": tx.signature.hex,
@@ -146,10 +147,11 @@ public enum ProtocolVectors {
         }
         add("trailing byte", "transaction", tx + [0])
         add("truncated", "transaction", Array(tx.dropLast()))
-        add("unknown version", "transaction", [tx[0], 2] + tx[2...])
+        add("unknown version", "transaction", [tx[0], 3] + tx[2...])
         add("wrong type tag", "transaction", [TypeTag.blockHeader.rawValue] + tx[1...])
-        // Offset 2 is the chain id's length; the nonce follows the 33-byte sender key.
-        let nonceAt = 2 + 1 + chain.value.utf8.count + 33
+        // Offset 2 is the chain id's length; the genesis hash (32 bytes) and the 33-byte sender
+        // key follow it, then the nonce.
+        let nonceAt = 2 + 1 + chain.id.value.utf8.count + 32 + 33
         add("non-canonical nonce", "transaction", Array(tx[..<nonceAt]) + [0x87, 0x00] + tx[(nonceAt + 1)...])
         add("unknown kind", "transaction", Array(tx[..<(nonceAt + 1)]) + [99] + tx[(nonceAt + 2)...])
         var highS = tx

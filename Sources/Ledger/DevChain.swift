@@ -4,11 +4,14 @@ import ChainTypes
 /// bank 0, with keys derived from fixed strings (public knowledge — never use them for value).
 /// The ledger tests, `hansa bench ledger` and the crash test build their blocks with it.
 public struct DevChain: Sendable {
-    public private(set) var genesis: Genesis
+    public private(set) var genesis: Genesis { didSet { binding = genesis.binding } }
     /// Validator keys in validator-set order (index i signs as validator i).
     public let validatorKeys: [PrivateKey]
     public let userKeys: [PrivateKey]
     public let usd = try! CurrencyCode("USD")
+    /// The chain id and genesis hash its signatures are bound to (kept: hashing the genesis
+    /// per transaction would dominate the benchmarks).
+    public private(set) var binding: ChainBinding
 
     public static func key(_ label: String) -> PrivateKey { try! PrivateKey(secret: SHA256.hash(utf8: "hansa devchain \(label)").bytes) }
 
@@ -17,6 +20,7 @@ public struct DevChain: Sendable {
     public init(genesis: Genesis, validatorKeys: [PrivateKey], userKeys: [PrivateKey] = []) {
         precondition(validatorKeys.map(\.publicKey) == genesis.validators.validators.map(\.publicKey), "keys in validator-set order")
         self.genesis = genesis
+        self.binding = genesis.binding
         self.validatorKeys = validatorKeys
         self.userKeys = userKeys
     }
@@ -43,13 +47,14 @@ public struct DevChain: Sendable {
                                                          checkpointInterval: 64, watermarkWindow: 256, maxBlockTransactions: 20_000,
                                                          maxBlockBytes: 64 * 1024 * 1024, maxClockDriftMillis: 2_000),
                           governanceThreshold: 3)
+        binding = genesis.binding
     }
 
     /// A transfer; `signed: false` leaves a well-formed placeholder signature (benchmarks
     /// without signature checks).
     public func transfer(from: Int, to: Int, amount: UInt64, nonce: UInt64, signed: Bool = true) -> Transaction {
         let payload = TransferPayload(to: userKeys[to].publicKey.address, currency: usd, amount: amount)
-        let body = TransactionBody(chain: genesis.chain, sender: userKeys[from].publicKey, nonce: nonce, kind: .transfer,
+        let body = TransactionBody(chain: binding, sender: userKeys[from].publicKey, nonce: nonce, kind: .transfer,
                                    payload: payload.canonicalBytes, gasLimit: GasSchedule.transfer)
         if signed { return body.signed(with: userKeys[from]) }
         return Transaction(body: body, signature: try! Signature(compact: [UInt8](repeating: 0, count: 31) + [1] + [UInt8](repeating: 0, count: 31) + [1]))
@@ -59,7 +64,7 @@ public struct DevChain: Sendable {
     public func certificate(for block: Block, view: UInt64 = 0) -> CommitCertificate {
         CommitCertificate(votes: (0..<genesis.validators.quorum).map {
             Vote.make(phase: .commit, view: view, height: block.header.height, blockHash: block.hash,
-                      validatorIndex: UInt16($0), chain: genesis.chain, key: validatorKeys[$0])
+                      validatorIndex: UInt16($0), chain: binding, key: validatorKeys[$0])
         })
     }
 

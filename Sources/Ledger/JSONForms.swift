@@ -10,6 +10,7 @@ import ChainTypes
 public struct TransactionJSON: Encodable, Sendable, Equatable {
     public let hash: String
     public let chain_id: String
+    public let genesis_hash: String
     public let sender: String
     public let sender_public_key: String
     public let nonce: String
@@ -22,7 +23,8 @@ public struct TransactionJSON: Encodable, Sendable, Equatable {
 
     public init(_ tx: Transaction) {
         hash = tx.hash.hex
-        chain_id = tx.body.chain.value
+        chain_id = tx.body.chain.id.value
+        genesis_hash = tx.body.chain.genesisHash.hex
         sender = tx.sender.text
         sender_public_key = tx.body.sender.hex
         nonce = String(tx.body.nonce)

@@ -172,7 +172,7 @@ public final class Ledger {
         guard certificate.height == h.height, certificate.blockHash == block.hash else {
             throw .invalidBlock("the certificate is for another block")
         }
-        do { try certificate.verify(in: genesis.validators, chain: genesis.chain) } catch {
+        do { try certificate.verify(in: genesis.validators, chain: rules.binding) } catch {
             throw .invalidBlock("certificate: \(error)")
         }
         if pending[block.hash] == nil, let reason = rejection(of: block) { throw .invalidBlock(reason) }

@@ -11,14 +11,15 @@ public protocol ConsensusCrypto: Sendable {
     func verify(_ domain: SigningDomain, _ body: [UInt8], _ signature: Signature, signer: Int) -> Bool
 }
 
-/// Real signatures: secp256k1 ECDSA, domain-separated by chain (docs/PROTOCOL.md §4).
+/// Real signatures: secp256k1 ECDSA, domain-separated and bound to the chain's id and
+/// genesis hash (docs/PROTOCOL.md §4).
 public struct Secp256k1ConsensusCrypto: ConsensusCrypto {
-    public let chain: ChainID
+    public let chain: ChainBinding
     public let validators: ValidatorSet
     let key: PrivateKey?
 
     /// `key` is nil for a replica that only verifies (an observer).
-    public init(chain: ChainID, validators: ValidatorSet, key: PrivateKey?) {
+    public init(chain: ChainBinding, validators: ValidatorSet, key: PrivateKey?) {
         self.chain = chain
         self.validators = validators
         self.key = key

@@ -103,7 +103,8 @@ public struct ReplicaLimits: Sendable {
 
 /// Everything fixed for a replica's lifetime.
 public struct ReplicaConfig: Sendable {
-    public var chain: ChainID
+    /// The chain id and genesis hash the replica's signatures are bound to.
+    public var chain: ChainBinding
     public var validators: ValidatorSet
     /// This replica's index in `validators`.
     public var selfIndex: Int
@@ -113,7 +114,7 @@ public struct ReplicaConfig: Sendable {
     /// outside tests.
     public var flaw: ProtocolFlaw?
 
-    public init(chain: ChainID, validators: ValidatorSet, selfIndex: Int, parameters: ConsensusParameters,
+    public init(chain: ChainBinding, validators: ValidatorSet, selfIndex: Int, parameters: ConsensusParameters,
                 limits: ReplicaLimits = ReplicaLimits()) {
         precondition(selfIndex >= 0 && selfIndex < validators.count, "selfIndex outside the validator set")
         self.chain = chain; self.validators = validators; self.selfIndex = selfIndex

@@ -89,7 +89,7 @@ struct ByzantineRewriter {
         case .invalidProposals:
             guard case .prePrepare(let pp) = message else { return [(to, message)] }
             var bad = pp.block
-            let fake = TransactionBody(chain: try! ChainID("hansa-sim"), sender: ProtocolKeys.clientKey.publicKey,
+            let fake = TransactionBody(chain: Cluster.chain, sender: ProtocolKeys.clientKey.publicKey,
                                        nonce: rng.next(), kind: .transfer, payload: [1], gasLimit: 0)
             bad.transactions.append(Transaction(body: fake, signature: ProtocolKeys.dummySignature))
             bad.header.transactionsRoot = Block.transactionsRoot(bad.transactions)

@@ -4,7 +4,9 @@ import PBFT
 /// A whole cluster in one process on a seeded virtual network and clock.
 public final class Cluster {
     public let config: SimConfig
-    let chain = try! ChainID("hansa-sim")
+    /// The simulated chain: id "hansa-sim", genesis hash SHA-256("hansa sim genesis").
+    public static let chain = ChainBinding(id: try! ChainID("hansa-sim"), genesisHash: SHA256.hash(utf8: "hansa sim genesis"))
+    var chain: ChainBinding { Self.chain }
     let validators: ValidatorSet
     let genesis: ChainTip
     let nodes: [SimNode]
@@ -38,7 +40,7 @@ public final class Cluster {
             Validator(name: "v\($0.publicKey.address.text.prefix(8))", publicKey: $0.publicKey, p2pAddress: "sim:0", tlsCertificateSHA256: nil)
         })
         validators = set
-        let genesis = ChainTip(height: 0, hash: SHA256.hash(utf8: "hansa sim genesis"), timestampMillis: 1_000_000, certificate: nil)
+        let genesis = ChainTip(height: 0, hash: Self.chain.genesisHash, timestampMillis: 1_000_000, certificate: nil)
         self.genesis = genesis
         var secrets: [UInt64] = []
         for _ in 0..<config.nodes { secrets.append(rng.next()) }
@@ -46,12 +48,12 @@ public final class Cluster {
         let ordered = set.validators.map { v in keys.first { $0.publicKey == v.publicKey }! }
         nodes = (0..<config.nodes).map { i in
             let crypto: any ConsensusCrypto = realCrypto
-                ? Secp256k1ConsensusCrypto(chain: try! ChainID("hansa-sim"), validators: set, key: ordered[i])
+                ? Secp256k1ConsensusCrypto(chain: Self.chain, validators: set, key: ordered[i])
                 : StandInCrypto(secrets: secrets, selfIndex: i)
             return SimNode(index: i, address: set.validators[i].address, crypto: crypto, ledger: SimLedger(genesis: genesis))
         }
         verifier = realCrypto
-            ? Secp256k1ConsensusCrypto(chain: try! ChainID("hansa-sim"), validators: set, key: nil)
+            ? Secp256k1ConsensusCrypto(chain: Self.chain, validators: set, key: nil)
             : StandInCrypto(secrets: secrets, selfIndex: 0)
         // Byzantine replicas and their behaviours.
         let byzantine = Array((0..<config.nodes).shuffled(using: &rng).prefix(config.byzantine))

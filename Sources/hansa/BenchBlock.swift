@@ -92,7 +92,7 @@ final class BlockBench {
         let count = ScheduledCall.maxRunsPerBlock / ScheduledCall.maxRunsPerContractPerBlock
         contracts = (0..<count).map { Executor.contractAddress(deployer: bank.publicKey.address, nonce: UInt64($0)) }
         try commit((0..<count).map {
-            TransactionBody(chain: dev.genesis.chain, sender: bank.publicKey, nonce: UInt64($0), kind: .deployContract,
+            TransactionBody(chain: dev.binding, sender: bank.publicKey, nonce: UInt64($0), kind: .deployContract,
                             payload: DeployPayload(code: code, constructorInput: ABI.encodeCall("init", [])).canonicalBytes,
                             gasLimit: 5_000_000).signed(with: bank)
         })
@@ -117,7 +117,7 @@ final class BlockBench {
         let key = users[user]
         let n = nonces[user, default: 0]
         nonces[user] = n + 1
-        return TransactionBody(chain: dev.genesis.chain, sender: key.publicKey, nonce: n, kind: .callContract,
+        return TransactionBody(chain: dev.binding, sender: key.publicKey, nonce: n, kind: .callContract,
                                payload: CallPayload(contract: target ?? contract, input: ABI.encodeCall(function, args)).canonicalBytes,
                                gasLimit: gas).signed(with: key)
     }

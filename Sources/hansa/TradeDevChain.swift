@@ -34,7 +34,7 @@ final class TradeDevChain {
     func tx(_ key: PrivateKey, _ kind: TransactionKind, _ payload: some CanonicalEncodable, gas: UInt64) -> Transaction {
         let a = key.publicKey.address
         defer { nonces[a, default: 0] += 1 }
-        return TransactionBody(chain: genesis.chain, sender: key.publicKey, nonce: nonces[a, default: 0], kind: kind,
+        return TransactionBody(chain: dev.binding, sender: key.publicKey, nonce: nonces[a, default: 0], kind: kind,
                                payload: payload.canonicalBytes, gasLimit: gas).signed(with: key)
     }
 

@@ -3,16 +3,17 @@ import ChainTypes
 import HansaCrypto
 
 /// A signature is bound to its purpose and its chain (docs/PROTOCOL.md §4): the signed digest
-/// is SHA-256(string("hansa/sign/v1") ‖ string(tag) ‖ string(chain) ‖ body).
+/// is SHA-256(string("hansa/sign/v2") ‖ string(tag) ‖ string(chain id) ‖ genesis hash ‖ body).
 @Suite("Domain separation")
 struct DomainSeparationTests {
     static let key = Fixture.key(1)
 
     @Test func digestIsTheDocumentedConstruction() {
         let body: [UInt8] = [0x01, 0x02, 0x03]
-        var expected: [UInt8] = [13] + Array("hansa/sign/v1".utf8)
+        var expected: [UInt8] = [13] + Array("hansa/sign/v2".utf8)
         expected += [11] + Array("transaction".utf8)
         expected += [7] + Array("hansa-a".utf8)
+        expected += SHA256.hash(utf8: "genesis of hansa-a, launch 1").bytes
         expected += body
         #expect(SigningDomain.transaction.digest(chain: Fixture.chainA, body: body) == SHA256.hash(expected))
     }
@@ -55,6 +56,23 @@ struct DomainSeparationTests {
         // Even with the body bytes unchanged, the chain in the domain prefix differs.
         let body = tx.body.canonicalBytes
         #expect(!SigningDomain.transaction.verify(tx.signature, over: body, chain: Fixture.chainB, by: tx.body.sender))
+    }
+
+    @Test("hardening finding 4: a signature for one launch of a chain fails on a relaunch with the same id")
+    func signaturesAreBoundToTheGenesisHash() {
+        let relaunch = Fixture.chainARelaunched
+        #expect(relaunch.id == Fixture.chainA.id && relaunch.genesisHash != Fixture.chainA.genesisHash)
+        let tx = Fixture.transaction(chain: Fixture.chainA)
+        var moved = tx.body
+        moved.chain = relaunch
+        #expect(!Transaction(body: moved, signature: tx.signature).verifySignature())
+        let body = tx.body.canonicalBytes
+        #expect(!SigningDomain.transaction.verify(tx.signature, over: body, chain: relaunch, by: tx.body.sender))
+        let vote = Fixture.vote(chain: Fixture.chainA)
+        #expect(!vote.verify(in: Fixture.validatorSet(count: 4), chain: relaunch))
+        for domain in SigningDomain.allCases {
+            #expect(domain.digest(chain: Fixture.chainA, body: body) != domain.digest(chain: relaunch, body: body))
+        }
     }
 
     @Test func transactionSignatureDoesNotVerifyAsAVote() {

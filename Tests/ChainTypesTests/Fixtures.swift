@@ -9,20 +9,25 @@ enum Fixture {
         try! PrivateKey(secret: [UInt8](repeating: 0, count: 31) + [i])
     }
 
-    static func chain(_ name: String) -> ChainID { try! ChainID(name) }
+    /// A chain binding: the id `name` and a genesis hash of SHA-256("genesis of NAME", launch).
+    static func chain(_ name: String, launch: Int = 1) -> ChainBinding {
+        ChainBinding(id: try! ChainID(name), genesisHash: SHA256.hash(utf8: "genesis of \(name), launch \(launch)"))
+    }
     static let chainA = chain("hansa-a")
     static let chainB = chain("hansa-b")
+    /// Chain A relaunched from a new genesis under the same id.
+    static let chainARelaunched = chain("hansa-a", launch: 2)
 
     static func hash(_ label: String) -> Hash { SHA256.hash(utf8: label) }
 
     static func body(nonce: UInt64 = 5, kind: TransactionKind = .transfer, payload: [UInt8] = [0xde, 0xad, 0xbe, 0xef],
-                     gasLimit: UInt64 = 21_000, chain: ChainID = chainA, sender: UInt8 = 1) -> TransactionBody {
+                     gasLimit: UInt64 = 21_000, chain: ChainBinding = chainA, sender: UInt8 = 1) -> TransactionBody {
         TransactionBody(chain: chain, sender: key(sender).publicKey, nonce: nonce, kind: kind,
                         payload: payload, gasLimit: gasLimit)
     }
 
     static func transaction(nonce: UInt64 = 5, kind: TransactionKind = .transfer, payload: [UInt8] = [0xde, 0xad, 0xbe, 0xef],
-                            gasLimit: UInt64 = 21_000, chain: ChainID = chainA, sender: UInt8 = 1) -> Transaction {
+                            gasLimit: UInt64 = 21_000, chain: ChainBinding = chainA, sender: UInt8 = 1) -> Transaction {
         body(nonce: nonce, kind: kind, payload: payload, gasLimit: gasLimit, chain: chain, sender: sender)
             .signed(with: key(sender))
     }
@@ -62,14 +67,14 @@ enum Fixture {
     }
 
     static func vote(phase: VotePhase = .commit, view: UInt64 = 2, height: UInt64 = 7, block: Hash = hash("block 7"),
-                     index: UInt16 = 1, in set: ValidatorSet = validatorSet(count: 4), chain: ChainID = chainA) -> Vote {
+                     index: UInt16 = 1, in set: ValidatorSet = validatorSet(count: 4), chain: ChainBinding = chainA) -> Vote {
         Vote.make(phase: phase, view: view, height: height, blockHash: block, validatorIndex: index,
                   chain: chain, key: signer(at: Int(index), in: set))
     }
 
     /// A certificate signed by the validators at `indices` of `set`.
     static func certificate(indices: [Int], in set: ValidatorSet = validatorSet(count: 4), view: UInt64 = 2,
-                            height: UInt64 = 7, block: Hash = hash("block 7"), chain: ChainID = chainA) -> CommitCertificate {
+                            height: UInt64 = 7, block: Hash = hash("block 7"), chain: ChainBinding = chainA) -> CommitCertificate {
         CommitCertificate(votes: indices.map {
             vote(phase: .commit, view: view, height: height, block: block, index: UInt16($0), in: set, chain: chain)
         })

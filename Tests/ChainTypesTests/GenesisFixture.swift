@@ -25,7 +25,7 @@ enum GenesisFixture {
         ]
         let usd = try! CurrencyCode("USD"), eur = try! CurrencyCode("EUR"), jpy = try! CurrencyCode("JPY")
         return Genesis(
-            chain: Fixture.chainA, genesisTimeMillis: 1_764_000_000_000,
+            chain: Fixture.chainA.id, genesisTimeMillis: 1_764_000_000_000,
             validators: try! ValidatorSet(validators),
             participants: participants,
             currencies: [

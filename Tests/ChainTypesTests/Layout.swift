@@ -36,8 +36,9 @@ struct Layout: Sendable {
         let b = tx.body
         return Layout(chunks: [
             (prefix + "type", [TypeTag.transaction.rawValue]),
-            (prefix + "version", [1]),
-            (prefix + "chain", enc { $0.string(b.chain.value) }),
+            (prefix + "version", [2]),
+            (prefix + "chain", enc { $0.string(b.chain.id.value) }),
+            (prefix + "genesis_hash", b.chain.genesisHash.bytes),
             (prefix + "sender", b.sender.bytes),
             (prefix + "nonce", enc { $0.uvarint(b.nonce) }),
             (prefix + "kind", [b.kind.rawValue]),

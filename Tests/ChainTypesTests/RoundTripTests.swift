@@ -47,14 +47,15 @@ struct RoundTripTests {
     /// Fixed positions from docs/PROTOCOL.md, as a cross-check of the layouts.
     @Test func transactionFieldOffsets() {
         let layout = Layout.transaction(Fixture.transaction())
-        #expect(layout.offset(of: "chain") == 2)       // after type and version
-        #expect(layout.offset(of: "sender") == 10)     // 1 + 7 bytes of "hansa-a"
-        #expect(layout.offset(of: "nonce") == 43)      // + 33 bytes of compressed key
-        #expect(layout.offset(of: "kind") == 44)       // nonce 5 is one byte
-        #expect(layout.offset(of: "payload") == 45)
-        #expect(layout.offset(of: "gas_limit") == 50)  // 1 + 4 payload bytes
-        #expect(layout.offset(of: "signature") == 53)  // 21000 takes 3 bytes
-        #expect(layout.bytes.count == 117)
+        #expect(layout.offset(of: "chain") == 2)         // after type and version
+        #expect(layout.offset(of: "genesis_hash") == 10) // 1 + 7 bytes of "hansa-a"
+        #expect(layout.offset(of: "sender") == 42)       // + 32 bytes of genesis hash
+        #expect(layout.offset(of: "nonce") == 75)        // + 33 bytes of compressed key
+        #expect(layout.offset(of: "kind") == 76)         // nonce 5 is one byte
+        #expect(layout.offset(of: "payload") == 77)
+        #expect(layout.offset(of: "gas_limit") == 82)    // 1 + 4 payload bytes
+        #expect(layout.offset(of: "signature") == 85)    // 21000 takes 3 bytes
+        #expect(layout.bytes.count == 149)
     }
 
     @Test("encode(decode(x)) == x", arguments: Kind.allCases)

@@ -12,7 +12,7 @@ struct LetterOfCreditSafetyTests {
                _ args: [ABIValue] = [], value: UInt64? = nil) throws -> [Transaction] {
         let first = try chain.nonce(key)
         return targets.enumerated().map { i, contract in
-            TransactionBody(chain: chain.genesis.chain, sender: key.publicKey, nonce: first + UInt64(i), kind: .callContract,
+            TransactionBody(chain: chain.dev.binding, sender: key.publicKey, nonce: first + UInt64(i), kind: .callContract,
                             payload: CallPayload(contract: contract, input: ABI.encodeCall(function, args),
                                                  value: value.map { Amount($0, chain.usd) }).canonicalBytes,
                             gasLimit: 5_000_000).signed(with: key)
@@ -26,7 +26,7 @@ struct LetterOfCreditSafetyTests {
         let bank = chain.banks[0]
         let first = try chain.nonce(bank)
         let deploys = (0..<count).map { i in
-            TransactionBody(chain: chain.genesis.chain, sender: bank.publicKey, nonce: first + UInt64(i), kind: .deployContract,
+            TransactionBody(chain: chain.dev.binding, sender: bank.publicKey, nonce: first + UInt64(i), kind: .deployContract,
                             payload: DeployPayload(code: TradeChain.letterOfCredit.bytecode,
                                                    constructorInput: ABI.encodeCall("init", Credit.initArgs(chain, Terms(amount: 1_000_00)))).canonicalBytes,
                             gasLimit: 20_000_000).signed(with: bank)

@@ -76,7 +76,7 @@ struct ScheduledWorkTests {
         // transactions of 4 each.
         let first = try chain.nonce(bank)
         let asks = (0..<10).map { i in
-            TransactionBody(chain: chain.genesis.chain, sender: bank.publicKey, nonce: first + UInt64(i), kind: .callContract,
+            TransactionBody(chain: chain.dev.binding, sender: bank.publicKey, nonce: first + UInt64(i), kind: .callContract,
                             payload: CallPayload(contract: spammer, input: ABI.encodeCall("start", [.int(4), .int(Int64(expiry) - 1)])).canonicalBytes,
                             gasLimit: 5_000_000).signed(with: bank)
         }

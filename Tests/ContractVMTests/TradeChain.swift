@@ -81,7 +81,7 @@ final class TradeChain {
     func balance(_ k: PrivateKey, _ c: CurrencyCode? = nil) throws -> UInt64 { try balance(address(k), c) }
 
     func tx(_ key: PrivateKey, _ kind: TransactionKind, _ payload: some CanonicalEncodable, gas: UInt64 = 5_000_000) throws -> Transaction {
-        TransactionBody(chain: genesis.chain, sender: key.publicKey, nonce: try nonce(key), kind: kind,
+        TransactionBody(chain: dev.binding, sender: key.publicKey, nonce: try nonce(key), kind: kind,
                         payload: payload.canonicalBytes, gasLimit: gas).signed(with: key)
     }
 

@@ -50,7 +50,7 @@ struct DecoderMutationTests {
         var participants = validators.map { Participant(name: $0.name, publicKey: $0.publicKey, role: .validatorBank, bank: nil) }
         participants.append(Participant(name: "exporter", publicKey: keys[4].publicKey, role: .exporter, bank: validators[0].address))
         let usd = try! CurrencyCode("USD")
-        let g = Genesis(chain: ProtocolVectors.chain, genesisTimeMillis: 1, validators: try! ValidatorSet(validators),
+        let g = Genesis(chain: ProtocolVectors.chain.id, genesisTimeMillis: 1, validators: try! ValidatorSet(validators),
                         participants: participants,
                         currencies: [Currency(code: usd, decimals: 2, issuers: [validators[0].address])],
                         deposits: [Deposit(account: keys[4].publicKey.address, currency: usd, amount: 100)],

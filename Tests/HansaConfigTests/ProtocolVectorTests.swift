@@ -61,12 +61,14 @@ struct ProtocolVectorTests {
         let file = try Self.load("signatures.json")
         for c in try #require(file["cases"] as? [[String: Any]]) {
             let domain = try #require(SigningDomain(rawValue: c["domain"] as! String))
-            let chain = try ChainID(c["chain_id"] as! String)
+            let chain = ChainBinding(id: try ChainID(c["chain_id"] as! String),
+                                     genesisHash: try #require(Hash(bytes: Hex.decode(c["genesis_hash"] as! String) ?? [])))
             let body = Hex.decode(c["body_hex"] as! String)!
             let key = try PrivateKey(hex: c["secret"] as! String)
             // signing message = str("hansa/sign/v1") ‖ str(tag) ‖ str(chain) ‖ body, str = 1-byte length here
             func str(_ s: String) -> [UInt8] { [UInt8(s.utf8.count)] + Array(s.utf8) }
-            let message = str("hansa/sign/v1") + str(domain.rawValue) + str(chain.value) + body
+            // string("hansa/sign/v2") ‖ string(tag) ‖ string(chain id) ‖ genesis hash ‖ body
+            let message = str("hansa/sign/v2") + str(domain.rawValue) + str(chain.id.value) + chain.genesisHash.bytes + body
             #expect(Hex.encode(message) == c["signing_message_hex"] as? String)
             #expect(SHA256.hash(message).hex == c["digest"] as? String)
             let signature = try Signature(hex: c["signature"] as! String)
@@ -81,7 +83,8 @@ struct ProtocolVectorTests {
         for c in try Self.cases("transactions.json") {
             let bytes = Hex.decode(c["encoded_hex"] as! String)!
             let tx = try Transaction(canonicalBytes: bytes)
-            #expect(tx.body.chain.value == c["chain_id"] as? String)
+            #expect(tx.body.chain.id.value == c["chain_id"] as? String)
+            #expect(tx.body.chain.genesisHash.hex == c["genesis_hash"] as? String)
             #expect(tx.body.sender.hex == c["sender_public_key"] as? String)
             #expect(tx.sender.text == c["sender_address"] as? String)
             #expect(String(tx.body.nonce) == c["nonce"] as? String)

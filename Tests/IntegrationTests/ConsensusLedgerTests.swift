@@ -31,9 +31,9 @@ struct ConsensusLedgerTests {
             mempool = Mempool(executor: ledger.executor)
             var parameters = dev.genesis.consensus
             parameters.requestTimeoutTicks = 50
-            let config = ReplicaConfig(chain: dev.genesis.chain, validators: dev.genesis.validators, selfIndex: index, parameters: parameters)
+            let config = ReplicaConfig(chain: dev.binding, validators: dev.genesis.validators, selfIndex: index, parameters: parameters)
             replica = PBFTReplica(config: config,
-                                  crypto: Secp256k1ConsensusCrypto(chain: dev.genesis.chain, validators: dev.genesis.validators,
+                                  crypto: Secp256k1ConsensusCrypto(chain: dev.binding, validators: dev.genesis.validators,
                                                                    key: dev.validatorKeys[index]),
                                   validator: LedgerValidator(ledger: ledger), tip: ledger.head)
         }
@@ -146,7 +146,7 @@ struct ConsensusLedgerTests {
         func tx(_ key: PrivateKey, _ kind: TransactionKind, _ payload: some CanonicalEncodable) -> Transaction {
             let a = key.publicKey.address
             defer { nonces[a, default: 0] += 1 }
-            return TransactionBody(chain: dev.genesis.chain, sender: key.publicKey, nonce: nonces[a, default: 0], kind: kind,
+            return TransactionBody(chain: dev.binding, sender: key.publicKey, nonce: nonces[a, default: 0], kind: kind,
                                    payload: payload.canonicalBytes, gasLimit: 20_000_000).signed(with: key)
         }
         let credit = Executor.contractAddress(deployer: bank0.publicKey.address, nonce: 0)

@@ -21,9 +21,9 @@ struct Fixture {
     func nonce(_ k: PrivateKey) throws -> UInt64 { try ledger.account(k.publicKey.address)?.nonce ?? 0 }
 
     func tx(_ key: PrivateKey, _ kind: TransactionKind, _ payload: some CanonicalEncodable, nonce: UInt64? = nil,
-            gas: UInt64? = nil, chain: ChainID? = nil) throws -> Transaction {
+            gas: UInt64? = nil, chain: ChainBinding? = nil) throws -> Transaction {
         let bytes = payload.canonicalBytes
-        let body = TransactionBody(chain: chain ?? dev.genesis.chain, sender: key.publicKey, nonce: try nonce ?? self.nonce(key),
+        let body = TransactionBody(chain: chain ?? dev.binding, sender: key.publicKey, nonce: try nonce ?? self.nonce(key),
                                    kind: kind, payload: bytes, gasLimit: gas ?? GasSchedule.intrinsic(kind, payloadBytes: bytes.count))
         return body.signed(with: key)
     }
@@ -50,6 +50,6 @@ struct Fixture {
         let proposal = GovernanceProposal(sequence: try sequence ?? ledger.governanceSequence(),
                                           expiresAtMillis: expiresAtMillis ?? ledger.head.timestampMillis + 3_600_000, action: action)
         return GovernancePayload(proposal: proposal, approvals: signers.map {
-            proposal.approve(as: UInt16($0), key: bank($0), chain: dev.genesis.chain) })
+            proposal.approve(as: UInt16($0), key: bank($0), chain: dev.binding) })
     }
 }

@@ -20,7 +20,7 @@ struct TransactionRuleTests {
 
     /// Admission errors: the block carrying such a transaction is invalid.
     static let admission: [(String, String)] = [
-        ("bad_signature", "signature"), ("wrong_chain", "chain"), ("nonce_reused", "nonce reused"),
+        ("bad_signature", "signature"), ("wrong_chain", "chain"), ("wrong_genesis", "genesis"), ("nonce_reused", "nonce reused"),
         ("nonce_too_far_ahead", "nonce ahead"), ("unknown_sender", "unknown sender"), ("gas_limit_too_low", "gas low"),
         ("gas_limit_too_high", "gas high"), ("malformed_payload", "payload"), ("oversize", "oversize"), ("duplicate", "twice in a block"),
     ]
@@ -31,7 +31,12 @@ struct TransactionRuleTests {
         case "signature":
             let good = try f.transfer(a, to: b, 1)
             return [Transaction(body: good.body, signature: f.user(1).sign(digest: SHA256.hash(utf8: "x")))]
-        case "chain": return [try f.tx(a, .transfer, TransferPayload(to: b, currency: f.usd, amount: 1), chain: try ChainID("other-chain"))]
+        case "chain":
+            let other = ChainBinding(id: try ChainID("other-chain"), genesisHash: f.dev.binding.genesisHash)
+            return [try f.tx(a, .transfer, TransferPayload(to: b, currency: f.usd, amount: 1), chain: other)]
+        case "genesis":
+            let relaunch = ChainBinding(id: f.dev.binding.id, genesisHash: SHA256.hash(utf8: "another launch"))
+            return [try f.tx(a, .transfer, TransferPayload(to: b, currency: f.usd, amount: 1), chain: relaunch)]
         case "nonce reused":
             try f.commit([try f.transfer(a, to: b, 1)])
             return [try f.transfer(a, to: b, 1, nonce: 0)]

@@ -42,7 +42,7 @@ struct ScheduledCallLevelDBTests {
         let bank = dev.validatorKeys[0], user = dev.userKeys[0]
         let contracts = (0..<3).map { Executor.contractAddress(deployer: bank.publicKey.address, nonce: UInt64($0)) }
         func tx(_ key: PrivateKey, _ nonce: UInt64, _ kind: TransactionKind, _ payload: some CanonicalEncodable) -> Transaction {
-            TransactionBody(chain: dev.genesis.chain, sender: key.publicKey, nonce: nonce, kind: kind,
+            TransactionBody(chain: dev.binding, sender: key.publicKey, nonce: nonce, kind: kind,
                             payload: payload.canonicalBytes, gasLimit: 1_000_000).signed(with: key)
         }
         // Block 1 deploys three contracts; block 2 schedules 16 calls of each due at +3 s;
@@ -87,9 +87,9 @@ struct ScheduledCallLevelDBTests {
         do {
             let ledger = try Ledger(store: try LevelDBLedgerStore(path: dir), genesis: dev.genesis, engine: TickEngine())
             for body in [
-                TransactionBody(chain: dev.genesis.chain, sender: bank.publicKey, nonce: 0, kind: .deployContract,
+                TransactionBody(chain: dev.binding, sender: bank.publicKey, nonce: 0, kind: .deployContract,
                                 payload: DeployPayload(code: [1], constructorInput: []).canonicalBytes, gasLimit: 1_000_000),
-                TransactionBody(chain: dev.genesis.chain, sender: user.publicKey, nonce: 0, kind: .callContract,
+                TransactionBody(chain: dev.binding, sender: user.publicKey, nonce: 0, kind: .callContract,
                                 payload: CallPayload(contract: contract, input: [5, 60]).canonicalBytes, gasLimit: 1_000_000),
             ] {
                 let (block, cert) = try dev.nextBlock(on: ledger, [body.signed(with: body.sender == bank.publicKey ? bank : user)])

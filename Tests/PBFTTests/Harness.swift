@@ -5,7 +5,7 @@ import Simulator
 /// A hand-driven cluster for protocol-rule tests: messages queue until a test delivers them,
 /// so each test can stage exactly the situation the paper describes.
 struct Harness {
-    static let chain = try! ChainID("hansa-test")
+    static let chain = ChainBinding(id: try! ChainID("hansa-test"), genesisHash: SHA256.hash(utf8: "hansa test genesis"))
     static let genesis = ChainTip(height: 0, hash: SHA256.hash(utf8: "test genesis"), timestampMillis: 1_000_000, certificate: nil)
 
     struct Envelope {

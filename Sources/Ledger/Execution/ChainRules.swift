@@ -9,9 +9,13 @@ public struct ChainRules: Sendable {
     /// How far ahead of the account's next nonce the mempool holds transactions.
     public var maxNonceGap: UInt64 = 64
 
+    /// The chain id and genesis hash every signature here must be bound to.
+    public let binding: ChainBinding
+
     public init(genesis: Genesis) {
         self.genesis = genesis
         currencies = Dictionary(uniqueKeysWithValues: genesis.currencies.map { ($0.code, $0) })
+        binding = genesis.binding
     }
 
     public var chain: ChainID { genesis.chain }

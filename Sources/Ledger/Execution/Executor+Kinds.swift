@@ -106,7 +106,7 @@ extension Executor {
         let body = p.proposal.canonicalBytes
         var valid = Set<UInt16>()
         for a in p.approvals where Int(a.validatorIndex) < set.count {
-            if SigningDomain.governance.verify(a.signature, over: body, chain: rules.chain,
+            if SigningDomain.governance.verify(a.signature, over: body, chain: rules.binding,
                                                by: set.validators[Int(a.validatorIndex)].publicKey) {
                 valid.insert(a.validatorIndex)
             }

@@ -50,7 +50,10 @@ public struct Executor: Sendable {
     func checkStateless(_ tx: Transaction, bytes: [UInt8], hash: Hash) throws(TransactionError) {
         let size = bytes.count
         guard size <= rules.maxTransactionBytes else { throw .oversize(bytes: size, limit: rules.maxTransactionBytes) }
-        guard tx.body.chain == rules.chain else { throw .wrongChain(expected: rules.chain.value, got: tx.body.chain.value) }
+        guard tx.body.chain.id == rules.chain else { throw .wrongChain(expected: rules.chain.value, got: tx.body.chain.id.value) }
+        guard tx.body.chain.genesisHash == rules.binding.genesisHash else {
+            throw .wrongGenesis(expected: rules.binding.genesisHash, got: tx.body.chain.genesisHash)
+        }
         let needed = GasSchedule.intrinsic(tx.body.kind, payloadBytes: tx.body.payload.count)
         guard tx.body.gasLimit <= GasSchedule.maxGasLimit else { throw .gasLimitTooHigh(limit: tx.body.gasLimit, max: GasSchedule.maxGasLimit) }
         guard tx.body.gasLimit >= needed else { throw .gasLimitTooLow(limit: tx.body.gasLimit, needed: needed) }

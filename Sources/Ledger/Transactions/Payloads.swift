@@ -125,7 +125,7 @@ public struct GovernanceProposal: Hashable, Sendable, CanonicalCodable {
     }
 
     /// Signs this proposal as validator `index` (governance domain, chain-bound).
-    public func approve(as index: UInt16, key: PrivateKey, chain: ChainID) -> Approval {
+    public func approve(as index: UInt16, key: PrivateKey, chain: ChainBinding) -> Approval {
         Approval(validatorIndex: index, signature: SigningDomain.governance.sign(canonicalBytes, chain: chain, with: key))
     }
 }

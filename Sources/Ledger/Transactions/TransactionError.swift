@@ -5,6 +5,8 @@ import ChainTypes
 public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertible {
     case badSignature
     case wrongChain(expected: String, got: String)
+    /// The chain id matches but the genesis does not: another launch of a chain with this id.
+    case wrongGenesis(expected: Hash, got: Hash)
     case nonceReused(expected: UInt64, got: UInt64)
     case nonceTooFarAhead(expected: UInt64, got: UInt64, maxGap: UInt64)
     case unknownSender(Address)
@@ -37,6 +39,8 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         switch self {
         case .badSignature: "the signature does not verify for the sender's key"
         case .wrongChain(let e, let g): "the transaction is for chain \"\(g)\", this is \"\(e)\""
+        case .wrongGenesis(let e, let g):
+            "the transaction is for genesis \(g), this chain's genesis is \(e): it was signed for another launch of a chain with this id"
         case .nonceReused(let e, let g): "nonce \(g) was already used; the sender's next nonce is \(e)"
         case .nonceTooFarAhead(let e, let g, let m):
             m == 0 ? "nonce \(g) skips ahead of the sender's next nonce \(e)" : "nonce \(g) is more than \(m) ahead of the sender's next nonce \(e)"
@@ -72,6 +76,7 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         switch self {
         case .badSignature: "bad_signature"
         case .wrongChain: "wrong_chain"
+        case .wrongGenesis: "wrong_genesis"
         case .nonceReused: "nonce_reused"
         case .nonceTooFarAhead: "nonce_too_far_ahead"
         case .unknownSender: "unknown_sender"
