@@ -63,6 +63,23 @@ struct TimestampTests {
         #expect(actions.contains { if case .broadcast(.vote(let v)) = $0 { v.phase == .prepare } else { false } })
     }
 
+    @Test("a synced block, even with a valid certificate, is refused unless it is after its parent; an old one is taken")
+    func syncedBlockTime() {
+        var h = Harness()
+        h.input(1, .tick(nowMillis: Harness.genesis.timestampMillis + 600_000, hasPendingWork: false))
+        func certified(_ timestamp: UInt64) -> (Block, CommitCertificate) {
+            let block = h.makeBlock(height: 1, view: 0, parent: Harness.genesis, proposer: 0, timestamp: timestamp)
+            return (block, CommitCertificate(votes: (0..<3).map { h.vote(.commit, view: 0, height: 1, hash: block.hash, by: $0) }))
+        }
+        let (stale, staleCertificate) = certified(Harness.genesis.timestampMillis)
+        h.input(1, .synced(stale, staleCertificate))
+        #expect(h.heights[1] == 0, "applied a synced block stamped at its parent's time")
+        // Ten minutes behind the clock, but after the parent: sync does not apply the lag bound.
+        let (old, oldCertificate) = certified(Harness.genesis.timestampMillis + 1)
+        h.input(1, .synced(old, oldCertificate))
+        #expect(h.heights[1] == 1)
+    }
+
     @Test("§4.4 + block time: a block prepared in an earlier view is re-proposed and committed however old its timestamp")
     func oldReproposalIsAccepted() {
         var h = Harness()
