@@ -109,7 +109,9 @@ public struct ConsensusParameters: Hashable, Sendable, CanonicalCodable {
     public var watermarkWindow: UInt64
     public var maxBlockTransactions: UInt64
     public var maxBlockBytes: UInt64
-    /// Most a block's timestamp may run ahead of a replica's clock.
+    /// Most two honest validators' clocks may differ: a block's timestamp may run this far
+    /// ahead of a replica's clock, and (with the request timeout) lag it by
+    /// `maxProposalLagMillis`.
     public var maxClockDriftMillis: UInt64
     /// The work one block may hold: the sum of its transactions' gas limits plus the budgets
     /// of the scheduled calls it runs (docs/PROTOCOL.md §16 "Block limits").
@@ -137,6 +139,22 @@ public struct ConsensusParameters: Hashable, Sendable, CanonicalCodable {
         self.watermarkWindow = watermarkWindow; self.maxBlockTransactions = maxBlockTransactions
         self.maxBlockBytes = maxBlockBytes; self.maxClockDriftMillis = maxClockDriftMillis
         self.maxBlockGas = maxBlockGas; self.maxBlockStateBytes = maxBlockStateBytes
+    }
+
+    /// Most a new proposal's timestamp may lag a replica's clock (docs/PROTOCOL.md §12,
+    /// "Block time"): `maxClockDriftMillis` plus the request timeout,
+    /// `requestTimeoutTicks` × `tickMillis`. An honest primary stamps its block with its own
+    /// clock (or just after the parent's, which is later still). A backup's clock runs at
+    /// most the drift ahead of the primary's, and the pre-prepare may spend time in the
+    /// network, in retransmissions and in the backup's buffer before the backup judges it;
+    /// the request timeout is how long the protocol already lets a proposal take before it
+    /// gives up on the primary, so it is the allowance for that delay. With the standard
+    /// parameters the window around a replica's clock is 4 s behind to 2 s ahead.
+    /// Saturates rather than overflows (parameters a genesis accepts stay far below).
+    public var maxProposalLagMillis: UInt64 {
+        let (timeout, overflowed) = requestTimeoutTicks.multipliedReportingOverflow(by: tickMillis)
+        let (lag, overflowedAgain) = maxClockDriftMillis.addingReportingOverflow(timeout)
+        return overflowed || overflowedAgain ? .max : lag
     }
 
     public func encode(to w: inout CanonicalWriter) {

@@ -126,11 +126,23 @@ public final class Ledger {
 
     // MARK: Blocks
 
+    /// Why a block with `header` cannot follow the head, or nil: it must be the next height,
+    /// on the head's hash, and later than the head (block time only moves forward; the
+    /// executor runs scheduled calls and deadlines by it). Consensus checks a proposal's time
+    /// against the clocks too; a synced block skips those checks, so this one is its guard.
+    func extensionRejection(_ h: BlockHeader) -> String? {
+        guard h.height == head.height + 1, h.previousHash == head.hash else { return "block \(h.height) does not extend the head \(head.height)" }
+        guard h.timestampMillis > head.timestampMillis else {
+            return "block \(h.height) time \(h.timestampMillis) ms is not after its parent's \(head.timestampMillis) ms"
+        }
+        return nil
+    }
+
     /// Why `block` cannot follow the head, or nil: it is executed here (transactions,
     /// state root, receipts root), and the execution is kept for `apply`.
     public func rejection(of block: Block) -> String? {
         let h = block.header
-        guard h.height == head.height + 1, h.previousHash == head.hash else { return "block \(h.height) does not extend the head \(head.height)" }
+        if let reason = extensionRejection(h) { return reason }
         guard Block.transactionsRoot(block.transactions) == h.transactionsRoot else { return "transactions root does not match" }
         let execution: BlockExecution
         do { execution = try executor.execute(block, store: store) } catch { return error.description }
@@ -166,9 +178,8 @@ public final class Ledger {
     /// may not have reached the disk: reopen the ledger (restart the node) before going on.
     public func apply(_ block: Block, certificate: CommitCertificate) throws(LedgerError) {
         let h = block.header
-        guard h.height == head.height + 1, h.previousHash == head.hash else {
-            throw .invalidBlock("block \(h.height) does not extend the head \(head.height)")
-        }
+        // Checked here too: an execution kept by `propose` skips `rejection(of:)`.
+        if let reason = extensionRejection(h) { throw .invalidBlock(reason) }
         guard certificate.height == h.height, certificate.blockHash == block.hash else {
             throw .invalidBlock("the certificate is for another block")
         }

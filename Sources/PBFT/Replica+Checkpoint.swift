@@ -64,11 +64,14 @@ extension PBFTReplica {
         outbox.append(.requestSync(fromHeight: tip.height + 1, toHeight: syncTarget, peers: syncPeers + others))
     }
 
-    /// A synced block needs only its certificate: it must extend the tip, match its
-    /// transactions root, and carry a valid commit certificate for its hash.
+    /// A synced block needs only its certificate: it must extend the tip (a later time
+    /// included — the ledger refuses any other), match its transactions root, and carry a
+    /// valid commit certificate for its hash. Its time is not held against this replica's
+    /// clock: a synced block may be old.
     mutating func onSynced(_ block: Block, _ certificate: CommitCertificate) {
         let h = block.header
-        guard h.height == tip.height + 1, h.previousHash == tip.hash, certificate.height == h.height,
+        guard h.height == tip.height + 1, h.previousHash == tip.hash, h.timestampMillis > tip.timestampMillis,
+              certificate.height == h.height,
               certificate.blockHash == block.hash,
               Block.transactionsRoot(block.transactions) == h.transactionsRoot,
               isValid(certificate) else {

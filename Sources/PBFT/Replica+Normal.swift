@@ -86,6 +86,11 @@ extension PBFTReplica {
 
     /// Why `block`, proposed in `view`, may not be accepted at tip + 1, or nil. A re-proposal
     /// (from a new-view) keeps the header of the view it was first proposed in.
+    ///
+    /// Block time: the timestamp must be after the parent's, at most `max_clock_drift_ms`
+    /// ahead of this replica's clock and — for a new proposal — at most
+    /// `maxProposalLagMillis` (drift + request timeout) behind it, so that a primary cannot
+    /// back-date a block on a quiet chain (review finding 9).
     func proposalRejection(_ block: Block, view: UInt64, reproposal: Bool) -> String? {
         let h = block.header
         let p = config.parameters
@@ -100,6 +105,16 @@ extension PBFTReplica {
         }
         if h.timestampMillis <= tip.timestampMillis { return "timestamp is not after the parent's" }
         if h.timestampMillis > nowMillis &+ p.maxClockDriftMillis { return "timestamp is too far ahead of this replica's clock" }
+        // The lag bound is for new proposals only. A re-proposal carries a block that a quorum
+        // prepared in an earlier view — so at least f + 1 honest replicas found its time fresh
+        // when it was new — and that may already have committed at some replica: §4.4 lets
+        // no new view replace it, so every honest replica must still take it up however long
+        // the view changes took. Refusing it for its age would stall the height for good
+        // (each later new-view re-proposes the same, ever older, block).
+        if !reproposal, config.flaw != .noProposalLagBound, nowMillis > h.timestampMillis,
+           nowMillis - h.timestampMillis > p.maxProposalLagMillis {
+            return "timestamp lags this replica's clock by more than max_clock_drift_ms + the request timeout"
+        }
         if UInt64(block.transactions.count) > p.maxBlockTransactions { return "too many transactions" }
         if Block.transactionsRoot(block.transactions) != h.transactionsRoot { return "transactions root does not match" }
         if UInt64(block.canonicalBytes.count) > p.maxBlockBytes { return "block exceeds max_block_bytes" }

@@ -130,8 +130,11 @@ public struct ReplicaConfig: Sendable {
 }
 
 /// Deliberate protocol bugs that tests switch on to show that the checkers catch them.
-public enum ProtocolFlaw: Sendable {
+public enum ProtocolFlaw: String, Sendable, CaseIterable {
     /// New views ignore prepared certificates (breaks §4.4): a block that committed at some
     /// replicas can be replaced at others.
-    case ignorePreparedCertificates
+    case ignorePreparedCertificates = "ignore-prepared-certificates"
+    /// New proposals are not checked against the lag bound (review finding 9): a back-dating
+    /// primary's blocks commit with times far behind every honest clock.
+    case noProposalLagBound = "no-proposal-lag-bound"
 }

@@ -18,6 +18,10 @@ public enum ByzantineBehaviour: String, CaseIterable, Sendable {
     case flood
     /// As primary, proposes blocks with transactions nobody submitted.
     case invalidProposals = "invalid-proposals"
+    /// As primary, stamps its blocks an hour before its clock, or just after the parent's
+    /// if that is later (review finding 9): on a chain it leads for a while, block time
+    /// stands still while the clocks move on.
+    case backDatingPrimary = "back-dating-primary"
 }
 
 /// The rewriting of a byzantine replica's output.
@@ -34,8 +38,12 @@ struct ByzantineRewriter {
         if heard.count < 512 { heard.append(message) } else { heard[Int.random(in: 0..<512, using: &rng)] = message }
     }
 
-    /// (recipient or nil for all, message) pairs to send instead of `message`.
-    mutating func rewrite(_ message: ConsensusMessage, to: Int?) -> [(Int?, ConsensusMessage)] {
+    /// How far back a back-dating primary stamps its blocks (saturating at just after the parent's).
+    static let backDateMillis: UInt64 = 3_600_000
+
+    /// (recipient or nil for all, message) pairs to send instead of `message`; `ledger` is
+    /// the byzantine node's own chain (where a proposal's parent is).
+    mutating func rewrite(_ message: ConsensusMessage, to: Int?, ledger: SimLedger) -> [(Int?, ConsensusMessage)] {
         switch behaviour {
         case .silent:
             return []
@@ -98,7 +106,26 @@ struct ByzantineRewriter {
             let body = PrePrepare.signingBody(view: pp.view, height: pp.height, blockHash: bad.hash, proposerIndex: pp.proposerIndex)
             return [(to, .prePrepare(PrePrepare(view: pp.view, height: pp.height, block: bad, proposerIndex: pp.proposerIndex,
                                                 signature: crypto.sign(.prePrepare, body))))]
+        case .backDatingPrimary:
+            guard case .prePrepare(let pp) = message, let back = backDated(pp, ledger: ledger) else { return [(to, message)] }
+            return [(to, .prePrepare(back))]
         }
+    }
+
+    /// `pp` with its block stamped `backDateMillis` earlier, but still after the parent's
+    /// time (the rule the replicas checked before finding 9), re-signed; nil when the parent
+    /// is not in `ledger`. The result depends only on `pp` and the chain, so a retransmission
+    /// carries the same block (no equivocation).
+    func backDated(_ pp: PrePrepare, ledger: SimLedger) -> PrePrepare? {
+        guard pp.height >= 1, pp.height - 1 <= ledger.height else { return nil }
+        let parentHeight = pp.height - 1
+        let parentTime = parentHeight == 0 ? ledger.genesis.timestampMillis : ledger.block(at: parentHeight)!.0.header.timestampMillis
+        var block = pp.block
+        let honest = block.header.timestampMillis
+        block.header.timestampMillis = max(parentTime + 1, honest > Self.backDateMillis ? honest - Self.backDateMillis : 0)
+        let body = PrePrepare.signingBody(view: pp.view, height: pp.height, blockHash: block.hash, proposerIndex: pp.proposerIndex)
+        return PrePrepare(view: pp.view, height: pp.height, block: block, proposerIndex: pp.proposerIndex,
+                          signature: crypto.sign(.prePrepare, body))
     }
 
     /// The same message with a signature that its claimed signer never made.

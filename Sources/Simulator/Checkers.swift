@@ -8,6 +8,10 @@ struct Checkers {
     var decided: [UInt64: Hash] = [:]
     /// What each honest validator signed per slot: (node, kind, view, height) → hash.
     var signed: [SlotKey: Hash] = [:]
+    /// For heights not yet decided: per block hash, each honest validator's clock when it
+    /// first sent a prepare for it. At most window × blocks × n entries; a height's go when
+    /// it is decided.
+    var prepareClocks: [UInt64: [Hash: [Int: UInt64]]] = [:]
     var failures: [String] = []
 
     struct SlotKey: Hashable {
@@ -42,6 +46,34 @@ struct Checkers {
         } catch {
             failures.append("certificate: node \(node) height \(h): \(error)")
         }
+    }
+
+    /// Notes an honest prepare: it vouches for its block's time as the sender's clock read
+    /// then (the clock its replica judged the proposal by).
+    mutating func notePrepare(node: Int, height: UInt64, hash: Hash, clockMillis: UInt64) {
+        guard decided[height] == nil, prepareClocks[height]?[hash]?[node] == nil else { return }
+        prepareClocks[height, default: [:]][hash, default: [:]][node] = clockMillis
+    }
+
+    /// Timeliness (review finding 9), at the first honest commit of a height: some honest
+    /// validator prepared the block while its clock read at most `maxLagMillis` after the
+    /// block's timestamp and at most `maxLeadMillis` before it. Every committed block was
+    /// first prepared, as a new proposal, by a quorum — so by at least one honest replica
+    /// that judged its time fresh — even when it commits much later as a re-proposal, or at
+    /// a replica that syncs it; so the check is on the prepares, not on the clocks at commit.
+    mutating func checkTimeliness(node: Int, block: Block, maxLagMillis: UInt64, maxLeadMillis: UInt64) {
+        let h = block.header.height
+        guard decided[h] == nil else { return }
+        let time = block.header.timestampMillis
+        let clocks = prepareClocks[h]?[block.hash] ?? [:]
+        let vouched = clocks.values.contains { c in
+            time <= c &+ maxLeadMillis && (c <= time || c - time <= maxLagMillis)
+        }
+        if !vouched {
+            let seen = clocks.sorted { $0.key < $1.key }.map { "node \($0.key) at \($0.value)" }.joined(separator: ", ")
+            failures.append("timeliness: node \(node) committed height \(h) stamped \(time) ms, but no honest validator prepared it with its clock at most \(maxLagMillis) ms after (or \(maxLeadMillis) ms before) that time (honest prepares: \(seen.isEmpty ? "none" : seen))")
+        }
+        prepareClocks = prepareClocks.filter { $0.key > h }
     }
 
     /// No honest validator signs two different things for one (view, height, phase), even

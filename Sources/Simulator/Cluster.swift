@@ -25,6 +25,8 @@ public final class Cluster {
     public private(set) var messagesDelivered = 0
     /// New views installed by honest replicas, including incarnations that later crashed.
     var viewChangesInstalled = 0
+    /// Proposals honest replicas refused (`proposalRejection`), over all incarnations.
+    var proposalsRefused = 0
 
     enum Delivery {
         case message(from: Int, to: Int, ConsensusMessage)
@@ -58,7 +60,8 @@ public final class Cluster {
         // Byzantine replicas and their behaviours.
         let byzantine = Array((0..<config.nodes).shuffled(using: &rng).prefix(config.byzantine))
         for b in byzantine {
-            nodes[b].byzantine = ByzantineRewriter(behaviour: ByzantineBehaviour.allCases.randomElement(using: &rng)!,
+            let drawn = ByzantineBehaviour.allCases.randomElement(using: &rng)!
+            nodes[b].byzantine = ByzantineRewriter(behaviour: config.behaviour ?? drawn,
                                                    index: b, n: config.nodes, crypto: nodes[b].crypto, rng: rng.fork())
         }
         plan = FaultPlan.draw(config, honest: (0..<config.nodes).filter { !byzantine.contains($0) }, rng: &rng)
@@ -104,7 +107,8 @@ public final class Cluster {
         let recovery = nodes.filter(\.isHonest).compactMap(\.committedAfterHeal).max().map { $0 - config.faultTicks }
         return SimOutcome(seed: config.seed, failures: checkers.failures, ticks: tick, recoveryTicks: recovery,
                           height: nodes.filter(\.isHonest).map(\.ledger.height).max() ?? 0,
-                          messages: messagesDelivered, viewChanges: viewChangesInstalled, faults: faultSummary)
+                          messages: messagesDelivered, viewChanges: viewChangesInstalled, proposalsRefused: proposalsRefused,
+                          faults: faultSummary)
     }
 
     /// One line per node, for `hansa sim --trace`.
@@ -127,7 +131,8 @@ public final class Cluster {
         due.shuffle(using: &networkRNG)
         for delivery in due { deliver(delivery) }
         for node in nodes where node.isUp {
-            run(node, .tick(nowMillis: clock(of: node), hasPendingWork: node.hasPendingWork))
+            node.clockMillis = clock(of: node)
+            run(node, .tick(nowMillis: node.clockMillis, hasPendingWork: node.hasPendingWork))
         }
     }
 
@@ -212,9 +217,12 @@ public final class Cluster {
 
     func run(_ node: SimNode, _ input: ReplicaInput) {
         guard var replica = node.replica else { return }
-        let before = replica.stats.newViewsInstalled
+        let before = replica.stats
         let actions = replica.step(input)
-        if node.isHonest { viewChangesInstalled += replica.stats.newViewsInstalled - before }
+        if node.isHonest {
+            viewChangesInstalled += replica.stats.newViewsInstalled - before.newViewsInstalled
+            proposalsRefused += replica.stats.rejectedProposals - before.rejectedProposals
+        }
         node.replica = replica
         perform(node, actions)
     }
@@ -245,6 +253,9 @@ public final class Cluster {
             case .commit(let block, let certificate):
                 let repeated = node.ledger.append(block, certificate)
                 if node.isHonest {
+                    let p = SimConfig.parameters
+                    checkers.checkTimeliness(node: node.index, block: block, maxLagMillis: p.maxProposalLagMillis,
+                                             maxLeadMillis: p.maxClockDriftMillis)
                     checkers.checkCommit(node: node.index, block: block, certificate: certificate, repeated: repeated,
                                          submitted: submitted, quorum: validators.quorum, n: validators.count, verifier: verifier)
                     if let healed = heightAtHeal, block.header.height > healed, node.committedAfterHeal == nil {
@@ -259,9 +270,14 @@ public final class Cluster {
     }
 
     func send(from node: SimNode, _ message: ConsensusMessage, to: Int?) {
-        if node.isHonest { checkers.checkSigned(node: node.index, message) }
+        if node.isHonest {
+            checkers.checkSigned(node: node.index, message)
+            if case .vote(let v) = message, v.phase == .prepare {
+                checkers.notePrepare(node: node.index, height: v.height, hash: v.blockHash, clockMillis: node.clockMillis)
+            }
+        }
         var outgoing: [(Int?, ConsensusMessage)] = [(to, message)]
-        if node.byzantine != nil { outgoing = node.byzantine!.rewrite(message, to: to) }
+        if node.byzantine != nil { outgoing = node.byzantine!.rewrite(message, to: to, ledger: node.ledger) }
         for (recipient, m) in outgoing {
             if let r = recipient {
                 transmit(from: node.index, to: r, m)
@@ -293,6 +309,8 @@ public struct SimOutcome: Sendable {
     public let messages: Int
     /// New views installed, summed over honest replicas.
     public let viewChanges: Int
+    /// Proposals refused, summed over honest replicas.
+    public let proposalsRefused: Int
     public let faults: [String]
     public var passed: Bool { failures.isEmpty }
 }

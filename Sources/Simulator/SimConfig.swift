@@ -19,6 +19,8 @@ public struct SimConfig: Sendable {
     /// Fault intensity: 0 none … 1 harsh. Drawn per seed when nil.
     public var faultLevel: Double?
     public var scenario: Scenario = .random
+    /// Every byzantine replica behaves so; drawn per replica from the seed when nil.
+    public var behaviour: ByzantineBehaviour?
 
     /// What kind of faults a run draws.
     public enum Scenario: String, Sendable, CaseIterable {

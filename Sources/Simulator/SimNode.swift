@@ -16,6 +16,9 @@ final class SimNode {
     /// When set, the node crashes after this many more actions (a crash mid-batch).
     var crashAfterActions: Int?
     var committedAfterHeal: Int?
+    /// The clock its replica last ticked with (0 before the first tick of an incarnation):
+    /// the `nowMillis` the replica judges proposals by.
+    var clockMillis: UInt64 = 0
 
     init(index: Int, address: Address, crypto: any ConsensusCrypto, ledger: SimLedger) {
         self.index = index
@@ -29,6 +32,7 @@ final class SimNode {
 
     func start(config: ReplicaConfig, validator: any BlockValidator) {
         replica = PBFTReplica(config: config, crypto: crypto, validator: validator, tip: ledger.tip, durable: durable)
+        clockMillis = 0
     }
 
     func crash() {

@@ -10,6 +10,7 @@ public struct SimRunner: Sendable {
     public var faultTicks = 600
     public var flaw: ProtocolFlaw?
     public var scenario: SimConfig.Scenario = .random
+    public var behaviour: ByzantineBehaviour?
 
     public init(nodes: Int, byzantine: Int) {
         self.nodes = nodes
@@ -21,6 +22,7 @@ public struct SimRunner: Sendable {
                           realCrypto: realCryptoEvery > 0 && seed % realCryptoEvery == 0,
                           wireEncoding: seed % 4 == 1, faultTicks: faultTicks, flaw: flaw)
         c.scenario = scenario
+        c.behaviour = behaviour
         return c
     }
 
@@ -35,8 +37,9 @@ public struct SimRunner: Sendable {
         var parts = ["hansa sim --nodes \(nodes) --byzantine \(byzantine) --seeds \(seed)"]
         if realCryptoEvery != 10 { parts.append("--real-crypto-every \(realCryptoEvery)") }
         if faultTicks != 600 { parts.append("--fault-ticks \(faultTicks)") }
-        if flaw == .ignorePreparedCertificates { parts.append("--flaw ignore-prepared-certificates") }
+        if let flaw { parts.append("--flaw \(flaw.rawValue)") }
         if scenario != .random { parts.append("--scenario \(scenario.rawValue)") }
+        if let behaviour { parts.append("--behaviour \(behaviour.rawValue)") }
         return parts.joined(separator: " ")
     }
 

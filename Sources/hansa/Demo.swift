@@ -24,7 +24,8 @@ struct Demo: ParsableCommand {
         let chain = try TradeDevChain(store: MemoryStore(), importerDeposit: 1_000_000_00)
         let narrator = Narrator(chain: chain, eventNames: compiled.eventNames + ["Transfer"])
         let day: UInt64 = 86_400_000
-        let start = chain.time
+        // Day 0 starts a minute after genesis: a block's time must be after its parent's.
+        let start = chain.time + 60_000
         func at(_ days: Double) -> UInt64 { start + UInt64(days * Double(day)) }
         let a = { (k: PrivateKey) in ABIValue.address(k.publicKey.address) }
         print("A documentary credit under UCP 600, on an in-process Hansa ledger (contract: \(contract), \(code.count) bytes)")

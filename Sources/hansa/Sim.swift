@@ -10,8 +10,9 @@ struct Sim: ParsableCommand {
         discussion: """
         Each seed runs a whole cluster on a virtual network that drops, delays, duplicates and \
         reorders messages, partitions and heals, crashes and restarts replicas, and skews clocks, \
-        with up to f byzantine replicas. Agreement, validity, certificate validity and \
-        double-signing are checked after every step; liveness after the faults heal. \
+        with up to f byzantine replicas. Agreement, validity, certificate validity, \
+        double-signing and block-time timeliness are checked after every step; liveness after \
+        the faults heal. \
         A failing seed prints the command that replays it. The last line is "N passed, M failed".
         """)
 
@@ -30,8 +31,11 @@ struct Sim: ParsableCommand {
     @Option(help: "Ticks of faults before everything heals.")
     var faultTicks: Int = 600
 
-    @Option(help: "A deliberate protocol bug, to watch the checkers catch it: ignore-prepared-certificates.")
+    @Option(help: "A deliberate protocol bug, to watch the checkers catch it: \(ProtocolFlaw.allCases.map(\.rawValue).joined(separator: ", ")).")
     var flaw: String?
+
+    @Option(help: "Make every byzantine replica behave one way (default: drawn per replica from the seed): \(ByzantineBehaviour.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var behaviour: String?
 
     @Option(help: "Fault scenario: random (default) or long-outage (f + 1 validators down until the heal).")
     var scenario: String = "random"
@@ -48,7 +52,8 @@ struct Sim: ParsableCommand {
             throw ValidationError("--byzantine must be 0 to f = \((nodes - 1) / 3) for \(nodes) nodes")
         }
         guard SimRunner.parseSeeds(seeds) != nil else { throw ValidationError("--seeds must look like 0..<1000, 0...999 or 42") }
-        if let flaw, flaw != "ignore-prepared-certificates" { throw ValidationError("unknown --flaw \(flaw)") }
+        if let flaw, ProtocolFlaw(rawValue: flaw) == nil { throw ValidationError("unknown --flaw \(flaw)") }
+        if let behaviour, ByzantineBehaviour(rawValue: behaviour) == nil { throw ValidationError("unknown --behaviour \(behaviour)") }
         guard SimConfig.Scenario(rawValue: scenario) != nil else { throw ValidationError("unknown --scenario \(scenario)") }
     }
 
@@ -56,7 +61,8 @@ struct Sim: ParsableCommand {
         var runner = SimRunner(nodes: nodes, byzantine: byzantine)
         runner.realCryptoEvery = realCryptoEvery
         runner.faultTicks = faultTicks
-        if flaw != nil { runner.flaw = .ignorePreparedCertificates }
+        runner.flaw = flaw.flatMap(ProtocolFlaw.init(rawValue:))
+        runner.behaviour = behaviour.flatMap(ByzantineBehaviour.init(rawValue:))
         runner.scenario = SimConfig.Scenario(rawValue: scenario)!
         let range = SimRunner.parseSeeds(seeds)!
         var summary = SimSummary()
@@ -71,7 +77,7 @@ struct Sim: ParsableCommand {
                 for line in outcome.faults { print("  fault: \(line)") }
                 print("  replay: \(runner.replayCommand(seed: seed))")
             } else if verbose {
-                print("ok   seed \(seed): height \(outcome.height), \(outcome.viewChanges) new views, \(outcome.messages) messages, recovery \(outcome.recoveryTicks.map(String.init) ?? "-") ticks")
+                print("ok   seed \(seed): height \(outcome.height), \(outcome.viewChanges) new views, \(outcome.proposalsRefused) proposals refused, \(outcome.messages) messages, recovery \(outcome.recoveryTicks.map(String.init) ?? "-") ticks")
             }
         }
         let elapsed = clock.now - start

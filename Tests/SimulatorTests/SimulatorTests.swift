@@ -55,6 +55,39 @@ struct SimulatorTests {
         #expect(runner.run(seed: 82).passed)
     }
 
+    /// Seed 15 makes node 0, the primary of view 0, the only byzantine replica and draws no
+    /// other fault: a quiet, clean run in which the back-dater leads from the start.
+    static func backDating(flaw: ProtocolFlaw? = nil) -> SimOutcome {
+        var runner = SimRunner(nodes: 4, byzantine: 1)
+        runner.behaviour = .backDatingPrimary
+        runner.realCryptoEvery = 0
+        runner.flaw = flaw
+        return runner.run(seed: 15)
+    }
+
+    @Test("finding 9: honest replicas refuse a back-dating primary's blocks; the cluster moves to an honest primary and keeps committing")
+    func finding9_backDatingPrimary() {
+        let outcome = Self.backDating()
+        #expect(outcome.faults == ["node 0 byzantine: back-dating-primary"])
+        #expect(outcome.passed, "\(outcome.failures.first ?? "")")
+        #expect(outcome.proposalsRefused > 0, "no back-dated proposal was refused")
+        #expect(outcome.viewChanges > 0, "the back-dater stayed primary")
+        #expect(outcome.height >= 100)
+    }
+
+    @Test("the checkers can fail: without the lag bound a back-dating primary's blocks commit and timeliness catches them")
+    func missingLagBoundIsCaught() {
+        let outcome = Self.backDating(flaw: .noProposalLagBound)
+        #expect(outcome.failures.contains { $0.hasPrefix("timeliness:") }, "\(outcome.failures)")
+    }
+
+    @Test("n = 4, a back-dating primary among random faults: 50 seeds", arguments: [UInt64(0)..<25, 25..<50])
+    func backDatingUnderFaults(_ seeds: Range<UInt64>) {
+        var runner = SimRunner(nodes: 4, byzantine: 1)
+        runner.behaviour = .backDatingPrimary
+        Self.check(runner, seeds)
+    }
+
     @Test("a seed replays exactly")
     func determinism() {
         let runner = SimRunner(nodes: 4, byzantine: 1)
