@@ -91,6 +91,16 @@ public enum VMGas {
 
     /// Per local slot a call sets up (on top of `call`'s 10), so deep frames cost what they do.
     public static let perLocal: UInt64 = 1
+
+    /// Per byte of the program's encoding, charged before every run for reading, decoding and
+    /// verifying the code (review finding 8). Every run pays it, also when this node's engine
+    /// has the program cached: caches differ between nodes, and gas must not. Verification is
+    /// linear in the code's size (`Verifier.maxWorkPerByte`); the price is set by the shape
+    /// that costs most per byte (`hansa bench gas`, "call, code not cached").
+    public static let codeLoadPerByte: UInt64 = 8
+
+    /// Gas for loading and verifying a program of `bytes` bytes.
+    public static func codeLoad(bytes: Int) -> UInt64 { UInt64(bytes) * codeLoadPerByte }
 }
 
 /// One run of a verified program. Not reused across runs.

@@ -78,10 +78,12 @@ struct GasTests {
 
     @Test func aSimpleProgramCostsTheSumOfItsInstructions() {
         let input = ABI.encodeCall("f", [])
-        let add = run(program(Asm.code { $0.pushInt(2); $0.pushInt(3); $0.op(.add); $0.op(.ret) }))
+        let addProgram = program(Asm.code { $0.pushInt(2); $0.pushInt(3); $0.op(.add); $0.op(.ret) })
+        let add = run(addProgram)
         #expect(outputValues(add) == [.int(5)])
-        #expect(add.gasUsed == HansaVM.inputGas(input) + 2 * Self.g(.pushInt) + Self.g(.add) + Self.g(.ret))
-        #expect(add.gasUsed == 21 + 1 + 1 + 2 + 2)
+        let load = VMGas.codeLoad(bytes: addProgram.canonicalBytes.count)
+        #expect(add.gasUsed == load + HansaVM.inputGas(input) + 2 * Self.g(.pushInt) + Self.g(.add) + Self.g(.ret))
+        #expect(add.gasUsed == 8 * 32 + 21 + 1 + 1 + 2 + 2, "32 bytes of code at 8 gas each, then the input and the instructions")
 
         // Bytes cost per started 32-byte word; storage and events per byte.
         let key = Array("key".utf8), long = [UInt8](repeating: 7, count: 33), name = Array("E".utf8)
@@ -99,7 +101,7 @@ struct GasTests {
         let o = run(p, host: h)
         #expect(outputValues(o) == [.int(32)])
         let w = VMGas.perWord, b = VMGas.perStoredByte
-        let expected = HansaVM.inputGas(input) + 1 * VMGas.perLocal
+        let expected = VMGas.codeLoad(bytes: p.canonicalBytes.count) + HansaVM.inputGas(input) + 1 * VMGas.perLocal
             + (Self.g(.pushConst) + 1 * w) + (Self.g(.pushConst) + 2 * w) + (Self.g(.concat) + 2 * w)
             + (Self.g(.sha256) + 2 * VMGas.sha256PerWord) + Self.g(.store)
             + (Self.g(.pushConst) + w) + Self.g(.load) + (VMGas.host(.storageStore) + 35 * b)
@@ -108,7 +110,7 @@ struct GasTests {
             + (Self.g(.pushConst) + w) + Self.g(.load) + (VMGas.host(.emit) + 33 * b)
             + Self.g(.ret)
         #expect(o.gasUsed == expected)
-        #expect(o.gasUsed == 2_369)
+        #expect(o.gasUsed == 2_369 + 8 * 83, "the instructions' 2 369 and 83 bytes of code at 8 gas each")
         #expect(h.events.count == 1 && h.storage[key]?.count == 32)
     }
 
