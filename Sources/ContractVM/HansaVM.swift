@@ -57,7 +57,7 @@ public final class HansaVM: ContractEngine {
     /// that cannot pay for it is not spent on verifying it.
     public func run(code: [UInt8], codeHash: Hash, entry: ContractEntry, input: [UInt8], gasLimit: UInt64,
                     host: any ContractHost) -> ContractOutcome {
-        let loading = VMGas.codeLoad(bytes: code.count)
+        let loading = VMGas.codeLoad(code)
         guard loading <= gasLimit else { return ContractOutcome(succeeded: false, failure: Trap.outOfGas.description, gasUsed: gasLimit) }
         let program: VerifiedProgram
         do { program = try verified(code, hash: codeHash) } catch {
@@ -84,7 +84,7 @@ public final class HansaVM: ContractEngine {
 
     func execute(_ machine: inout Machine, _ program: VerifiedProgram, entry: ContractEntry, input: [UInt8]) -> ContractOutcome {
         do {
-            try machine.charge(VMGas.codeLoad(bytes: program.codeBytes))
+            try machine.charge(VMGas.codeLoad(bytes: program.codeBytes, constants: program.program.constants.count))
             try machine.charge(Self.inputGas(input))
             if entry == .constructor && input.isEmpty && !program.program.functions.contains(where: { $0.kind == .constructor }) {
                 return ContractOutcome(succeeded: true, gasUsed: machine.gasUsed)

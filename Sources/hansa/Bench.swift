@@ -24,7 +24,7 @@ struct Bench: ParsableCommand {
     var credits: Int = 1_000
 
     @Option(help: "Trials the gas calibration takes the median of.")
-    var trials: Int = 5
+    var trials: Int = 7
 
     @Option(help: "The store the gas calibration's ledger runs on: memory or leveldb.")
     var store: String = "memory"

@@ -14,6 +14,11 @@ struct GasRow {
     /// (ns per gas of the operation) / (ns per gas of plain arithmetic), median over the trials:
     /// above 1 the operation is cheaper in gas than its time says.
     var ratio: Double
+    /// What a node may have cached (verified programs, recently read slots): the price must
+    /// not depend on a node's cache, so it covers a miss; only a ratio above 2 fails, and a
+    /// hit costs less than it pays. Code loading is also priced by size for the costliest
+    /// shape per byte.
+    var pricedForAMiss = false
 }
 
 /// `hansa bench gas`: the gas schedule's calibration. Every instruction class, every host call
@@ -36,13 +41,22 @@ func printGasTable(_ rows: [GasRow], reference: ArithmeticReference) {
     print("  \(header)   gas/op      ns/op   ratio")
     for r in rows {
         let name = r.name.padding(toLength: 56, withPad: " ", startingAt: 0)
-        let flag = r.ratio > 2 ? "  UNDERPRICED" : r.ratio < 0.5 ? "  overpriced" : ""
+        let flag = r.ratio > 2 ? "  UNDERPRICED" : r.ratio < 0.5 && !r.pricedForAMiss ? "  overpriced" : ""
         print(String(format: "  %@ %8.0f %10.1f %7.2f", name, r.gasPerOp, r.nsPerOp, r.ratio) + flag)
     }
-    guard let high = rows.max(by: { $0.ratio < $1.ratio }), let low = rows.min(by: { $0.ratio < $1.ratio }) else { return }
+    let twoSided = rows.filter { !$0.pricedForAMiss }, oneSided = rows.filter(\.pricedForAMiss)
+    guard let high = twoSided.max(by: { $0.ratio < $1.ratio }), let low = twoSided.min(by: { $0.ratio < $1.ratio }) else { return }
     let worst = max(high.ratio, 1 / low.ratio)
-    print(String(format: "  most underpriced: %@ %.2f×; most overpriced: %@ %.2f× (1/%.2f)", high.name, high.ratio, low.name, 1 / low.ratio, low.ratio))
-    print(String(format: "  worst ratio = %.2f (goal <= 2.00) ", worst) + (worst <= 2 ? "OK" : "OUTSIDE 2×"))
+    print("  instructions and host calls:")
+    print(String(format: "    most underpriced: %@ %.2f; most overpriced: %@ %.2f (%.2f× too dear)", high.name, high.ratio, low.name, low.ratio, 1 / low.ratio))
+    print(String(format: "    worst ratio = %.2f (goal <= 2.00, either way) ", worst) + (worst <= 2 ? "OK" : "OUTSIDE 2×"))
+    if let miss = oneSided.max(by: { $0.ratio < $1.ratio }), let hit = oneSided.min(by: { $0.ratio < $1.ratio }) {
+        print("  priced for a cache miss (code loading; slots the node has cached) — only underpricing counts:")
+        print(String(format: "    most underpriced: %@ %.2f (goal <= 2.00) ", miss.name, miss.ratio) + (miss.ratio <= 2 ? "OK" : "UNDERPRICED"))
+        print(String(format: "    a hit pays up to %.2f× its time (%@)", 1 / hit.ratio, hit.name))
+    }
+    let overall = max(worst, oneSided.map(\.ratio).max() ?? 0)
+    print(String(format: "  WORST RATIO = %.2f ", overall) + (overall <= 2 ? "— within 2×" : "— NOT within 2×"))
 }
 
 /// Nanoseconds `body` takes.
@@ -83,16 +97,17 @@ struct ArithmeticReference {
 
     private(set) var nsPerGas: Double
 
-    /// One timing of the loop: ns per gas.
-    func measure() -> Double {
-        let host = MemoryContractHost()
+    /// One timing of the loop, ns per gas: the fastest of 3 (other work on the machine only
+    /// ever adds time).
+    func measure() -> Double { (0..<3).map { _ in measureOnce() }.min()! }
+
+    /// One run of the loop (~3 ms), ns per gas.
+    func measureOnce() -> Double {
         var gas: UInt64 = 0
         let t = nanos {
-            for _ in 0..<20 {
-                let o = vm.run(program, entry: .call, input: input, gasLimit: 50_000_000, host: host)
-                precondition(o.succeeded)
-                gas += o.gasUsed
-            }
+            let o = vm.run(program, entry: .call, input: input, gasLimit: 50_000_000, host: MemoryContractHost())
+            precondition(o.succeeded)
+            gas = o.gasUsed
         }
         return t / Double(gas)
     }

@@ -48,18 +48,21 @@ func codeLoadingRows(_ bench: LedgerGasBench, _ reference: ArithmeticReference, 
         var ratios: [Double] = [], perOp: [Double] = []
         var gas: UInt64 = 0
         for _ in 0..<trials {
-            let calls = 20
-            let ns = nanos {
-                for _ in 0..<calls {
-                    let o = HansaVM().run(code: s.code, codeHash: hash, entry: .call, input: input, gasLimit: 50_000_000, host: MemoryContractHost())
-                    precondition(o.succeeded, "\(s.name): \(o.failure ?? "")")
-                    gas = o.gasUsed
+            let calls = 5
+            let ns = (0..<4).map { _ in  // the fastest of 4: other work only ever adds time
+                nanos {
+                    for _ in 0..<calls {
+                        let o = HansaVM().run(code: s.code, codeHash: hash, entry: .call, input: input, gasLimit: 50_000_000, host: MemoryContractHost())
+                        precondition(o.succeeded, "\(s.name): \(o.failure ?? "")")
+                        gas = o.gasUsed
+                    }
                 }
-            } / Double(calls)
+            }.min()! / Double(calls)
             perOp.append(ns)
             ratios.append(ns / Double(gas) / reference.measure())
         }
-        rows.append(GasRow(name: "call, code not cached: \(s.name) (\(s.code.count) B)", gasPerOp: Double(gas), nsPerOp: median(perOp), ratio: median(ratios)))
+        rows.append(GasRow(name: "call, code not cached: \(s.name) (\(s.code.count) B)", gasPerOp: Double(gas), nsPerOp: median(perOp), ratio: median(ratios),
+                           pricedForAMiss: true))
     }
     rows += try rotationRows(bench, reference, trials: trials, code: loc)
     return rows
@@ -107,7 +110,9 @@ func rotationRows(_ bench: LedgerGasBench, _ reference: ArithmeticReference, tri
         hitRatios.append(hit.seconds * 1e9 / Double(hit.gas) / ref)
     }
     return [
-        GasRow(name: "ledger: status() on \(count) LoCs in rotation (misses)", gasPerOp: missGas, nsPerOp: median(missNs), ratio: median(missRatios)),
-        GasRow(name: "ledger: status() on cached LoC code", gasPerOp: hitGas, nsPerOp: median(hitNs), ratio: median(hitRatios)),
+        GasRow(name: "ledger: status() on \(count) LoCs in rotation (misses)", gasPerOp: missGas, nsPerOp: median(missNs), ratio: median(missRatios),
+               pricedForAMiss: true),
+        GasRow(name: "ledger: status() on cached LoC code", gasPerOp: hitGas, nsPerOp: median(hitNs), ratio: median(hitRatios),
+               pricedForAMiss: true),
     ]
 }

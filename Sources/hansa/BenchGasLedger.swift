@@ -19,9 +19,18 @@ struct LedgerGasCase {
     var keys: Keys = .fresh
     /// Length of the bytes argument.
     var bytes = 0
+    /// The loop without the operation.
+    var baseline = "base"
+    /// The keys were just written, so the node's read caches hold them: cheaper than the
+    /// price, which must cover a miss (`GasRow.pricedForAMiss`).
+    var cached = false
 }
 
+/// Accounts the `*_each` cases pay or read, each once per block.
+let ledgerBenchPayees = 2_000
+
 let ledgerBenchContract = """
+    const PAYEES = \(ledgerBenchPayees);
     map m: int => int;
     map big: int => bytes;
     event E(v: int);
@@ -38,6 +47,15 @@ let ledgerBenchContract = """
     pub fn pay_back(n: int, k: int, b: bytes) -> int { let i = 0; let a = 0; while i < n { pay(caller(), "USD", 1); i = i + 1; } return a; }
     pub fn balances(n: int, k: int, b: bytes) -> int { let i = 0; let a = 0; while i < n { a = a + balance(caller(), "USD"); i = i + 1; } return a; }
     pub fn roles(n: int, k: int, b: bytes) -> int { let i = 0; let a = 0; while i < n { a = a + role_of(caller()); i = i + 1; } return a; }
+    map who: int => address;
+    pub fn set_who(i: int, a: address) { who[i] = a; }
+    pub fn base_who(n: int, k: int, b: bytes) -> int { let i = 0; let a = 0; while i < n { let w = who[(k + i) % PAYEES]; i = i + 1; } return a; }
+    pub fn pay_each(n: int, k: int, b: bytes) -> int { let i = 0; let a = 0; while i < n { pay(who[(k + i) % PAYEES], "USD", 1); i = i + 1; } return a; }
+    pub fn balance_each(n: int, k: int, b: bytes) -> int { let i = 0; let a = 0; while i < n { a = a + balance(who[(k + i) % PAYEES], "USD"); i = i + 1; } return a; }
+    pub fn role_each(n: int, k: int, b: bytes) -> int { let i = 0; let a = 0; while i < n { a = a + role_of(who[(k + i) % PAYEES]); i = i + 1; } return a; }
+    pub fn store_same(n: int, k: int, b: bytes) -> int { let i = 0; let a = 0; while i < n { m[k] = i; i = i + 1; } return a; }
+    pub fn load_same(n: int, k: int, b: bytes) -> int { let i = 0; let a = 0; while i < n { a = a + m[k]; i = i + 1; } return a; }
+    pub fn load_big(n: int, k: int, b: bytes) -> int { let i = 0; let a = 0; while i < n { a = a + len(big[k + i]); i = i + 1; } return a; }
     pub fn later(n: int, k: int, b: bytes) -> int { let i = 0; let a = 0; while i < n { schedule tick(i) at now() + 1000000000000 + i; i = i + 1; } return a; }
     sched fn tick(i: int) { }
     """
@@ -46,16 +64,22 @@ let ledgerBenchContract = """
 let ledgerGasCases: [LedgerGasCase] = [
     LedgerGasCase(name: "storage_store, new slot (11 B key, 8 B value)", function: "store_new", n: 250, txs: 20),
     LedgerGasCase(name: "storage_store, overwrite (different value)", function: "store_over", n: 250, txs: 20, keys: .existing),
-    LedgerGasCase(name: "storage_load, existing slot", function: "load", n: 250, txs: 20, keys: .existing),
+    LedgerGasCase(name: "storage_store, one slot again and again", function: "store_same", n: 250, txs: 20),
+    LedgerGasCase(name: "storage_load, existing slot, cached", function: "load", n: 250, txs: 20, keys: .existing, cached: true),
+    LedgerGasCase(name: "storage_load, one existing slot again and again", function: "load_same", n: 250, txs: 20, keys: .existing),
     LedgerGasCase(name: "storage_delete, existing slot", function: "remove", n: 250, txs: 20, keys: .existing),
     LedgerGasCase(name: "storage_load, absent slot", function: "load", n: 250, txs: 20),
     LedgerGasCase(name: "storage_delete, absent slot", function: "remove", n: 250, txs: 20),
     LedgerGasCase(name: "storage_store, new slot, 4000 B value", function: "store_big", n: 50, txs: 20, bytes: 4_000),
+    LedgerGasCase(name: "storage_load, existing 4000 B value, cached", function: "load_big", n: 50, txs: 20, keys: .existing, cached: true),
     LedgerGasCase(name: "emit, 9 B data", function: "emit_small", n: 60, txs: 80),
     LedgerGasCase(name: "emit, 4003 B data", function: "emit_big", n: 60, txs: 20, bytes: 4_000),
-    LedgerGasCase(name: "pay (a Transfer event, two accounts)", function: "pay_back", n: 60, txs: 80),
-    LedgerGasCase(name: "balance", function: "balances", n: 250, txs: 20),
-    LedgerGasCase(name: "role_of", function: "roles", n: 250, txs: 20),
+    LedgerGasCase(name: "pay, back to the caller", function: "pay_back", n: 60, txs: 80),
+    LedgerGasCase(name: "pay, to a different account each time", function: "pay_each", n: 50, txs: 40, baseline: "base_who"),
+    LedgerGasCase(name: "balance, the caller's", function: "balances", n: 250, txs: 20),
+    LedgerGasCase(name: "balance, a different account each time", function: "balance_each", n: 50, txs: 40, baseline: "base_who"),
+    LedgerGasCase(name: "role_of, the caller", function: "roles", n: 250, txs: 20),
+    LedgerGasCase(name: "role_of, a different account each time", function: "role_each", n: 50, txs: 40, baseline: "base_who"),
     LedgerGasCase(name: "schedule (a call in the far future)", function: "later", n: 16, txs: 16),
 ]
 
@@ -77,7 +101,7 @@ final class LedgerGasBench {
             kv = try LevelDBLedgerStore(path: dir + "/ledger"); root = dir
         default: throw CLIError("unknown store \(store); use memory or leveldb")
         }
-        chain = try TradeDevChain(store: kv, importerDeposit: 1_000_000_000_00)
+        chain = try TradeDevChain(store: kv, importerDeposit: 1_000_000_000_00, users: ledgerBenchPayees)
         chain.ledger.setSignatureChecks(false)
         code = try Compiler.compile(ledgerBenchContract, file: "gasbench.hc").bytecode
         contract = Executor.contractAddress(deployer: chain.issuingBank.publicKey.address, nonce: 0)
@@ -85,6 +109,10 @@ final class LedgerGasBench {
         // Escrow for `pay`, sent with a call.
         try check(try chain.commit([chain.tx(chain.importer, .callContract, CallPayload(contract: contract, input: input("base", 0, 0, 0),
                                                                                           value: Amount(10_000_000_00, chain.dev.usd)), gas: 1_000_000)]))
+        try check(try chain.commit(chain.dev.userKeys.indices.map { i in
+            chain.tx(chain.importer, .callContract, CallPayload(contract: contract, input: ABI.encodeCall("set_who", [.int(Int64(i)), .address(chain.dev.userKeys[i].publicKey.address)])),
+                     gas: 1_000_000)
+        }))
     }
 
     deinit { if let root { try? FileManager.default.removeItem(atPath: root) } }
@@ -112,7 +140,7 @@ final class LedgerGasBench {
     /// One block of `c`'s calls (or, `base`, of the loop alone) on `keys`: seconds and gas.
     func block(_ c: LedgerGasCase, keys: [Int64], base: Bool, on target: Address? = nil) throws -> (seconds: Double, gas: UInt64) {
         let txs = keys.map { k in
-            chain.tx(chain.importer, .callContract, CallPayload(contract: target ?? contract, input: input(base ? "base" : c.function, c.n, k, c.bytes)),
+            chain.tx(chain.importer, .callContract, CallPayload(contract: target ?? contract, input: input(base ? c.baseline : c.function, c.n, k, c.bytes)),
                      gas: 50_000_000)
         }
         let before = chain.applySeconds
@@ -139,7 +167,7 @@ func ledgerRows(_ reference: ArithmeticReference, trials: Int, store: String, co
         let scheduler = try bench.deploy()
         for (i, c) in ledgerGasCases.enumerated() {
             var keys = bench.freshKeys(c)
-            if c.keys == .existing { keys = existing } else if c.function == "store_new" { existing = keys }
+            if c.keys == .existing { keys = existing } else if c.function == "store_new" || c.function == "store_big" { existing = keys }
             let target = c.function == "later" ? scheduler : nil
             let base = try bench.block(c, keys: keys, base: true, on: target)
             let op = try bench.block(c, keys: keys, base: false, on: target)
@@ -151,7 +179,8 @@ func ledgerRows(_ reference: ArithmeticReference, trials: Int, store: String, co
         }
     }
     var rows = ledgerGasCases.indices.map { i in
-        GasRow(name: ledgerGasCases[i].name + " [\(store)]", gasPerOp: gasPerOp[i], nsPerOp: median(perOp[i]), ratio: median(ratios[i]))
+        GasRow(name: ledgerGasCases[i].name + " [\(store)]", gasPerOp: gasPerOp[i], nsPerOp: median(perOp[i]), ratio: median(ratios[i]),
+               pricedForAMiss: ledgerGasCases[i].cached)
     }
     rows += try codeLoadingRows(bench, reference, trials: trials, contractPath: contractPath)
     return rows

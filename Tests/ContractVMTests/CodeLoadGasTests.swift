@@ -9,7 +9,7 @@ import Testing
 /// verifying its code in proportion to the code's size, hit or miss.
 @Suite("Gas: code loading (finding 8)")
 struct CodeLoadGasTests {
-    /// `pub fn f() -> int { return 1 }`, and with `paddingPairs` > 0 also an internal function
+    /// `pub fn f() -> int { return 1 }` with two unused constants, and with `paddingPairs` > 0 also an internal function
     /// of `2 × paddingPairs` one-byte instructions that `f` never calls.
     static func padded(_ paddingPairs: Int, constant: Int64 = 1) -> [UInt8] {
         var functions = [fn()]
@@ -21,7 +21,9 @@ struct CodeLoadGasTests {
             for _ in 0..<paddingPairs { a.op(.dup); a.op(.pop) }
             a.op(.ret)
         }
-        return program(code, functions: functions).canonicalBytes
+        // Two constants, so that both ways of pricing a program (from its bytes, from its
+        // verified form) are compared on the per-constant part too.
+        return program(code, constants: [[7], [8]], functions: functions).canonicalBytes
     }
 
     static func call(_ code: [UInt8], on engine: HansaVM = HansaVM(), gas: UInt64 = 10_000_000) -> ContractOutcome {
@@ -38,7 +40,12 @@ struct CodeLoadGasTests {
         let extraBytes = UInt64(large.count - small.count)
         #expect(b.gasUsed >= a.gasUsed + extraBytes, "a 60 kB program must cost at least one gas per byte more to call")
         #expect(b.gasUsed - a.gasUsed == extraBytes * VMGas.codeLoadPerByte)
-        #expect(a.gasUsed == VMGas.codeLoad(bytes: small.count) + HansaVM.inputGas(ABI.encodeCall("f", [])) + VMGas.base(.pushInt) + VMGas.base(.ret))
+        // Constants cost on top of their bytes.
+        let withConstants = program(Asm.code { $0.pushInt(1); $0.op(.ret) }, constants: [[1], [2], [3]]).canonicalBytes
+        let plain = program(Asm.code { $0.pushInt(1); $0.op(.ret) }).canonicalBytes
+        #expect(Self.call(withConstants).gasUsed - Self.call(plain).gasUsed
+                == UInt64(withConstants.count - plain.count) * VMGas.codeLoadPerByte + 3 * VMGas.codeLoadPerConstant)
+        #expect(a.gasUsed == VMGas.codeLoad(small) + HansaVM.inputGas(ABI.encodeCall("f", [])) + VMGas.base(.pushInt) + VMGas.base(.ret))
     }
 
     @Test("finding 8: the gas of a call is the same whatever this node's cache holds")
@@ -53,13 +60,13 @@ struct CodeLoadGasTests {
         let fresh = Self.call(code)                                     // another node, nothing cached
         #expect(cold.succeeded)
         #expect(warm == cold && evicted == cold && fresh == cold)
-        #expect(cold.gasUsed >= VMGas.codeLoad(bytes: code.count))
+        #expect(cold.gasUsed >= VMGas.codeLoad(code))
     }
 
     @Test("finding 8: a budget below the price of loading the code is not spent on verifying it")
     func finding8_budgetBelowTheLoadingPrice() {
         let code = Self.padded(1_000)
-        let price = VMGas.codeLoad(bytes: code.count)
+        let price = VMGas.codeLoad(code)
         let short = Self.call(code, gas: price - 1)
         #expect(!short.succeeded && short.failure == "out of gas" && short.gasUsed == price - 1)
         // Code that fails verification still pays for having been loaded and checked.
@@ -67,7 +74,7 @@ struct CodeLoadGasTests {
         broken[broken.count - 1] = 0xff
         let refused = Self.call(broken)
         #expect(!refused.succeeded && refused.failure?.hasPrefix("code refused by the verifier") == true)
-        #expect(refused.gasUsed == VMGas.codeLoad(bytes: broken.count))
+        #expect(refused.gasUsed == VMGas.codeLoad(broken))
     }
 
     @Test("finding 8: a pre-verified program is charged like its bytes")
@@ -111,6 +118,6 @@ struct CodeLoadGasTests {
         _ = try Verifier.verify(try Program(canonicalBytes: code, root: "program"), work: &work)
         #expect(work > 0)
         #expect(work <= Verifier.maxWorkPerByte * code.count, "\(name): \(work) work units for \(code.count) bytes")
-        #expect(Self.call(code).gasUsed >= VMGas.codeLoad(bytes: code.count), "\(name)")
+        #expect(Self.call(code).gasUsed >= VMGas.codeLoad(code), "\(name)")
     }
 }
