@@ -53,11 +53,15 @@ public final class HansaVM: ContractEngine {
         run(code: code, codeHash: SHA256.hash(code), entry: entry, input: input, gasLimit: gasLimit, host: host)
     }
 
+    /// Loading the code is charged first (`VMGas.codeLoad`), by its size, hit or miss: a budget
+    /// that cannot pay for it is not spent on verifying it.
     public func run(code: [UInt8], codeHash: Hash, entry: ContractEntry, input: [UInt8], gasLimit: UInt64,
                     host: any ContractHost) -> ContractOutcome {
+        let loading = VMGas.codeLoad(code)
+        guard loading <= gasLimit else { return ContractOutcome(succeeded: false, failure: Trap.outOfGas.description, gasUsed: gasLimit) }
         let program: VerifiedProgram
         do { program = try verified(code, hash: codeHash) } catch {
-            return ContractOutcome(succeeded: false, failure: "code refused by the verifier: \(error.message)", gasUsed: 0)
+            return ContractOutcome(succeeded: false, failure: "code refused by the verifier: \(error.message)", gasUsed: loading)
         }
         return run(program, entry: entry, input: input, gasLimit: gasLimit, host: host)
     }
@@ -80,6 +84,7 @@ public final class HansaVM: ContractEngine {
 
     func execute(_ machine: inout Machine, _ program: VerifiedProgram, entry: ContractEntry, input: [UInt8]) -> ContractOutcome {
         do {
+            try machine.charge(VMGas.codeLoad(bytes: program.codeBytes, constants: program.program.constants.count))
             try machine.charge(Self.inputGas(input))
             if entry == .constructor && input.isEmpty && !program.program.functions.contains(where: { $0.kind == .constructor }) {
                 return ContractOutcome(succeeded: true, gasUsed: machine.gasUsed)

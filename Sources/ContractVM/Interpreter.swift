@@ -45,6 +45,11 @@ public enum Trap: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Gas, charged before each instruction runs. docs/CONTRACTS.md lists the schedule.
+///
+/// Calibrated (review finding 10) so that gas tracks time: for every instruction class and
+/// host call, the time per gas is within 2× of plain arithmetic's, measured by `hansa bench
+/// gas` in release mode with host calls through the ledger (overlay, Merkle-tree update and
+/// store write at the block's end). GasTests pins the key relations.
 public enum VMGas {
     /// The gas `op` costs before any per-byte or host part.
     public static func base(_ op: Opcode) -> UInt64 { base[Int(op.rawValue)] }
@@ -53,12 +58,14 @@ public enum VMGas {
         var t = [UInt64](repeating: 1, count: 256)
         for op in Opcode.allCases {
             t[Int(op.rawValue)] = switch op {
-            case .pushInt, .pushConst, .pop, .dup, .load, .store, .not: 1
+            case .pushInt, .pushConst, .pop, .dup, .load, .not: 1
+            case .store: 2 // also releases the value the slot held
             case .add, .sub, .neg, .eq, .ne, .lt, .le, .gt, .ge: 2
             case .mul, .div, .mod: 3
             case .jump, .jumpIfFalse: 2
-            case .len, .intToBytes, .bytesToInt: 2
-            case .concat, .slice, .abiEncode: 3
+            case .len, .bytesToInt: 2
+            // Each makes a new byte string: an allocation costs several arithmetic instructions.
+            case .concat, .slice, .intToBytes, .abiEncode: 8
             case .sha256: 30
             case .call: 10
             case .ret, .trap: 2
@@ -68,29 +75,76 @@ public enum VMGas {
         return t
     }()
 
-    /// Extra gas per started 32 bytes that concat, slice, abi_encode, eq/ne and sha256 handle.
-    public static let perWord: UInt64 = 1
-    public static let sha256PerWord: UInt64 = 6
+    /// Copying is fast next to an instruction: concat, slice, abi_encode, eq/ne of bytes and
+    /// storage_load pay `perChunk` per started `chunkBytes` they handle. push_const copies
+    /// nothing (values are immutable and shared).
+    public static let chunkBytes = 512
+    public static let perChunk: UInt64 = 1
+    /// SHA-256 per started 32 bytes.
+    public static let sha256PerWord: UInt64 = 5
 
     public static func host(_ f: HostFunction) -> UInt64 {
         switch f {
-        case .caller, .callerRole, .now, .height, .this, .value, .valueCurrency: 2
+        case .callerRole, .now, .height, .value: 2
+        case .caller, .this, .valueCurrency: 4 // a new byte string
         case .roleOf: 100
         case .balance: 200
         case .pay: 2_000
-        case .storageLoad: 200
-        case .storageStore: 1_000
-        case .storageDelete: 500
-        case .emit: 400
-        case .schedule: 5_000
+        // The first access of a key in a run; later ones cost `warmSlotRead` / `warmSlotWrite`.
+        case .storageLoad: 1_100
+        case .storageStore: 9_000
+        // Only when the key holds a value; the read that finds out is charged as a storage_load.
+        case .storageDelete: 7_000
+        case .emit: 450
+        case .schedule: 20_000
         }
     }
 
-    /// Per byte written to storage, to an event or to a scheduled call's input.
-    public static let perStoredByte: UInt64 = 10
+    /// On top of role_of, balance and pay, the first time a run names an account other than
+    /// its caller and its contract: the ledger reads and decodes that account (its key
+    /// included). Counted per run, from the run's own calls, so every node charges the same.
+    public static let accountCold: UInt64 = 2_400
+    /// On top of pay, the first payment of a run to an account other than its caller: that
+    /// account's leaf of the state tree is rewritten at the end of the block.
+    public static let accountFirstPayment: UInt64 = 12_000
+
+    /// storage_load of a key this run has already read or written: the value is in the
+    /// block's overlay or the read cache, not in the store.
+    public static let warmSlotRead: UInt64 = 400
+    /// storage_store or storage_delete of a key this run has already written: only the overlay
+    /// changes again; the state tree is updated once per key at the end of the block.
+    public static let warmSlotWrite: UInt64 = 500
+
+    /// Per byte of key and value written to storage, and of a scheduled call's input.
+    public static let storagePerByte: UInt64 = 2
+    /// Per started 32 bytes of an event's name and data.
+    public static let eventPerWord: UInt64 = 16
 
     /// Per local slot a call sets up (on top of `call`'s 10), so deep frames cost what they do.
     public static let perLocal: UInt64 = 1
+
+    /// Per byte of the program's encoding, charged before every run for reading, decoding and
+    /// verifying the code (review finding 8). Every run pays it, also when this node's engine
+    /// has the program cached: caches differ between nodes, and gas must not. Verification is
+    /// linear in the code's size (`Verifier.maxWorkPerByte`); the prices are set by the shapes
+    /// that cost most per byte (`hansa bench gas`, "call, code not cached").
+    public static let codeLoadPerByte: UInt64 = 8
+    /// Per constant, on top: decoding makes one byte string of each, and a pool of 1 024
+    /// one-byte constants costs several times more per byte than code does.
+    public static let codeLoadPerConstant: UInt64 = 32
+
+    public static func codeLoad(bytes: Int, constants: Int) -> UInt64 {
+        UInt64(bytes) * codeLoadPerByte + UInt64(constants) * codeLoadPerConstant
+    }
+
+    /// The price of loading `code`, from its size and the constant count its header declares
+    /// (read before any decoding, at most `VMLimits.maxConstants`; 0 when unreadable).
+    public static func codeLoad(_ code: [UInt8]) -> UInt64 {
+        var r = CanonicalReader(code, root: "program")
+        let constants = (try? r.header(.contractProgram, versions: Program.version...Program.version))
+            .flatMap { _ in try? r.count("constants", limit: VMLimits.maxConstants) } ?? 0
+        return codeLoad(bytes: code.count, constants: constants)
+    }
 }
 
 /// One run of a verified program. Not reused across runs.
@@ -112,6 +166,13 @@ struct Machine {
         var localsBase: Int
     }
     var frames: [Frame] = []
+    /// Accounts other than the caller and the contract that this run has named, and paid
+    /// (`VMGas.accountCold`, `VMGas.accountFirstPayment`).
+    var namedAccounts: Set<Address> = []
+    var paidAccounts: Set<Address> = []
+    /// Storage keys this run has read or written, and written (`VMGas.warmSlotRead`, `VMGas.warmSlotWrite`).
+    var touchedSlots: Set<[UInt8]> = []
+    var writtenSlots: Set<[UInt8]> = []
 
     init(program: VerifiedProgram, host: any ContractHost, gasLimit: UInt64) {
         self.program = program
@@ -129,6 +190,7 @@ struct Machine {
     }
 
     static func words(_ n: Int) -> UInt64 { UInt64((n + 31) / 32) }
+    static func chunks(_ n: Int) -> UInt64 { UInt64((n + VMGas.chunkBytes - 1) / VMGas.chunkBytes) }
 
     @inline(__always)
     mutating func popInt() throws(Trap) -> Int64 {
@@ -173,9 +235,7 @@ struct Machine {
             switch ins.op {
             case .pushInt: stack.append(.int(ins.operand))
             case .pushConst:
-                let c = constants[Int(ins.operand)]
-                try charge(Self.words(c.count) * VMGas.perWord)
-                stack.append(.bytes(c))
+                stack.append(.bytes(constants[Int(ins.operand)]))
             case .pop: stack.removeLast()
             case .dup: stack.append(stack[stack.count - 1])
             case .load: stack.append(locals[base + Int(ins.operand)])
@@ -204,7 +264,7 @@ struct Machine {
                 let b = stack.removeLast(), a = stack.removeLast()
                 switch (a, b) {
                 case (.int, .int): break
-                case (.bytes(let x), .bytes(let y)): try charge(Self.words(min(x.count, y.count)) * VMGas.perWord)
+                case (.bytes(let x), .bytes(let y)): try charge(Self.chunks(min(x.count, y.count)) * VMGas.perChunk)
                 default: throw .typeMismatch("\(ins.op) compares an integer with bytes")
                 }
                 stack.append(.int((a == b) == (ins.op == .eq) ? 1 : 0))
@@ -222,7 +282,7 @@ struct Machine {
                 stack.append(.int(a == 0 ? 1 : 0))
             case .concat:
                 let b = try popBytes(), a = try popBytes()
-                try charge(Self.words(a.count + b.count) * VMGas.perWord)
+                try charge(Self.chunks(a.count + b.count) * VMGas.perChunk)
                 stack.append(try created(a + b))
             case .len:
                 let a = try popBytes()
@@ -232,7 +292,7 @@ struct Machine {
                 guard start >= 0, count >= 0, start <= Int64(a.count), count <= Int64(a.count) - start else {
                     throw .sliceOutOfRange(start: start, count: count, length: a.count)
                 }
-                try charge(Self.words(Int(count)) * VMGas.perWord)
+                try charge(Self.chunks(Int(count)) * VMGas.perChunk)
                 stack.append(try created(Array(a[Int(start)..<Int(start + count)])))
             case .intToBytes:
                 stack.append(try created(ABI.bigEndian(try popInt())))
@@ -257,7 +317,7 @@ struct Machine {
                 case (.address, .bytes(let b)): encoded = ABI.encode(.address(try address(b)))
                 case (let t, _): throw .typeMismatch("abi_encode of \(t) got the other kind of value")
                 }
-                try charge(Self.words(encoded.count) * VMGas.perWord)
+                try charge(Self.chunks(encoded.count) * VMGas.perChunk)
                 stack.append(try created(encoded))
             case .jump: pc = Int(ins.operand)
             case .jumpIfFalse:
@@ -293,12 +353,16 @@ struct Machine {
     }
 
     mutating func hostCall(_ f: HostFunction) throws(Trap) {
-        try charge(VMGas.host(f))
+        switch f {
+        case .storageLoad, .storageStore, .storageDelete: break // priced by whether the run touched the key
+        default: try charge(VMGas.host(f))
+        }
         switch f {
         case .caller: stack.append(.bytes(host.caller.bytes))
         case .callerRole: stack.append(.int(Int64(host.callerRole?.rawValue ?? 0)))
         case .roleOf:
             let a = try address(try popBytes())
+            try chargeAccount(a)
             stack.append(.int(Int64(host.roleOf(a)?.rawValue ?? 0)))
         case .now: stack.append(.int(Int64(clamping: host.blockTimeMillis)))
         case .height: stack.append(.int(Int64(clamping: host.blockHeight)))
@@ -311,6 +375,7 @@ struct Machine {
         case .balance:
             let currency = try self.currency(try popBytes())
             let a = try address(try popBytes())
+            try chargeAccount(a)
             let b = host.balance(of: a, currency)
             guard b <= UInt64(Int64.max) else { throw .integerOverflow(.host) }
             stack.append(.int(Int64(b)))
@@ -319,33 +384,65 @@ struct Machine {
             let currency = try self.currency(try popBytes())
             let to = try address(try popBytes())
             guard amount >= 0 else { throw .paymentRefused("a negative amount (\(amount))") }
+            try chargeAccount(to)
+            if amount > 0 { try chargePayment(to: to) }
             guard amount == 0 || host.transfer(to: to, currency, UInt64(amount)) else {
                 throw .paymentRefused("\(amount) \(currency) to \(to): the contract's balance is \(host.balance(of: host.contract, currency)) or the recipient is not an account")
             }
         case .storageLoad:
             let key = try popBytes()
-            try charge(Self.words(key.count) * VMGas.perWord)
-            let v = host.load(key) ?? []
-            try charge(Self.words(v.count) * VMGas.perWord)
+            let v = try read(key) ?? []
+            try charge(Self.chunks(v.count) * VMGas.perChunk)
             stack.append(try created(v))
         case .storageStore:
             let value = try popBytes(), key = try popBytes()
-            try charge(UInt64(key.count + value.count) * VMGas.perStoredByte)
+            try chargeWrite(key, first: VMGas.host(.storageStore))
+            try charge(UInt64(key.count + value.count) * VMGas.storagePerByte)
             host.store(key, value.isEmpty ? nil : value)
         case .storageDelete:
-            host.store(try popBytes(), nil)
+            // Deleting an absent key changes nothing: it costs the read that finds it absent.
+            let key = try popBytes()
+            guard try read(key) != nil else { break }
+            try chargeWrite(key, first: VMGas.host(.storageDelete))
+            host.store(key, nil)
         case .emit:
             let data = try popBytes(), name = try popBytes()
-            try charge(UInt64(name.count + data.count) * VMGas.perStoredByte)
+            try charge(Self.words(name.count + data.count) * VMGas.eventPerWord)
             guard host.emit(topics: [SHA256.hash(name)], data: data) else { throw .eventRefused }
         case .schedule:
             let input = try popBytes(), at = try popInt()
             // The scheduling run prepays the call's whole budget: scheduled work is paid for by
             // the transaction that asks for it, so a scheduled call (whose budget is exactly
             // one call's) cannot keep a chain of calls alive by itself (hardening finding 6).
-            try charge(UInt64(input.count) * VMGas.perStoredByte + GasSchedule.scheduledCallGas)
+            try charge(UInt64(input.count) * VMGas.storagePerByte + GasSchedule.scheduledCallGas)
             guard at > 0, host.scheduleCall(atMillis: UInt64(at), input: input) else { throw .scheduleRefused }
         }
+    }
+
+    /// Reads `key` for storage_load and storage_delete: `VMGas.host(.storageLoad)` the first
+    /// time the run touches it, `VMGas.warmSlotRead` after, and the key's bytes.
+    mutating func read(_ key: [UInt8]) throws(Trap) -> [UInt8]? {
+        try charge(touchedSlots.insert(key).inserted ? VMGas.host(.storageLoad) : VMGas.warmSlotRead)
+        try charge(Self.chunks(key.count) * VMGas.perChunk)
+        return host.load(key)
+    }
+
+    /// `first` for the run's first write of `key`, `VMGas.warmSlotWrite` for a later one.
+    mutating func chargeWrite(_ key: [UInt8], first: UInt64) throws(Trap) {
+        touchedSlots.insert(key)
+        try charge(writtenSlots.insert(key).inserted ? first : VMGas.warmSlotWrite)
+    }
+
+    /// `VMGas.accountCold` the first time this run names `a`, unless `a` is its caller or contract.
+    mutating func chargeAccount(_ a: Address) throws(Trap) {
+        guard a != host.caller, a != host.contract, namedAccounts.insert(a).inserted else { return }
+        try charge(VMGas.accountCold)
+    }
+
+    /// `VMGas.accountFirstPayment` for this run's first payment to `a`, unless `a` is its caller.
+    mutating func chargePayment(to a: Address) throws(Trap) {
+        guard a != host.caller, paidAccounts.insert(a).inserted else { return }
+        try charge(VMGas.accountFirstPayment)
     }
 
     func currency(_ b: [UInt8]) throws(Trap) -> CurrencyCode {

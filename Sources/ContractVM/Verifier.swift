@@ -14,6 +14,9 @@ public struct VerifiedProgram: Sendable {
     let entries: [Int]
     /// Byte offset of each instruction (for error messages).
     let offsets: [Int]
+    /// Bytes of the program's canonical encoding: what every run pays to load it by
+    /// (`VMGas.codeLoad`), whether or not an engine has it cached.
+    public let codeBytes: Int
 }
 
 /// Why code was refused at deployment. The message is one sentence naming the place.
@@ -31,16 +34,42 @@ public struct VerifyError: Error, Equatable, Sendable, CustomStringConvertible {
 /// constant, function and host function named exists, that a call passes the callee's
 /// parameter count, that execution never runs off the end, and that `ret` leaves exactly one
 /// value. What the verifier proves, the interpreter does not check again.
+///
+/// Invariant: verification does at most `maxWorkPerByte` units of work (an instruction
+/// decoded, checked or walked; a function or constant checked) per byte of the program's
+/// encoding, so that pricing code loading by size (`VMGas.codeLoad`) covers it.
 public enum Verifier {
+    /// Each instruction (≥ 1 byte) is decoded, has its operand checked and is walked once;
+    /// each function (≥ 6 bytes in the table) is checked, given an entry and walked from.
+    public static let maxWorkPerByte = 3
+
     public static func verify(_ code: [UInt8]) throws(VerifyError) -> VerifiedProgram {
+        var work = 0
+        return try verify(code, work: &work)
+    }
+
+    /// `work`: increased by the units of work done (`maxWorkPerByte`), also when it throws.
+    public static func verify(_ code: [UInt8], work: inout Int) throws(VerifyError) -> VerifiedProgram {
         let program: Program
         do { program = try Program(canonicalBytes: code, root: "program") } catch {
             throw VerifyError("malformed program: \(error)")
         }
-        return try verify(program)
+        return try verify(program, codeBytes: code.count, work: &work)
     }
 
     public static func verify(_ program: Program) throws(VerifyError) -> VerifiedProgram {
+        var work = 0
+        return try verify(program, work: &work)
+    }
+
+    public static func verify(_ program: Program, work: inout Int) throws(VerifyError) -> VerifiedProgram {
+        try verify(program, codeBytes: nil, work: &work)
+    }
+
+    /// `codeBytes`: the size of the encoding the program was decoded from; nil to encode it
+    /// once it is known to be within the limits.
+    static func verify(_ program: Program, codeBytes: Int?, work: inout Int) throws(VerifyError) -> VerifiedProgram {
+        work += program.functions.count + program.constants.count
         try checkTable(program)
         let code = program.code
         // Linear sweep: every byte is part of exactly one instruction.
@@ -58,10 +87,12 @@ public enum Verifier {
             var operand: UInt64 = 0
             for k in 0..<n { operand = operand << 8 | UInt64(code[pc + 1 + k]) }
             indexAt[pc] = instructions.count
+            work += 2 // decoded here, its operand checked below
             instructions.append(Instruction(op: op, operand: Int64(bitPattern: operand)))
             offsets.append(pc)
             pc += 1 + n
         }
+        work += program.functions.count // their entries
         // Operands that name things.
         for i in instructions.indices {
             let ins = instructions[i]
@@ -99,9 +130,10 @@ public enum Verifier {
         var owner = [Int](repeating: -1, count: instructions.count)
         for (fi, f) in program.functions.enumerated() {
             try checkStack(program, instructions, offsets, entry: entries[fi], function: f, index: fi,
-                           height: &height, owner: &owner)
+                           height: &height, owner: &owner, work: &work)
         }
-        return VerifiedProgram(program: program, instructions: instructions, entries: entries, offsets: offsets)
+        return VerifiedProgram(program: program, instructions: instructions, entries: entries, offsets: offsets,
+                               codeBytes: codeBytes ?? program.canonicalBytes.count)
     }
 
     static func checkTable(_ program: Program) throws(VerifyError) {
@@ -166,10 +198,11 @@ public enum Verifier {
     }
 
     /// `height`: the stack height before each instruction reached so far (-1: not reached);
-    /// `owner`: the function whose walk reached it.
+    /// `owner`: the function whose walk reached it; `work`: one unit per instruction walked.
     static func checkStack(_ program: Program, _ instructions: [Instruction], _ offsets: [Int], entry: Int,
-                           function f: FunctionInfo, index: Int, height: inout [Int], owner: inout [Int]) throws(VerifyError) {
-        var work: [Int] = []
+                           function f: FunctionInfo, index: Int, height: inout [Int], owner: inout [Int],
+                           work: inout Int) throws(VerifyError) {
+        var pending: [Int] = []
         func reach(_ target: Int, _ h: Int, from at: Int?) throws(VerifyError) {
             if owner[target] >= 0 && owner[target] != index {
                 let other = program.functions[owner[target]].name
@@ -183,11 +216,12 @@ public enum Verifier {
                 }
             } else {
                 height[target] = h
-                work.append(target)
+                pending.append(target)
             }
         }
         try reach(entry, 0, from: nil)
-        while let i = work.popLast() {
+        while let i = pending.popLast() {
+            work += 1
             let ins = instructions[i]
             let at = offsets[i]
             let h = height[i]

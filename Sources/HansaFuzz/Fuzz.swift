@@ -51,7 +51,9 @@ func fuzzContracts(_ bytes: [UInt8]) {
             case .scheduled: .scheduled
             default: .call
             }
-            _ = vm.run(program, entry: entry, input: ABI.encodeCall(f.name, args), gasLimit: 200_000, host: MemoryContractHost())
+            // 200 000 gas for the run itself, after loading the code (finding 8) is paid.
+            let budget = 200_000 + VMGas.codeLoad(bytes: program.codeBytes, constants: program.program.constants.count)
+            _ = vm.run(program, entry: entry, input: ABI.encodeCall(f.name, args), gasLimit: budget, host: MemoryContractHost())
         }
     }
     if bytes.count <= 4_096 { _ = try? Compiler.compile(String(decoding: bytes, as: UTF8.self), file: "fuzz.hc") }

@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
         abstract: "Run a benchmark suite (use scripts/bench, which builds in release mode).",
         shouldDisplay: false)
 
-    @Argument(help: "Suite: crypto, ledger, vm or block.")
+    @Argument(help: "Suite: crypto, ledger, vm, gas or block.")
     var suite: String = "crypto"
 
     @Option(help: "Seconds per measurement.")
@@ -23,7 +23,13 @@ struct Bench: ParsableCommand {
     @Option(help: "Letters of credit the vm benchmark runs through their lifecycle.")
     var credits: Int = 1_000
 
-    @Option(help: "The letter-of-credit source the vm benchmark compiles.")
+    @Option(help: "Trials the gas calibration takes the median of.")
+    var trials: Int = 7
+
+    @Option(help: "The store the gas calibration's ledger runs on: memory or leveldb.")
+    var store: String = "memory"
+
+    @Option(help: "The letter-of-credit source the vm and gas benchmarks compile.")
     var contract: String = "contracts/letter_of_credit.hc"
 
     func run() throws {
@@ -31,8 +37,9 @@ struct Bench: ParsableCommand {
         case "crypto": cryptoSuite(seconds: seconds)
         case "ledger": try ledgerSuite(transactions: transactions)
         case "vm": try vmSuite(seconds: seconds, credits: credits, contractPath: contract)
+        case "gas": try gasSuite(trials: trials, store: store, contractPath: contract)
         case "block": try blockSuite(repeats: 5)
-        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm, block")
+        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm, gas, block")
         }
     }
 }

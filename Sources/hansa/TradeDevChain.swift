@@ -24,8 +24,9 @@ final class TradeDevChain {
     /// Seconds spent executing and applying blocks.
     private(set) var applySeconds = 0.0
 
-    init(store: any KeyValueStore, importerDeposit: UInt64) throws {
-        dev = DevChain(users: 0).withTradeParties(importerDeposit: importerDeposit)
+    /// `users`: exporters besides the trade parties (`DevChain.userKeys`), e.g. payees for a benchmark.
+    init(store: any KeyValueStore, importerDeposit: UInt64, users: Int = 0) throws {
+        dev = DevChain(users: users).withTradeParties(importerDeposit: importerDeposit)
         genesis = dev.genesis
         ledger = try Ledger(store: store, genesis: genesis, engine: HansaVM())
         time = genesis.genesisTimeMillis

@@ -268,7 +268,8 @@ struct TrapTests {
         func expectBad(_ input: [UInt8], _ message: String, entry: ContractEntry = .call, sourceLocation: SourceLocation = #_sourceLocation) {
             let o = vm.run(code: c, entry: entry, input: input, gasLimit: 100_000, host: MockHost())
             Self.expectTrap(o, "bad call input: " + message, sourceLocation: sourceLocation)
-            #expect(o.gasUsed == HansaVM.inputGas(input), "only the input is charged", sourceLocation: sourceLocation)
+            #expect(o.gasUsed == VMGas.codeLoad(c) + HansaVM.inputGas(input), "only loading the code and the input are charged",
+                    sourceLocation: sourceLocation)
         }
         expectBad(ABI.encodeCall("nope", []), "the contract has no function nope")
         // The entry must match the function's kind.
@@ -309,15 +310,15 @@ struct TrapTests {
         // Without a constructor, deployment with empty input succeeds and runs nothing.
         let none = try! Compiler.compile("pub fn f() { }").bytecode
         let d = vm.run(code: none, entry: .constructor, input: [], gasLimit: 10_000, host: MockHost())
-        #expect(d.succeeded && d.gasUsed == HansaVM.inputGas([]))
+        #expect(d.succeeded && d.gasUsed == VMGas.codeLoad(none) + HansaVM.inputGas([]))
     }
 
     @Test func codeRefusedByTheVerifierAtRun() {
         let o = vm.run(code: [0x0d, 0x01, 0x00], entry: .call, input: ABI.encodeCall("f", []), gasLimit: 10_000, host: MockHost())
         #expect(!o.succeeded)
         #expect(o.failure == "code refused by the verifier: malformed program: program.functions at byte 3: input ends 1 byte(s) too early")
-        // Refused code runs nothing, so nothing is charged by the VM.
-        #expect(o.gasUsed == 0)
+        // Refused code runs nothing; loading and checking it is charged (finding 8).
+        #expect(o.gasUsed == VMGas.codeLoad(bytes: 3, constants: 0))
         let stack = vm.run(code: program([Opcode.ret.rawValue]).canonicalBytes, entry: .call, input: ABI.encodeCall("f", []),
                            gasLimit: 10_000, host: MockHost())
         #expect(stack.failure == "code refused by the verifier: in function f, ret at byte 0 needs 1 values but the stack holds 0 (stack underflow)")

@@ -21,10 +21,11 @@ struct VerifierWorkTests {
             a.op(.ret)
         }
         let many = program(long, functions: (0..<256).map { fn("f\($0)") })
-        let clock = ContinuousClock()
-        let start = clock.now
-        #expect(throws: VerifyError.self) { try Verifier.verify(many) }
-        #expect(clock.now - start < .seconds(5), "verification must not walk the code once per function")
+        var work = 0
+        #expect(throws: VerifyError.self) { try Verifier.verify(many, work: &work) }
+        // Counted, not timed: one walk is about 2 units per instruction; 256 walks would be 256 times that.
+        #expect(work > 20_000 && work <= Verifier.maxWorkPerByte * many.canonicalBytes.count,
+                "verification must not walk the code once per function (\(work) units for \(many.canonicalBytes.count) bytes)")
     }
 
     @Test("a call charges one gas per local slot it sets up")
