@@ -122,7 +122,7 @@ public struct ConsensusParameters: Hashable, Sendable, CanonicalCodable {
 
     /// Sized so that a full block executes within half the 2 s request timeout on a 2-core
     /// machine (docs/BENCHMARKS.md "Block limits").
-    public static let standardMaxBlockGas: UInt64 = 200_000_000
+    public static let standardMaxBlockGas: UInt64 = 100_000_000
     public static let standardMaxBlockStateBytes: UInt64 = 8 * 1024 * 1024
 
     public static let standard = ConsensusParameters(

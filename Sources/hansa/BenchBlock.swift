@@ -30,8 +30,11 @@ func blockSuite(repeats: Int) throws {
               + String(format: "execute %7.1f ms (%.2f of budget)  apply %6.1f ms", e, e / budgetMillis, a))
         print("      " + bench.lastOutcome)
     }
-    print(String(format: "  worst full block: %.2f of the budget (goal <= 1.00; four validators on two cores double it) ", worst)
-          + (worst <= 1 ? "OK" : "OVER BUDGET"))
+    // A local network runs four validators on this machine kind's two cores: each block is
+    // executed by two validators per core, so the budget must hold twice the single figure.
+    let shared = 2 * worst
+    print(String(format: "  worst full block: %.2f of the budget alone, %.2f with two validators per core (goal <= 1.00) ", worst, shared)
+          + (shared <= 1 ? "OK" : "OVER BUDGET"))
 }
 
 /// A ledger on LevelDB with the real VM and contracts that make each kind of worst block.
@@ -103,8 +106,14 @@ final class BlockBench {
         let perTx = GasSchedule.maxGasLimit, txs = Int(dev.genesis.consensus.maxBlockGas / perTx)
         return [
             ("\(txs) calls × 50 M gas of arithmetic", { (0..<txs).map { self.call($0, "spin", [], gas: perTx) } }),
-            ("\(txs) calls × 50 M gas writing 1 000 values of 4 KiB each", {
-                (0..<txs).map { k in self.filled += 1_000; return self.call(k, "fill", [.int(self.filled), .int(1_000)], gas: perTx) }
+            // The first call writes 2 000 values (8.3 MB, just inside the state budget); the others
+            // pass the budget and fail, having done their writes' work.
+            ("\(txs) calls × 50 M gas: 4 KiB writes up to the state budget", {
+                (0..<txs).map { k in
+                    let count = k == 0 ? 2_000 : 1_000
+                    self.filled += Int64(count)
+                    return self.call(k, "fill", [.int(self.filled), .int(Int64(count))], gas: perTx)
+                }
             }),
             ("32 scheduled calls × 1 M gas + calls filling the rest", { try self.scheduledBlock() }),
             ("2 000 signed transfers (signatures not cached)", {

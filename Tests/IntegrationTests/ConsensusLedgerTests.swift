@@ -83,7 +83,7 @@ struct ConsensusLedgerTests {
                 case .send(let m, let to): queue.append((node.index, to, m))
                 case .broadcast(let m): for j in 0..<4 where j != node.index { queue.append((node.index, j, m)) }
                 case .buildProposal(let height, let view, let parent):
-                    let txs = node.mempool.select(maxCount: 100, maxBytes: 1 << 20, maxGas: 200_000_000, nextNonce: node.nextNonce)
+                    let txs = node.mempool.select(maxCount: 100, maxBytes: 1 << 20, maxGas: ConsensusParameters.standardMaxBlockGas, nextNonce: node.nextNonce)
                     var header = BlockHeader(height: height, previousHash: parent.hash, timestampMillis: max(now, parent.timestampMillis + 1),
                                              transactionsRoot: Block.transactionsRoot(txs), stateRoot: .zero, receiptsRoot: .zero,
                                              proposer: dev.genesis.validators.validators[node.index].address, view: view)

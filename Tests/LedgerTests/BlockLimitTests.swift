@@ -22,18 +22,18 @@ struct BlockLimitTests {
     @Test("finding 1: a block whose gas limits add up past max_block_gas is invalid; a proposal leaves the excess for later")
     func finding1_blockGasIsBounded() throws {
         let f = try Fixture()
-        #expect(f.dev.genesis.consensus.maxBlockGas == 4 * Self.maxGas)
-        let txs = try (0..<5).map { try heavy(f, $0) }
+        #expect(f.dev.genesis.consensus.maxBlockGas == 2 * Self.maxGas)
+        let txs = try (0..<3).map { try heavy(f, $0) }
         do {
             _ = try f.commit(txs)
-            Issue.record("a block reserving 250 M gas was accepted")
+            Issue.record("a block reserving 150 M gas was accepted")
         } catch let LedgerError.invalidBlock(reason) {
-            #expect(reason.contains("reserves 250000000 gas") && reason.contains("the limit is 200000000"), "\(reason)")
+            #expect(reason.contains("reserves 150000000 gas") && reason.contains("the limit is 100000000"), "\(reason)")
         }
         let block = try f.ledger.propose(txs, header: header(f))
-        #expect(block.transactions == Array(txs.prefix(4)))
+        #expect(block.transactions == Array(txs.prefix(2)))
         try f.ledger.apply(block, certificate: f.dev.certificate(for: block))
-        #expect(try f.commit([txs[4]])[0].succeeded, "the one left out goes in the next block")
+        #expect(try f.commit([txs[2]])[0].succeeded, "the one left out goes in the next block")
     }
 
     @Test("finding 1: scheduled calls count against max_block_gas")
@@ -42,19 +42,19 @@ struct BlockLimitTests {
         let contract = try ContractHostTests().deployed(f)
         try f.commit([try ScheduledCallTests.call(f, contract, ScheduledCallTests.schedule(secs: 2, count: 8, [7, 1]))])
         let due = f.ledger.head.timestampMillis + 2_000
-        let txs = try (0..<4).map { try heavy(f, $0) }
+        let txs = try (0..<2).map { try heavy(f, $0) }
         do {
             _ = try f.commit(txs, at: due)
-            Issue.record("4 × 50 M gas beside 8 scheduled calls was accepted")
+            Issue.record("2 × 50 M gas beside 8 scheduled calls was accepted")
         } catch let LedgerError.invalidBlock(reason) {
-            #expect(reason.contains("reserves 208000000 gas") && reason.contains("8 scheduled calls"), "\(reason)")
+            #expect(reason.contains("reserves 108000000 gas") && reason.contains("8 scheduled calls"), "\(reason)")
         }
         var h = header(f)
         h.timestampMillis = due
         let block = try f.ledger.propose(txs, header: h)
-        #expect(block.transactions.count == 3)
+        #expect(block.transactions.count == 1)
         try f.ledger.apply(block, certificate: f.dev.certificate(for: block))
-        #expect(try f.ledger.receipts(at: block.header.height)?.count == 8 + 3)
+        #expect(try f.ledger.receipts(at: block.header.height)?.count == 8 + 1)
     }
 
     /// User `i` calls the contract to store `count` values of 4 KiB.

@@ -14,15 +14,15 @@ struct MempoolTests {
         // a: nonces 2, 0, 1 (out of order); b: nonce 1 only (gap at 0).
         for n in [2, 0, 1] as [UInt64] { try pool.add(try f.transfer(a, to: to, 1, nonce: n), state: f.store, nowMillis: 0) }
         try pool.add(try f.transfer(b, to: to, 1, nonce: 1), state: f.store, nowMillis: 0)
-        let picked = pool.select(maxCount: 100, maxBytes: 1 << 20, maxGas: 200_000_000, nextNonce: nextNonce(f))
+        let picked = pool.select(maxCount: 100, maxBytes: 1 << 20, maxGas: ConsensusParameters.standardMaxBlockGas, nextNonce: nextNonce(f))
         #expect(picked.map(\.body.nonce) == [0, 1, 2])
         #expect(picked.allSatisfy { $0.sender == f.address(a) })
         // b's gap fills; now both flow.
         try pool.add(try f.transfer(b, to: to, 1, nonce: 0), state: f.store, nowMillis: 0)
-        let all = pool.select(maxCount: 100, maxBytes: 1 << 20, maxGas: 200_000_000, nextNonce: nextNonce(f))
+        let all = pool.select(maxCount: 100, maxBytes: 1 << 20, maxGas: ConsensusParameters.standardMaxBlockGas, nextNonce: nextNonce(f))
         #expect(all.count == 5)
         // The selected block applies cleanly, and pruning removes what it included.
-        let receipts = try f.commit(pool.select(maxCount: 100, maxBytes: 1 << 20, maxGas: 200_000_000, nextNonce: nextNonce(f)))
+        let receipts = try f.commit(pool.select(maxCount: 100, maxBytes: 1 << 20, maxGas: ConsensusParameters.standardMaxBlockGas, nextNonce: nextNonce(f)))
         #expect(receipts.allSatisfy { $0.succeeded })
         pool.prune(nextNonce: nextNonce(f), nowMillis: 0)
         #expect(pool.count == 0 && pool.byteCount == 0)
@@ -80,7 +80,7 @@ struct MempoolTests {
         let txs = try (0..<4).map { try f.transfer(f.user($0), to: f.address(f.user(5)), 1) }
         for t in txs { try pool.add(t, state: f.store, nowMillis: 0) }
         #expect(f.ledger.executor.signatures.verifications.withLock { $0 } == before + 4)
-        try f.commit(pool.select(maxCount: 10, maxBytes: 1 << 20, maxGas: 200_000_000, nextNonce: nextNonce(f)))
+        try f.commit(pool.select(maxCount: 10, maxBytes: 1 << 20, maxGas: ConsensusParameters.standardMaxBlockGas, nextNonce: nextNonce(f)))
         #expect(f.ledger.executor.signatures.verifications.withLock { $0 } == before + 4)
     }
 }
