@@ -90,3 +90,20 @@ struct BlockLimitTests {
         #expect(try f.ledger.receipts(at: alone.header.height)?.first?.failureCode == "block_state_full")
     }
 }
+
+extension BlockLimitTests {
+    @Test("finding 1 sibling: the ledger itself refuses a block whose transactions pass max_block_bytes")
+    func finding1_blockBytesAreCheckedByTheLedger() throws {
+        var genesis = Fixture.chain.genesis
+        genesis.consensus.maxBlockBytes = 4 * 1024
+        let dev = DevChain(genesis: genesis, validatorKeys: Fixture.chain.validatorKeys, userKeys: Fixture.chain.userKeys)
+        let ledger = try Ledger(store: MemoryStore(), genesis: dev.genesis)
+        let txs = (0..<20).map { dev.transfer(from: $0 % 6, to: ($0 + 1) % 6, amount: 1, nonce: UInt64($0 / 6)) }
+        let refusal = #expect(throws: LedgerError.self) { _ = try dev.nextBlock(on: ledger, txs) }
+        #expect(refusal?.description.contains("max_block_bytes") == true, "\(String(describing: refusal))")
+        let block = try ledger.propose(txs, header: BlockHeader(height: 1, previousHash: ledger.head.hash, timestampMillis: ledger.head.timestampMillis + 1_000,
+            transactionsRoot: .zero, stateRoot: .zero, receiptsRoot: .zero, proposer: dev.validatorKeys[0].publicKey.address, view: 0))
+        #expect(block.transactions.count < txs.count && !block.transactions.isEmpty)
+        #expect(ledger.rejection(of: block) == nil)
+    }
+}

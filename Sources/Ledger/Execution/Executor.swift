@@ -110,8 +110,15 @@ public struct Executor: Sendable {
         var receipts = scheduledReceipts
         receipts.reserveCapacity(scheduledReceipts.count + block.transactions.count)
         var seen = Set<Hash>()
+        var blockBytes = Self.headerAllowanceBytes
         for (i, tx) in block.transactions.enumerated() {
             let bytes = tx.canonicalBytes
+            blockBytes += bytes.count
+            // Consensus checks the whole block's encoding; the ledger checks what it reads, so
+            // that a certified block from sync, or an archive, meets the same bound.
+            guard blockBytes <= Int(clamping: limits.maxBlockBytes) else {
+                throw .invalidBlock("the transactions take more than max_block_bytes (\(limits.maxBlockBytes)) with the header")
+            }
             let hash = SHA256.hash(bytes)
             guard seen.insert(hash).inserted else { throw .invalidTransaction(index: i, .duplicate) }
             if let refusal = try admit(tx, bytes: bytes, hash: hash, state: state) { throw .invalidTransaction(index: i, refusal) }
