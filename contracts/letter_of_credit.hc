@@ -63,6 +63,7 @@ const D_MISSING_DOCUMENT = 8192;    // Art. 14(a), 15: a document the credit req
 const D_TRANSPORT_REUSED = 16384;   // Art. 14(d): the bill of lading was drawn against before (or is, undecided)
 
 // ---- Presentation states --------------------------------------------------------------
+const P_NONE = 0;                // no presentation has this id (the zero value of the state map)
 const P_DISCREPANT = 1;          // awaiting the applicant's waiver or the bank's refusal
 const P_PAID = 2;                // honoured and paid
 const P_REFUSED = 3;             // refused (Art. 16(c)); the reserved amount is released

@@ -84,6 +84,30 @@ public struct DevChain: Sendable {
     }
 }
 
+// MARK: Writing blocks (the crash test's writer)
+
+extension DevChain {
+    /// Appends blocks of `transfersPerBlock` unsigned transfers (signature checks must be off)
+    /// among the first 64 users to `ledger` until its head reaches `height`, calling
+    /// `applied(height)` after each; it resumes from whatever head the ledger has, since each
+    /// user sends a fixed number of transfers per block, so its nonce follows from the height.
+    /// `hansa dev ledger-writer` runs it for the kill -9 test.
+    public func writeTransferBlocks(to ledger: Ledger, until height: UInt64, transfersPerBlock: Int,
+                                    applied: (UInt64) -> Void) throws(LedgerError) {
+        precondition(userKeys.count >= 64, "the writer spreads transfers over 64 users")
+        let perUser = UInt64((transfersPerBlock + 63) / 64)
+        while ledger.head.height < height {
+            let head = ledger.head.height
+            let txs = (0..<transfersPerBlock).map { i in
+                transfer(from: i % 64, to: (i + 1) % 64, amount: 1, nonce: head * perUser + UInt64(i / 64), signed: false)
+            }
+            let (block, certificate) = try nextBlock(on: ledger, txs)
+            try ledger.apply(block, certificate: certificate)
+            applied(ledger.head.height)
+        }
+    }
+}
+
 // MARK: The parties of a documentary credit
 
 extension DevChain {

@@ -3,6 +3,7 @@ import ContractVM
 import Foundation
 import HansaCrypto
 import Ledger
+import TradeFinance
 
 /// Program shapes for the cost of loading code: each has a trivial `pub fn f`, so a call's
 /// time is almost all decoding and verification (the engine is new for every call: a miss).

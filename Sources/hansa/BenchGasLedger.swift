@@ -2,6 +2,7 @@ import ChainTypes
 import ContractVM
 import Foundation
 import Ledger
+import TradeFinance
 import LevelDBStore
 
 /// A host call timed in whole blocks through the ledger: `txs` calls of `function(n, k, b)`,

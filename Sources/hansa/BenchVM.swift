@@ -2,6 +2,7 @@ import ChainTypes
 import ContractVM
 import Foundation
 import Ledger
+import TradeFinance
 import LevelDBStore
 
 /// The benchmark's loop in Swift, opaque to the optimiser (a varying seed, not inlined).

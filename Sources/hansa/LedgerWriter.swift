@@ -22,19 +22,10 @@ struct LedgerWriter: ParsableCommand {
 
     func run() throws {
         let dev = DevChain(users: 64)
-        let store = try LevelDBLedgerStore(path: dataDir)
-        let ledger = try Ledger(store: store, genesis: dev.genesis)
+        let ledger = try Ledger(store: try LevelDBLedgerStore(path: dataDir), genesis: dev.genesis)
         ledger.setSignatureChecks(false)
-        while ledger.head.height < blocks {
-            let height = ledger.head.height
-            // Each user sends once per block, so its nonce is the number of blocks so far.
-            let txs = (0..<transfers).map { i in
-                dev.transfer(from: i % 64, to: (i + 1) % 64, amount: 1, nonce: height * UInt64((transfers + 63) / 64) + UInt64(i / 64),
-                             signed: false)
-            }
-            let (block, cert) = try dev.nextBlock(on: ledger, txs)
-            try ledger.apply(block, certificate: cert)
-            FileHandle.standardOutput.write(Data("applied \(ledger.head.height)\n".utf8))
+        try dev.writeTransferBlocks(to: ledger, until: blocks, transfersPerBlock: transfers) { height in
+            FileHandle.standardOutput.write(Data("applied \(height)\n".utf8))
         }
     }
 }

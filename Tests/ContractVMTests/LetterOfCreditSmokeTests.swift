@@ -28,7 +28,7 @@ struct LetterOfCreditReadTests {
         let credit = try Credit.issue(on: chain)
         let root = chain.ledger.stateRoot
         let status = try chain.ledger.readOnlyCall(credit.address, input: ABI.encodeCall("status", []), caller: chain.address(chain.exporter))
-        #expect(status.succeeded && status.output == ABI.encode(.int(LC.CreditState.issued.rawValue)))
+        #expect(status.succeeded && status.output == ABI.encode(.int(LC.CreditState.issued.value)))
         let available = try chain.ledger.readOnlyCall(credit.address, input: ABI.encodeCall("available_amount", []), caller: chain.address(chain.exporter))
         #expect(available.output == ABI.encode(.int(100_000_00)))
         // A state-changing function runs too, but nothing it does is kept.
@@ -51,5 +51,21 @@ struct LetterOfCreditEscrowTests {
         let r = try chain.commit([try chain.tx(chain.importer, .transfer, TransferPayload(to: credit.address, currency: chain.usd, amount: 5))])[0]
         #expect(r.failureMessage?.contains("is a contract; send value to it with a call_contract transaction") == true, "\(r.status)")
         #expect(try chain.balance(credit.address) == 100_000_00)
+    }
+}
+
+@Suite("Letter of credit: the vocabulary comes from the contract")
+struct LetterOfCreditVocabularyTests {
+    @Test("every code the tests name is a constant of the compiled contract, and the ABI JSON lists the constants")
+    func namesAreConstantsOfTheContract() throws {
+        let compiled = TradeChain.letterOfCredit
+        for name in LC.allNames {
+            #expect(compiled.constant(name) != nil, "\(name) is not a constant of contracts/letter_of_credit.hc")
+        }
+        #expect(compiled.abiJSON.contains("\"constants\": ["))
+        #expect(compiled.abiJSON.contains("{\"name\": \"D_TRANSPORT_REUSED\", \"type\": \"int\", \"value\": 16384}"))
+        // Discrepancy bits are distinct powers of two.
+        let bits = LC.Discrepancy.allCases.map(\.value)
+        #expect(Set(bits).count == bits.count && bits.allSatisfy { $0 > 0 && $0 & ($0 - 1) == 0 })
     }
 }

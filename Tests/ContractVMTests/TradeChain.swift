@@ -127,24 +127,52 @@ final class TradeChain {
     }
 }
 
-// MARK: Letter of credit vocabulary (constants of contracts/letter_of_credit.hc)
+// MARK: Letter of credit vocabulary (named after contracts/letter_of_credit.hc's constants)
+
+/// A code of the letter of credit, named after its constant in the contract; its value is read
+/// from the compiled contract (`CompiledContract.constants`), so no number here can drift from
+/// the contract's.
+protocol LCCode: RawRepresentable, CaseIterable, Hashable where RawValue == String {}
+
+extension LCCode {
+    var value: Int64 { TradeChain.letterOfCredit.int(rawValue) }
+    init?(value: Int64) {
+        guard let code = Self.allCases.first(where: { $0.value == value }) else { return nil }
+        self = code
+    }
+}
 
 enum LC {
-    enum Flag: Int64 {
-        case aboutAmount = 1, aboutQuantity = 2, countedUnits = 4, partialForbidden = 8, payOnArrival = 16, deferred = 32,
-             confirmation = 64, maturityFromPresentation = 128, namedCarrier = 256
+    enum Flag: String, LCCode {
+        case aboutAmount = "ABOUT_AMOUNT", aboutQuantity = "ABOUT_QUANTITY", countedUnits = "COUNTED_UNITS",
+             partialForbidden = "PARTIAL_FORBIDDEN", payOnArrival = "PAY_ON_ARRIVAL", deferred = "DEFERRED",
+             confirmation = "CONFIRMATION", maturityFromPresentation = "MATURITY_FROM_PRESENTATION", namedCarrier = "NAMED_CARRIER"
     }
-    enum Doc: Int64 { case invoice = 1, transport = 2, insurance = 4, origin = 8, inspection = 16 }
-    enum Discrepancy: Int64, CaseIterable {
-        case latePresentation = 1, invoiceCurrency = 2, amount = 4, quantity = 8, partial = 16, lateShipment = 32,
-             portOfLoading = 64, portOfDischarge = 128, transportUnverified = 256, vessel = 512, insuranceAmount = 1024,
-             insuranceCurrency = 2048, insuranceDate = 4096, missingDocument = 8192, transportReused = 16384
+    enum Doc: String, LCCode {
+        case invoice = "DOC_INVOICE", transport = "DOC_TRANSPORT", insurance = "DOC_INSURANCE", origin = "DOC_ORIGIN",
+             inspection = "DOC_INSPECTION"
     }
-    static func sum<T: RawRepresentable>(_ xs: [T]) -> Int64 where T.RawValue == Int64 { xs.reduce(0) { $0 + $1.rawValue } }
-    static func set(_ bits: Int64) -> Set<Discrepancy> { Set(Discrepancy.allCases.filter { bits & $0.rawValue != 0 }) }
+    enum Discrepancy: String, LCCode {
+        case latePresentation = "D_LATE_PRESENTATION", invoiceCurrency = "D_INVOICE_CURRENCY", amount = "D_AMOUNT",
+             quantity = "D_QUANTITY", partial = "D_PARTIAL", lateShipment = "D_LATE_SHIPMENT", portOfLoading = "D_PORT_OF_LOADING",
+             portOfDischarge = "D_PORT_OF_DISCHARGE", transportUnverified = "D_TRANSPORT_UNVERIFIED", vessel = "D_VESSEL",
+             insuranceAmount = "D_INSURANCE_AMOUNT", insuranceCurrency = "D_INSURANCE_CURRENCY", insuranceDate = "D_INSURANCE_DATE",
+             missingDocument = "D_MISSING_DOCUMENT", transportReused = "D_TRANSPORT_REUSED"
+    }
+    static func sum<T: LCCode>(_ xs: [T]) -> Int64 { xs.reduce(0) { $0 | $1.value } }
+    static func set(_ bits: Int64) -> Set<Discrepancy> { Set(Discrepancy.allCases.filter { bits & $0.value != 0 }) }
 
-    enum CreditState: Int64 { case draft = 0, issued = 1, expired = 2, cancelled = 3 }
-    enum PresentationState: Int64 { case none = 0, discrepant = 1, paid = 2, refused = 3, awaitingArrival = 4, deferred = 5, withdrawn = 6 }
+    enum CreditState: String, LCCode { case draft = "DRAFT", issued = "ISSUED", expired = "EXPIRED", cancelled = "CANCELLED" }
+    enum PresentationState: String, LCCode {
+        case none = "P_NONE", discrepant = "P_DISCREPANT", paid = "P_PAID", refused = "P_REFUSED",
+             awaitingArrival = "P_AWAITING_ARRIVAL", deferred = "P_DEFERRED", withdrawn = "P_WITHDRAWN"
+    }
+
+    /// Every name above, to check that each is a constant of the contract.
+    static var allNames: [String] {
+        Flag.allCases.map(\.rawValue) + Doc.allCases.map(\.rawValue) + Discrepancy.allCases.map(\.rawValue)
+            + CreditState.allCases.map(\.rawValue) + PresentationState.allCases.map(\.rawValue)
+    }
 }
 
 /// A credit's terms, with defaults for a plain sight credit of USD 100,000.00 for 1,000 units
@@ -168,7 +196,7 @@ struct Terms {
     /// beneficiary registers each B/L's carrier (`register_transport`).
     var carrierNamed = true
 
-    var flagSum: Int64 { LC.sum(flags.filter { $0 != .namedCarrier }) + (carrierNamed ? LC.Flag.namedCarrier.rawValue : 0) }
+    var flagSum: Int64 { LC.sum(flags.filter { $0 != .namedCarrier }) + (carrierNamed ? LC.Flag.namedCarrier.value : 0) }
 }
 
 /// A presentation that complies with the default terms for a shipment loaded on `shippedOnBoard`.
@@ -354,10 +382,10 @@ extension Credit {
         return i
     }
 
-    var status: LC.CreditState? { get throws { LC.CreditState(rawValue: try queryInt("status")) } }
+    var status: LC.CreditState? { get throws { LC.CreditState(value: try queryInt("status")) } }
     var available: Int64 { get throws { try queryInt("available_amount") } }
     func state(of presentation: Int64) throws -> LC.PresentationState? {
-        LC.PresentationState(rawValue: try queryInt("presentation", [.int(presentation)]))
+        LC.PresentationState(value: try queryInt("presentation", [.int(presentation)]))
     }
 }
 

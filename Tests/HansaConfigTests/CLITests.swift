@@ -53,7 +53,9 @@ struct CLITests {
     func demo() throws {
         let result = try HansaExecutable.run(["demo", "--contract", repositoryRoot() + "/contracts/letter_of_credit.hc"])
         #expect(result.status == 0, "\(result.err)")
-        for line in ["Issued(27500000)", "Discrepant(1, 1024)", "Waived(1)", "Paid(1,", "Expired(2500000)",
+        // The notice's words come from the contract's constant D_INSURANCE_AMOUNT (1024).
+        for line in ["Issued(27500000)", "Discrepant(1, 1024)", "every discrepancy (Art. 16(c)): insurance below 110 % (Art. 28(f)(ii))",
+                     "Waived(1)", "Paid(1,", "Expired(2500000)",
                      "importer 750,000.00", "exporter 250,000.00", "escrow 0.00"] {
             #expect(result.out.contains(line), "missing \(line)")
         }

@@ -9,6 +9,31 @@ public struct CompiledContract: Sendable {
     public let abiJSON: String
     /// The names of the events the contract declares (an event's first topic is SHA-256 of its name).
     public let eventNames: [String]
+    /// The contract's `const` declarations, in source order, with their folded values — so
+    /// that tools, tests and clients read a contract's codes (flags, document and discrepancy
+    /// bits, states) from the contract instead of keeping copies that can drift.
+    public let constants: [ContractConstant]
+
+    /// The value of the constant `name`, or nil.
+    public func constant(_ name: String) -> ContractConstant.Value? { constants.first { $0.name == name }?.value }
+
+    /// The integer constant `name`; a missing or non-integer name is a programming error of the
+    /// caller (it names a constant the contract was written with).
+    public func int(_ name: String) -> Int64 {
+        guard case .int(let v)? = constant(name) else { preconditionFailure("the contract has no integer constant \(name)") }
+        return v
+    }
+}
+
+/// One `const` of a contract.
+public struct ContractConstant: Sendable, Equatable {
+    public enum Value: Sendable, Equatable {
+        case int(Int64)
+        case bool(Bool)
+        case bytes([UInt8])
+    }
+    public let name: String
+    public let value: Value
 }
 
 /// Compiles the contract language (docs/CONTRACTS.md) to VM bytecode. The output passes the
@@ -163,7 +188,18 @@ struct CodeGenerator {
             for k in 0..<4 { code[at + k] = UInt8(truncatingIfNeeded: target >> UInt32(8 * (3 - k))) }
         }
         let program = Program(constants: constants, functions: infos, code: code)
-        return CompiledContract(program: program, abiJSON: abiJSON(), eventNames: source.events.map(\.0))
+        return CompiledContract(program: program, abiJSON: abiJSON(), eventNames: source.events.map(\.0), constants: exportedConstants())
+    }
+
+    func exportedConstants() -> [ContractConstant] {
+        source.constants.map { name, _, _ in
+            let value: ContractConstant.Value = switch constValues[name]! {
+            case .int(let v): .int(v)
+            case .bool(let v): .bool(v)
+            case .bytes(let v): .bytes(v)
+            }
+            return ContractConstant(name: name, value: value)
+        }
     }
 
     func abiJSON() -> String {
@@ -186,6 +222,17 @@ struct CodeGenerator {
         let slots = source.storage.map { "    {\"name\": \"\($0.0)\", \"key\": \"\($0.0)\", \"type\": \"\($0.1)\"}" }
             + source.maps.map { "    {\"name\": \"\($0.0)\", \"key\": \"\($0.0)/<abi \($0.1)>\", \"type\": \"\($0.2)\"}" }
         lines += slots.enumerated().map { i, s in s + (i == slots.count - 1 ? "" : ",") }
+        lines.append("  ],")
+        lines.append("  \"constants\": [")
+        let consts = exportedConstants().map { c -> String in
+            let (type, value): (String, String) = switch c.value {
+            case .int(let v): ("int", String(v))
+            case .bool(let v): ("bool", v ? "true" : "false")
+            case .bytes(let v): ("bytes", "\"" + Hex.encode(v) + "\"")
+            }
+            return "    {\"name\": \"\(c.name)\", \"type\": \"\(type)\", \"value\": \(value)}"
+        }
+        lines += consts.enumerated().map { i, s in s + (i == consts.count - 1 ? "" : ",") }
         lines.append("  ]")
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
