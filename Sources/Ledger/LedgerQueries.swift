@@ -1,7 +1,23 @@
 import ChainTypes
 
+/// What reads the chain: the `Ledger` itself (its writer's view) and a `LedgerSnapshot` (a
+/// Sendable view at one head, for readers beside the writer). The queries below serve both.
+public protocol LedgerReader {
+    var store: any KeyValueStore { get }
+    var genesis: Genesis { get }
+    var head: ChainTip { get }
+    /// The state root after the head block.
+    var stateRoot: Hash { get }
+    var executor: Executor { get }
+}
+
+extension Ledger: LedgerReader {
+    /// At most this many pending scheduled calls are listed at once.
+    public static let maxPendingScheduledCallsListed = 1_000
+}
+
 // Reads for sync, RPC and audit.
-extension Ledger {
+extension LedgerReader {
     private func decode<T: CanonicalDecodable>(_ key: [UInt8], _ what: String) throws(LedgerError) -> T? {
         let bytes: [UInt8]?
         do { bytes = try store.get(key) } catch { throw .store(error) }
@@ -9,15 +25,15 @@ extension Ledger {
         do { return try T(canonicalBytes: bytes) } catch { throw .corrupted("\(what): \(error)") }
     }
 
-    public func block(at height: UInt64) throws(LedgerError) -> Block? { try decode(Keys.block(height), "block \(height)") }
+    public func block(at height: UInt64) throws(LedgerError) -> Block? { try decode(Ledger.Keys.block(height), "block \(height)") }
 
     public func certificate(at height: UInt64) throws(LedgerError) -> CommitCertificate? {
-        try decode(Keys.certificate(height), "certificate \(height)")
+        try decode(Ledger.Keys.certificate(height), "certificate \(height)")
     }
 
     /// All receipts of a block: the scheduled calls' first, then one per transaction.
     public func receipts(at height: UInt64) throws(LedgerError) -> [Receipt]? {
-        let list: ReceiptList? = try decode(Keys.receipts(height), "receipts \(height)")
+        let list: ReceiptList? = try decode(Ledger.Keys.receipts(height), "receipts \(height)")
         return list?.receipts
     }
 
@@ -40,17 +56,17 @@ extension Ledger {
 
     public func height(of blockHash: Hash) throws(LedgerError) -> UInt64? {
         let bytes: [UInt8]?
-        do { bytes = try store.get(Keys.blockIndex(blockHash)) } catch { throw .store(error) }
-        return bytes.map { Keys.readBE64($0[...]) }
+        do { bytes = try store.get(Ledger.Keys.blockIndex(blockHash)) } catch { throw .store(error) }
+        return bytes.map { Ledger.Keys.readBE64($0[...]) }
     }
 
     /// A committed transaction with where it is and its receipt.
     public func transaction(_ hash: Hash) throws(LedgerError) -> (transaction: Transaction, height: UInt64, index: Int, receipt: Receipt)? {
         let bytes: [UInt8]?
-        do { bytes = try store.get(Keys.transactionIndex(hash)) } catch { throw .store(error) }
+        do { bytes = try store.get(Ledger.Keys.transactionIndex(hash)) } catch { throw .store(error) }
         guard let bytes, bytes.count == 16 else { return nil }
-        let height = Keys.readBE64(bytes[0..<8])
-        guard let block = try block(at: height), let index = Int(exactly: Keys.readBE64(bytes[8..<16])),
+        let height = Ledger.Keys.readBE64(bytes[0..<8])
+        guard let block = try block(at: height), let index = Int(exactly: Ledger.Keys.readBE64(bytes[8..<16])),
               index < block.transactions.count, let receipts = try receipts(at: height) else {
             throw .corrupted("transaction index points at a missing block or receipt")
         }
@@ -62,11 +78,11 @@ extension Ledger {
     /// block's receipts, and the receipt.
     public func scheduledCall(_ id: Hash) throws(LedgerError) -> (call: ScheduledCall, height: UInt64, index: Int, receipt: Receipt)? {
         let bytes: [UInt8]?
-        do { bytes = try store.get(Keys.scheduledReceiptIndex(id)) } catch { throw .store(error) }
+        do { bytes = try store.get(Ledger.Keys.scheduledReceiptIndex(id)) } catch { throw .store(error) }
         guard let bytes else { return nil }
         guard bytes.count > 16 else { throw .corrupted("scheduled-call receipt index entry of \(bytes.count) bytes") }
-        let height = Keys.readBE64(bytes[0..<8])
-        let index = Keys.readBE64(bytes[8..<16])
+        let height = Ledger.Keys.readBE64(bytes[0..<8])
+        let index = Ledger.Keys.readBE64(bytes[8..<16])
         let call: ScheduledCall
         do { call = try ScheduledCall(canonicalBytes: Array(bytes[16...])) } catch { throw .corrupted("scheduled call \(id): \(error)") }
         guard call.id == id, index < UInt64(ScheduledCall.maxRunsPerBlock), let receipts = try receipts(at: height),
@@ -77,7 +93,7 @@ extension Ledger {
     }
 
     /// At most this many pending scheduled calls are listed at once.
-    public static let maxPendingScheduledCallsListed = 1_000
+    public static var maxPendingScheduledCallsListed: Int { Ledger.maxPendingScheduledCallsListed }
 
     /// Scheduled calls waiting to run, in the order they will run ((time, sequence)), at most
     /// `limit` (capped at `maxPendingScheduledCallsListed`).
@@ -101,14 +117,14 @@ extension Ledger {
 
     /// The account with a proof of it (or of its absence) against the head's state root.
     public func accountProof(_ address: Address) throws(LedgerError) -> (account: Account?, proof: SparseMerkleProof, stateRoot: Hash) {
-        let tree = SparseMerkleTree(store: store, prefix: Keys.stateNodePrefix)
+        let tree = SparseMerkleTree(store: store, prefix: Ledger.Keys.stateNodePrefix)
         do {
             return (try account(address), try tree.proof(for: StateKey.hash(StateKey.account(address))), stateRoot)
         } catch let e as LedgerError { throw e } catch let e as StoreError { throw .store(e) } catch { throw .corrupted("\(error)") }
     }
 }
 
-extension Ledger {
+extension LedgerReader {
     /// Proof that a committed transaction is in its block: its index, the block's number of
     /// transactions and the audit path to the header's `transactions_root`; and for its
     /// receipt, its index among the block's receipts (after the scheduled calls'), their
@@ -133,7 +149,7 @@ extension Ledger {
 }
 
 // Contract reads for RPC, clients and tests.
-extension Ledger {
+extension LedgerReader {
     /// A contract's storage value at the head state, or nil when unset. Slot keys are in the
     /// contract's ABI (docs/CONTRACTS.md: "name" for a variable, "name/" ‖ ABI(key) for a map).
     public func contractStorage(_ contract: Address, key: [UInt8]) throws(LedgerError) -> [UInt8]? {
@@ -151,7 +167,7 @@ extension Ledger {
         }
         let header = BlockHeader(height: head.height, previousHash: head.hash, timestampMillis: head.timestampMillis, transactionsRoot: .zero,
                                  stateRoot: stateRoot, receiptsRoot: .zero, proposer: contract, view: 0)
-        let host = try LedgerHost(state: state, contract: contract, caller: caller, header: header, rules: rules)
+        let host = try LedgerHost(state: state, contract: contract, caller: caller, header: header, rules: executor.rules)
         let outcome = engine.run(code: code, codeHash: codeHash, entry: .call, input: input, gasLimit: min(gasLimit, GasSchedule.maxGasLimit), host: host)
         try host.throwIfFaulted()
         return outcome

@@ -17,7 +17,7 @@ public struct LevelDBError: Error, Equatable, Sendable, CustomStringConvertible 
 /// as safe for concurrent use, hence `@unchecked Sendable`.
 public final class LevelDB: @unchecked Sendable {
     public let path: String
-    private let handle: OpaquePointer
+    fileprivate let handle: OpaquePointer
     private let options: OpaquePointer
     private let readOptions: OpaquePointer
     private let syncWrite: OpaquePointer
@@ -89,7 +89,9 @@ public final class LevelDB: @unchecked Sendable {
         return String(cString: err)
     }
 
-    public func get(_ key: [UInt8]) throws(LevelDBError) -> [UInt8]? {
+    public func get(_ key: [UInt8]) throws(LevelDBError) -> [UInt8]? { try get(key, options: readOptions) }
+
+    fileprivate func get(_ key: [UInt8], options readOptions: OpaquePointer) throws(LevelDBError) -> [UInt8]? {
         var length = 0
         var err: UnsafeMutablePointer<CChar>? = nil
         let value = key.withUnsafeBufferPointer { k in
@@ -145,6 +147,11 @@ public final class LevelDB: @unchecked Sendable {
     /// false or `limit` entries were visited.
     public func scan(prefix: [UInt8], from start: [UInt8]? = nil, limit: Int = .max,
                      _ body: (_ key: [UInt8], _ value: [UInt8]) -> Bool) throws(LevelDBError) {
+        try scan(prefix: prefix, from: start, limit: limit, options: readOptions, body)
+    }
+
+    fileprivate func scan(prefix: [UInt8], from start: [UInt8]?, limit: Int, options readOptions: OpaquePointer,
+                          _ body: (_ key: [UInt8], _ value: [UInt8]) -> Bool) throws(LevelDBError) {
         let it = leveldb_create_iterator(handle, readOptions)!
         defer { leveldb_iter_destroy(it) }
         let seekKey = start.map { prefix.lexicographicallyPrecedes($0) ? $0 : prefix } ?? prefix
@@ -177,5 +184,37 @@ public final class LevelDB: @unchecked Sendable {
         guard let p = leveldb_property_value(handle, name) else { return nil }
         defer { leveldb_free(p) }
         return String(cString: p)
+    }
+}
+
+/// A consistent, read-only view of a `LevelDB` at the moment it was taken (LevelDB's own
+/// snapshot): later writes are invisible to it, and reading it never blocks a writer. Safe to
+/// use from any thread (LevelDB snapshots and reads are thread-safe), hence `@unchecked Sendable`.
+///
+/// Invariant: the database outlives the snapshot (it holds a strong reference), and the
+/// snapshot is released exactly once, in `deinit`.
+public final class LevelDBSnapshot: @unchecked Sendable {
+    public let db: LevelDB
+    private let snapshot: OpaquePointer
+    private let readOptions: OpaquePointer
+
+    public init(of db: LevelDB) {
+        self.db = db
+        snapshot = leveldb_create_snapshot(db.handle)!
+        readOptions = leveldb_readoptions_create()!
+        leveldb_readoptions_set_verify_checksums(readOptions, 1)
+        leveldb_readoptions_set_snapshot(readOptions, snapshot)
+    }
+
+    deinit {
+        leveldb_readoptions_destroy(readOptions)
+        leveldb_release_snapshot(db.handle, snapshot)
+    }
+
+    public func get(_ key: [UInt8]) throws(LevelDBError) -> [UInt8]? { try db.get(key, options: readOptions) }
+
+    public func scan(prefix: [UInt8], from start: [UInt8]? = nil, limit: Int = .max,
+                     _ body: (_ key: [UInt8], _ value: [UInt8]) -> Bool) throws(LevelDBError) {
+        try db.scan(prefix: prefix, from: start, limit: limit, options: readOptions, body)
     }
 }
