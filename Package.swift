@@ -48,6 +48,9 @@ let package = Package(
                 swiftSettings: strict),
         // The smart-contract VM (bytecode, verifier, interpreter, gas) and the contract compiler.
         .target(name: "ContractVM", dependencies: ["Ledger", "ChainTypes", "HansaCrypto"], swiftSettings: strict),
+        // The one replica driver: performs PBFT's actions on the ledger, the mempool and the
+        // durable state (no networking; the node and the tests run it).
+        .target(name: "NodeCore", dependencies: ["PBFT", "Ledger", "ChainTypes"], swiftSettings: strict),
         // Trade-finance tooling on the ledger and the VM: the letter of credit's vocabulary from its
         // own constants, the trade dev chain, the narrated demo scenario.
         .target(name: "TradeFinance", dependencies: ["ContractVM", "Ledger", "ChainTypes", "HansaCrypto"], swiftSettings: strict),
@@ -72,7 +75,7 @@ let package = Package(
         .testTarget(name: "PBFTTests", dependencies: ["PBFT", "Simulator", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "PBFT", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["HansaTestSupport", "Ledger", "ChainTypes"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["HansaTestSupport", "PBFT", "Ledger", "ChainTypes", "ContractVM"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["HansaTestSupport", "PBFT", "Ledger", "ChainTypes", "ContractVM", "NodeCore", "LevelDBStore"], swiftSettings: strict),
         .testTarget(name: "ContractVMTests", dependencies: ["HansaTestSupport", "ContractVM", "Ledger", "ChainTypes", "HansaCrypto"], swiftSettings: strict),
         .testTarget(name: "LevelDBStoreTests", dependencies: ["HansaTestSupport", "LevelDBStore", "Ledger", "ChainTypes"], swiftSettings: strict),
     ]

@@ -2,102 +2,86 @@ import ChainTypes
 import ContractVM
 import Foundation
 import Ledger
+import NodeCore
 import PBFT
 import HansaTestSupport
 import Testing
 
-/// PBFT replicas driving real ledgers: the mempool feeds proposals, the ledger executes them
-/// to fill the header's roots, every replica validates blocks through its own ledger (the
-/// injected `BlockValidator`), and commits apply to LevelDB-shaped stores. This is how the
-/// node will join the two.
+/// PBFT replicas driving real ledgers through the one replica driver (NodeCore): the mempool
+/// feeds proposals, the ledger builds and executes them, every replica validates blocks
+/// through its own ledger, commits apply to the store, and the durable consensus state is
+/// persisted before any message leaves.
 @Suite("PBFT + ledger")
 struct ConsensusLedgerTests {
-    struct LedgerValidator: BlockValidator {
-        let ledger: Ledger
-        func rejection(of block: Block, parent: ChainTip) -> String? {
-            guard parent.hash == ledger.head.hash else { return "parent \(parent.height) is not the ledger's head \(ledger.head.height)" }
-            return ledger.rejection(of: block)
-        }
-    }
-
+    /// A validator: the one replica driver over its own ledger and mempool.
     final class Node {
         let index: Int
-        let ledger: Ledger
-        let mempool: Mempool
-        var replica: PBFTReplica
-        init(index: Int, dev: DevChain, engine: (any ContractEngine)?) throws {
+        let store: MemoryStore
+        let driver: ReplicaDriver
+        var ledger: Ledger { driver.ledger }
+        var mempool: Mempool { driver.mempool }
+
+        init(index: Int, dev: DevChain, engine: (any ContractEngine)?, store: MemoryStore = MemoryStore()) throws {
             self.index = index
-            ledger = try Ledger(store: MemoryStore(), genesis: dev.genesis, engine: engine)
-            mempool = Mempool(executor: ledger.executor)
+            self.store = store
+            let ledger = try Ledger(store: store, genesis: dev.genesis, engine: engine)
             var parameters = dev.genesis.consensus
             parameters.requestTimeoutTicks = 50
             let config = ReplicaConfig(chain: dev.binding, validators: dev.genesis.validators, selfIndex: index, parameters: parameters)
-            replica = PBFTReplica(config: config,
-                                  crypto: Secp256k1ConsensusCrypto(chain: dev.binding, validators: dev.genesis.validators,
-                                                                   key: dev.validatorKeys[index]),
-                                  validator: LedgerValidator(ledger: ledger), tip: ledger.head)
-        }
-        func nextNonce(_ a: Address) -> UInt64 { (try? ledger.account(a)?.nonce) ?? 0 }
-
-        /// Work that needs a block: transactions waiting, or a scheduled call that is due (so a
-        /// deferred payment or an expiry does not wait for someone's transaction).
-        func hasPendingWork(now: UInt64) -> Bool {
-            mempool.count > 0 || ((try? ledger.pendingScheduledCalls(limit: 1))?.first.map { $0.atMillis <= now } ?? false)
+            driver = try ReplicaDriver(ledger: ledger, mempool: Mempool(executor: ledger.executor), config: config,
+                                       crypto: Secp256k1ConsensusCrypto(chain: dev.binding, validators: dev.genesis.validators,
+                                                                        key: dev.validatorKeys[index]))
         }
     }
 
     /// Four nodes on a lossless in-memory network, driven by ticks of 100 ms.
     final class Cluster {
         let dev: DevChain
-        let nodes: [Node]
+        let engine: (any ContractEngine)?
+        var nodes: [Node]
         var queue: [(from: Int, to: Int, message: ConsensusMessage)] = []
         var now: UInt64
 
         init(dev: DevChain, engine: (any ContractEngine)? = nil) throws {
             self.dev = dev
+            self.engine = engine
             nodes = try (0..<4).map { try Node(index: $0, dev: dev, engine: engine) }
             now = dev.genesis.genesisTimeMillis
         }
 
         func submit(_ tx: Transaction) throws {
-            for n in nodes { try n.mempool.add(tx, state: n.ledger.store, nowMillis: now) }
+            for n in nodes { try n.driver.submit(tx) }
+        }
+
+        /// Node `i` stops and starts again on its store: a new ledger and driver, the durable
+        /// consensus state read back (the mempool is lost, as in a real restart).
+        func restart(_ i: Int) throws {
+            nodes[i] = try Node(index: i, dev: dev, engine: engine, store: nodes[i].store)
         }
 
         func run(ticks: Int) throws {
             for _ in 0..<ticks {
                 now += 100
-                for n in nodes { try step(n, .tick(nowMillis: now, hasPendingWork: n.hasPendingWork(now: now))) }
+                for n in nodes { route(n, try n.driver.tick(nowMillis: now)) }
                 while !queue.isEmpty {
                     let e = queue.removeFirst()
-                    try step(nodes[e.to], .message(e.message, from: e.from))
+                    route(nodes[e.to], try nodes[e.to].driver.step(.message(e.message, from: e.from)))
                 }
             }
         }
 
-        func step(_ node: Node, _ input: ReplicaInput) throws {
-            let actions = node.replica.step(input)
-            var followUps: [ReplicaInput] = []
-            for action in actions {
-                switch action {
-                case .persist: break
+        func route(_ node: Node, _ out: [Outbound]) {
+            for o in out {
+                switch o {
                 case .send(let m, let to): queue.append((node.index, to, m))
                 case .broadcast(let m): for j in 0..<4 where j != node.index { queue.append((node.index, j, m)) }
-                case .buildProposal(let height, let view, let parent):
-                    let txs = node.mempool.select(maxCount: 100, maxBytes: 1 << 20, maxGas: ConsensusParameters.standardMaxBlockGas, nextNonce: node.nextNonce)
-                    var header = BlockHeader(height: height, previousHash: parent.hash, timestampMillis: max(now, parent.timestampMillis + 1),
-                                             transactionsRoot: Block.transactionsRoot(txs), stateRoot: .zero, receiptsRoot: .zero,
-                                             proposer: dev.genesis.validators.validators[node.index].address, view: view)
-                    let execution = try node.ledger.executeProposal(txs, header: header)
-                    header.stateRoot = execution.stateRoot
-                    header.receiptsRoot = execution.receiptsRoot
-                    followUps.append(.proposal(Block(header: header, transactions: txs)))
-                case .commit(let block, let cert):
-                    try node.ledger.apply(block, certificate: cert)
-                    node.mempool.prune(nextNonce: node.nextNonce, nowMillis: now)
-                case .requestSync: Issue.record("no replica should fall behind here")
+                case .sync(let from, let to, let peers):
+                    // A peer serves the range from its snapshot; the blocks go back in order.
+                    guard let peer = peers.first, let snapshot = nodes[peer].driver.snapshot,
+                          let range = try? ReplicaDriver.syncRange(from: snapshot, fromHeight: from, toHeight: to) else { continue }
+                    for (block, certificate) in range { route(node, (try? node.driver.step(.synced(block, certificate))) ?? []) }
                 }
             }
-            for input in followUps { try step(node, input) }
         }
 
         /// Every node's ledger at the same head and state root.
