@@ -7,6 +7,16 @@ import Testing
 /// each named after its finding: every one reproduced the exploit on the contract before its fix.
 @Suite("Letter of credit: hardening after the security review")
 struct LetterOfCreditHardeningTests {
+    /// Half the credit drawn on the B/L loaded at `shipped`, insured one cent below 110 %: a
+    /// presentation discrepant for its insurance alone (Art. 28(f)(ii)).
+    func presentHalfInsuredOneCentShort(_ credit: Credit, shipped: UInt64) throws -> (Receipt, Int64) {
+        let receipt = try credit.present(credit.documents(shippedOnBoard: shipped) {
+            $0.part(50_000_00, quantity: 500)
+            $0.insuredAmount = 54_999_99
+        })
+        return (receipt, try #require(credit.presentationID(in: receipt), "\(receipt.status)"))
+    }
+
     // MARK: Finding 5 — one bill of lading paid twice through a waiver
 
     @Test("UCP 600 Art. 14(d), 16(b): a B/L in an undecided presentation counts as drawn against; the waiver pays one shipment once")
@@ -14,11 +24,7 @@ struct LetterOfCreditHardeningTests {
         let chain = try TradeChain()
         let credit = try Credit.issue(on: chain)
         let shipped = try credit.load()
-        let oneCentShort = try credit.present(credit.documents(shippedOnBoard: shipped) {
-            $0.part(50_000_00, quantity: 500)
-            $0.insuredAmount = 54_999_99
-        })
-        let first = try #require(credit.presentationID(in: oneCentShort), "\(oneCentShort.status)")
+        let (oneCentShort, first) = try presentHalfInsuredOneCentShort(credit, shipped: shipped)
         #expect(credit.discrepancies(in: oneCentShort) == [.insuranceAmount])
         // The same B/L again, complying otherwise: it is already drawn against by the first.
         let again = try credit.present(credit.documents(shippedOnBoard: shipped) { $0.part(50_000_00, quantity: 500) })
@@ -34,11 +40,7 @@ struct LetterOfCreditHardeningTests {
         let chain = try TradeChain()
         let credit = try Credit.issue(on: chain)
         let shipped = try credit.load()
-        let oneCentShort = try credit.present(credit.documents(shippedOnBoard: shipped) {
-            $0.part(50_000_00, quantity: 500)
-            $0.insuredAmount = 54_999_99
-        })
-        let first = try #require(credit.presentationID(in: oneCentShort), "\(oneCentShort.status)")
+        let (_, first) = try presentHalfInsuredOneCentShort(credit, shipped: shipped)
         let again = try credit.present(credit.documents(shippedOnBoard: shipped) { $0.part(50_000_00, quantity: 500) })
         let second = try #require(credit.presentationID(in: again), "\(again.status)")
         // The applicant, told of the reuse, pays the second drawing…

@@ -68,6 +68,11 @@ public final class MemoryStore: KeyValueStore {
     }
 
     public func scan(prefix: [UInt8], from start: [UInt8]?, _ body: ([UInt8], [UInt8]) -> Bool) throws(StoreError) {
+        Self.scan(entries, prefix: prefix, from: start, body)
+    }
+
+    /// A scan of an in-memory map, in byte order (this store's and its frozen snapshot's).
+    static func scan(_ entries: [[UInt8]: [UInt8]], prefix: [UInt8], from start: [UInt8]?, _ body: ([UInt8], [UInt8]) -> Bool) {
         let keys = entries.keys.filter { key in
             key.starts(with: prefix) && (start.map { !key.lexicographicallyPrecedes($0) } ?? true)
         }.sorted { $0.lexicographicallyPrecedes($1) }

@@ -20,10 +20,7 @@ final class FrozenStore: KeyValueStore, Sendable {
     func get(_ key: [UInt8]) throws(StoreError) -> [UInt8]? { entries[key] }
     func write(_ batch: StoreBatch, sync: Bool) throws(StoreError) { throw ReadOnlyStore.refusal }
     func scan(prefix: [UInt8], from start: [UInt8]?, _ body: ([UInt8], [UInt8]) -> Bool) throws(StoreError) {
-        let keys = entries.keys.filter { key in
-            key.starts(with: prefix) && (start.map { !key.lexicographicallyPrecedes($0) } ?? true)
-        }.sorted { $0.lexicographicallyPrecedes($1) }
-        for k in keys where !body(k, entries[k]!) { return }
+        MemoryStore.scan(entries, prefix: prefix, from: start, body)
     }
 }
 
