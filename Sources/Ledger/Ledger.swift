@@ -186,6 +186,9 @@ public final class Ledger {
         do { try certificate.verify(in: genesis.validators, chain: rules.binding) } catch {
             throw .invalidBlock("certificate: \(error)")
         }
+        // A kept execution is keyed by the block hash, which is the header's: the transactions
+        // must still be the ones the header commits to.
+        guard Block.transactionsRoot(block.transactions) == h.transactionsRoot else { throw .invalidBlock("transactions root does not match") }
         if pending[block.hash] == nil, let reason = rejection(of: block) { throw .invalidBlock(reason) }
         guard let execution = pending.removeValue(forKey: block.hash) else { throw .invalidBlock("execution failed") }
         var batch = execution.stateBatch

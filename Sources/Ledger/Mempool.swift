@@ -81,6 +81,12 @@ public final class Mempool {
     }
 
     public var count: Int { byHash.count }
+    /// Transactions parked above a nonce gap, all senders.
+    public private(set) var parkedCount = 0
+    /// Transactions a block could take now (on their sender's run from its next nonce): what
+    /// counts as pending work — parked ones are not, or one of them would make the primary
+    /// propose empty blocks until it expires.
+    public var readyCount: Int { count - parkedCount }
     public func contains(_ hash: Hash) -> Bool { byHash[hash] != nil }
 
     /// Admits `tx` or says why not. `state` is the committed state the checks read.
@@ -153,9 +159,10 @@ public final class Mempool {
     /// Stores `queue` for `sender` with its parked counts brought up to date.
     private func store(_ queue: Queue, for sender: Address) {
         var q = queue
-        let before = bySender[sender]?.parkedBytes ?? 0
+        let before = bySender[sender]
         q.recount()
-        parkedByteCount += q.parkedBytes - before
+        parkedByteCount += q.parkedBytes - (before?.parkedBytes ?? 0)
+        parkedCount += q.parkedCount - (before?.parkedCount ?? 0)
         if q.entries.isEmpty { bySender.removeValue(forKey: sender) } else { bySender[sender] = q }
     }
 

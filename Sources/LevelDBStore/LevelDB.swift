@@ -1,4 +1,5 @@
 import CLevelDB
+import Foundation
 import Ledger
 
 /// Why LevelDB refused an operation; `message` is LevelDB's own text (e.g. "Corruption: …").
@@ -36,11 +37,15 @@ public final class LevelDB: @unchecked Sendable {
         /// nodes, and contracts read unset slots, so this made writes ~2× and absent reads ~3×
         /// dearer (`hansa bench gas --store leveldb`). Tables written before get theirs when compacted.
         public var bloomFilterBitsPerKey: Int32 = 10
+        /// Remove the database's directory when it closes (the private copy of a read-only
+        /// open: it lives exactly as long as the database, snapshots included).
+        public var removeDirectoryWhenClosed = false
         public init() {}
     }
 
     private let cache: OpaquePointer?
     private let filter: OpaquePointer?
+    private let removeDirectoryWhenClosed: Bool
 
     public init(path: String, options opts: Options = Options()) throws(LevelDBError) {
         self.path = path
@@ -63,6 +68,7 @@ public final class LevelDB: @unchecked Sendable {
         }
         self.handle = db!
         self.options = options
+        self.removeDirectoryWhenClosed = opts.removeDirectoryWhenClosed
         self.cache = cache
         self.filter = filter
         readOptions = leveldb_readoptions_create()!
@@ -74,6 +80,7 @@ public final class LevelDB: @unchecked Sendable {
 
     deinit {
         leveldb_close(handle)
+        if removeDirectoryWhenClosed { try? FileManager.default.removeItem(atPath: path) }
         leveldb_options_destroy(options)
         if let cache { leveldb_cache_destroy(cache) }
         if let filter { leveldb_filterpolicy_destroy(filter) }

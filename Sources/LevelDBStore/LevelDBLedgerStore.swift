@@ -9,27 +9,20 @@ import Ledger
 /// by an auditor or a tool, which is never written, not even when it is empty.
 public final class LevelDBLedgerStore: KeyValueStore, SnapshotProviding {
     public let db: LevelDB
-    /// Set for `openReadOnly`: the private copy to remove when the store closes.
-    private let privateCopy: String?
+    /// Whether writes are refused (the store was opened with `openReadOnly`).
+    public let isReadOnly: Bool
 
     /// Opens (creating if needed) the database at `path`. A corrupted database fails here
     /// with LevelDB's own message; nothing is repaired or overwritten.
     public init(path: String) throws(StoreError) {
         do { db = try LevelDB(path: path) } catch { throw StoreError(operation: "open \(path)", message: error.message) }
-        privateCopy = nil
+        isReadOnly = false
     }
 
-    private init(db: LevelDB, privateCopy: String) {
+    private init(readOnly db: LevelDB) {
         self.db = db
-        self.privateCopy = privateCopy
+        isReadOnly = true
     }
-
-    deinit {
-        if let privateCopy { try? FileManager.default.removeItem(atPath: privateCopy) }
-    }
-
-    /// Whether writes are refused (the store was opened with `openReadOnly`).
-    public var isReadOnly: Bool { privateCopy != nil }
 
     public func get(_ key: [UInt8]) throws(StoreError) -> [UInt8]? {
         do { return try db.get(key) } catch { throw StoreError(operation: "get", message: error.message) }
@@ -49,9 +42,10 @@ public final class LevelDBLedgerStore: KeyValueStore, SnapshotProviding {
     /// Opens the data directory at `path` without ever writing to it: LevelDB writes even when
     /// it only reads (a lock, a new log, compactions), so this opens a private copy — table
     /// files hard-linked (LevelDB never changes one once written), the small rest copied — in
-    /// the temporary directory, removed when the store closes. A node may be running on
-    /// `path` meanwhile: a copy caught mid-compaction is retried. A missing directory or one
-    /// without a database is refused, and nothing is created.
+    /// the temporary directory, removed when the database closes (after the last snapshot
+    /// of it). A node may be running on `path` meanwhile: a copy caught mid-compaction is
+    /// retried. A missing directory or one without a database is refused, and nothing is
+    /// created.
     public static func openReadOnly(path: String) throws(StoreError) -> LevelDBLedgerStore {
         let fm = FileManager.default
         guard fm.fileExists(atPath: path + "/CURRENT") else {
@@ -64,7 +58,8 @@ public final class LevelDBLedgerStore: KeyValueStore, SnapshotProviding {
                 try privateCopy(of: path, into: copy)
                 var options = LevelDB.Options()
                 options.createIfMissing = false
-                return LevelDBLedgerStore(db: try LevelDB(path: copy, options: options), privateCopy: copy)
+                options.removeDirectoryWhenClosed = true
+                return LevelDBLedgerStore(readOnly: try LevelDB(path: copy, options: options))
             } catch {
                 last = "\(error)"
                 try? fm.removeItem(atPath: copy)

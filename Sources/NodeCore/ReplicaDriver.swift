@@ -62,9 +62,10 @@ public final class ReplicaDriver {
         snapshot = try? ledger.snapshot()
     }
 
-    /// Whether a block is wanted: transactions wait, or a scheduled call is due.
+    /// Whether a block is wanted: transactions a block could take wait (not those parked above
+    /// a nonce gap), or a scheduled call is due.
     public func hasPendingWork(nowMillis: UInt64) -> Bool {
-        mempool.count > 0 || ((try? ledger.pendingScheduledCalls(limit: 1))?.first.map { $0.atMillis <= nowMillis } ?? false)
+        mempool.readyCount > 0 || ((try? ledger.pendingScheduledCalls(limit: 1))?.first.map { $0.atMillis <= nowMillis } ?? false)
     }
 
     /// One tick of the local clock.
@@ -73,8 +74,10 @@ public final class ReplicaDriver {
         return try step(.tick(nowMillis: nowMillis, hasPendingWork: hasPendingWork(nowMillis: nowMillis)))
     }
 
-    /// Admits a client's transaction to the mempool (checked against the committed state).
-    public func submit(_ tx: Transaction) throws(TransactionError) {
+    /// Admits a client's transaction to the mempool (checked against the committed state),
+    /// stamped with the shell's clock — not the last tick's, which is 0 before the first tick
+    /// and would make the transaction expire at the next commit.
+    public func submit(_ tx: Transaction, nowMillis: UInt64) throws(TransactionError) {
         try mempool.add(tx, state: ledger.store, nowMillis: nowMillis)
     }
 

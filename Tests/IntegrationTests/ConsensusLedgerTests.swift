@@ -50,7 +50,7 @@ struct ConsensusLedgerTests {
         }
 
         func submit(_ tx: Transaction) throws {
-            for n in nodes { try n.driver.submit(tx) }
+            for n in nodes { try n.driver.submit(tx, nowMillis: now) }
         }
 
         /// Node `i` stops and starts again on its store: a new ledger and driver, the durable

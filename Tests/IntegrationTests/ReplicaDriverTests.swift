@@ -95,4 +95,18 @@ struct ReplicaDriverTests {
         #expect(try ReplicaDriver.syncRange(from: snapshot, fromHeight: 0, toHeight: 5).isEmpty)
         #expect(try ReplicaDriver.syncRange(from: snapshot, fromHeight: 3, toHeight: 2).isEmpty)
     }
+
+    @Test("a transaction parked above a nonce gap is not pending work: no empty blocks while it waits (review finding)")
+    func parkedTransactionsMakeNoBlocks() throws {
+        let cluster = try Cluster(dev: DevChain(users: 8, depositPerUser: 10_000))
+        try cluster.submit(cluster.dev.transfer(from: 0, to: 1, amount: 5, nonce: 5))
+        #expect(cluster.nodes[0].mempool.count == 1 && cluster.nodes[0].mempool.readyCount == 0)
+        try cluster.run(ticks: 100)
+        #expect(cluster.nodes.allSatisfy { $0.ledger.head.height == 0 }, "heights \(cluster.nodes.map(\.ledger.head.height))")
+        // The gap fills: both go in.
+        for n in 0..<5 as Range<UInt64> { try cluster.submit(cluster.dev.transfer(from: 0, to: 1, amount: 5, nonce: n)) }
+        try cluster.run(ticks: 20)
+        cluster.expectAgreement()
+        #expect(try cluster.nodes[0].ledger.account(cluster.dev.userKeys[0].publicKey.address)?.nonce == 6)
+    }
 }

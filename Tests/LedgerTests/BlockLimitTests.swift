@@ -107,3 +107,18 @@ extension BlockLimitTests {
         #expect(ledger.rejection(of: block) == nil)
     }
 }
+
+extension BlockLimitTests {
+    @Test("a block built by propose is applied only with the transactions its header commits to (review finding)")
+    func proposedExecutionIsNotReusedForOtherTransactions() throws {
+        let f = try Fixture()
+        let t1 = try f.transfer(f.user(0), to: f.address(f.user(1)), 1), t2 = try f.transfer(f.user(2), to: f.address(f.user(3)), 1)
+        let proposed = try f.ledger.propose([t1], header: header(f))
+        let swapped = Block(header: proposed.header, transactions: [t2])
+        let refusal = #expect(throws: LedgerError.self) { try f.ledger.apply(swapped, certificate: f.dev.certificate(for: swapped)) }
+        #expect(refusal?.description.contains("transactions root") == true, "\(String(describing: refusal))")
+        #expect(f.ledger.head.height == 0)
+        try f.ledger.apply(proposed, certificate: f.dev.certificate(for: proposed))
+        #expect(try f.nonce(f.user(0)) == 1 && (try f.nonce(f.user(2))) == 0)
+    }
+}

@@ -309,4 +309,26 @@ struct ScheduledCallTests {
         expectCorrupted { _ = try f.dev.nextBlock(on: f.ledger, []) }
         #expect(f.ledger.head.height == 2)
     }
+
+    @Test("a scheduled call that would pass the block's state budget is deferred to the next block, not lost (review finding)")
+    func stateFullCallsAreDeferred() throws {
+        let (f, contract) = try Self.deployed()
+        // Three calls due at +2 s, each writing 1 200 values of 4 KiB (4.9 MB): one fits a block's 8 MiB.
+        try f.commit([try Self.call(f, contract, Self.schedule(secs: 2, count: 3, [9, 0x04, 0xb0]))])
+        let all = try f.ledger.pendingScheduledCalls(limit: 10)
+        #expect(all.count == 3)
+        var ranPerBlock: [Int] = []
+        var ids: [Hash] = []
+        for k in 0..<4 {
+            let receipts = try f.commit([], at: f.ledger.head.timestampMillis + (k == 0 ? 2_000 : 1_000))
+            ranPerBlock.append(receipts.count)
+            let failed = receipts.filter { !$0.succeeded }.map(\.status)
+            #expect(failed.isEmpty, "\(failed)")
+            ids += receipts.map(\.transactionHash)
+        }
+        #expect(ranPerBlock == [1, 1, 1, 0])
+        #expect(ids == all.map(\.id), "each ran once, in order")
+        #expect(try f.ledger.pendingScheduledCalls(limit: 10).isEmpty)
+        try Self.expectConsistent(f.store, contract)
+    }
 }

@@ -51,6 +51,19 @@ struct ReadOnlyAndSnapshotTests {
         #expect(try Self.fingerprint(dir) == before)
     }
 
+    @Test("a snapshot of a read-only store outlives the store: its private copy lives as long as the database (review finding)")
+    func readOnlySnapshotOutlivesTheStore() throws {
+        let (dir, dev) = try Self.chain(blocks: 3)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let snapshot: LedgerSnapshot
+        do {
+            let ledger = try Ledger(store: try LevelDBLedgerStore.openReadOnly(path: dir), genesis: dev.genesis, cacheEntries: 0)
+            snapshot = try ledger.snapshot()
+        }
+        #expect(try snapshot.block(at: 2)?.transactions.count == 20)
+        #expect(try snapshot.account(dev.userKeys[5].publicKey.address) != nil)
+    }
+
     @Test("read-only refuses a missing or empty directory and creates nothing")
     func readOnlyCreatesNothing() throws {
         let missing = Self.temporary("missing")

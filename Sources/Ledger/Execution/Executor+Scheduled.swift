@@ -5,16 +5,26 @@ extension Executor {
     /// Runs the calls due by the block's time that `ScheduledCall.due` chooses (in (time,
     /// sequence) order, a bounded share per contract); the rest carry over to the next block.
     /// Each is deleted from the state and the index before it runs, so a call runs once
-    /// whatever it does.
+    /// whatever it does — except that a call whose writes would pass the block's
+    /// `maxBlockStateBytes` is put back, unrun and with no receipt, with every call after it:
+    /// a deadline is deferred to the next block, never lost to another's writes.
     func runScheduledCalls(state: StateOverlay, header: BlockHeader) throws(LedgerError) -> ([ScheduledCall], [Receipt]) {
         let due = try ScheduledCall.due(in: state.store, byMillis: header.timestampMillis)
+        var ran: [ScheduledCall] = []
         var receipts: [Receipt] = []
         receipts.reserveCapacity(due.count)
         for call in due {
+            let before = state.mark()
             try state.removeScheduledCall(call)
-            receipts.append(try runScheduled(call, state: state, header: header))
+            let receipt = try runScheduled(call, state: state, header: header)
+            if case .failure(let code, _) = receipt.status, code == TransactionError.blockStateFull(limitBytes: 0).code {
+                state.revert(to: before)
+                break
+            }
+            ran.append(call)
+            receipts.append(receipt)
         }
-        return (due, receipts)
+        return (ran, receipts)
     }
 
     /// Runs one scheduled call with the contract as its own caller, within
