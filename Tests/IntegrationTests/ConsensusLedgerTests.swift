@@ -12,11 +12,14 @@ import Testing
 /// node will join the two.
 @Suite("PBFT + ledger")
 struct ConsensusLedgerTests {
+    /// The bridge into PBFT, whose validator protocol speaks sentences: the ledger's typed
+    /// refusal becomes its description; a ledger that cannot read its state refuses too
+    /// (a replica must not prepare what it could not check).
     struct LedgerValidator: BlockValidator {
         let ledger: Ledger
         func rejection(of block: Block, parent: ChainTip) -> String? {
             guard parent.hash == ledger.head.hash else { return "parent \(parent.height) is not the ledger's head \(ledger.head.height)" }
-            return ledger.rejection(of: block)
+            do { return try ledger.rejection(of: block)?.description } catch { return "the ledger cannot check the block: \(error)" }
         }
     }
 
