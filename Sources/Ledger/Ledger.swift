@@ -130,26 +130,48 @@ public final class Ledger {
     /// on the head's hash, and later than the head (block time only moves forward; the
     /// executor runs scheduled calls and deadlines by it). Consensus checks a proposal's time
     /// against the clocks too; a synced block skips those checks, so this one is its guard.
-    func extensionRejection(_ h: BlockHeader) -> String? {
-        guard h.height == head.height + 1, h.previousHash == head.hash else { return "block \(h.height) does not extend the head \(head.height)" }
+    func extensionRejection(_ h: BlockHeader) -> BlockRejection? {
+        guard h.height == head.height + 1, h.previousHash == head.hash else {
+            return .doesNotExtendHead(height: h.height, headHeight: head.height)
+        }
         guard h.timestampMillis > head.timestampMillis else {
-            return "block \(h.height) time \(h.timestampMillis) ms is not after its parent's \(head.timestampMillis) ms"
+            return .timestampNotAfterParent(height: h.height, timestampMillis: h.timestampMillis, parentMillis: head.timestampMillis)
         }
         return nil
     }
 
     /// Why `block` cannot follow the head, or nil: it is executed here (transactions,
-    /// state root, receipts root), and the execution is kept for `apply`.
-    public func rejection(of block: Block) -> String? {
+    /// state root, receipts root), and the execution is kept for `apply`. Throws only when
+    /// the state cannot be read (`.store`, `.corrupted`): that says nothing about the block.
+    public func rejection(of block: Block) throws(LedgerError) -> BlockRejection? {
         let h = block.header
         if let reason = extensionRejection(h) { return reason }
-        guard Block.transactionsRoot(block.transactions) == h.transactionsRoot else { return "transactions root does not match" }
+        guard Block.transactionsRoot(block.transactions) == h.transactionsRoot else { return .transactionsRootMismatch }
         let execution: BlockExecution
-        do { execution = try executor.execute(block, store: store) } catch { return error.description }
-        guard execution.stateRoot == h.stateRoot else { return "state root \(h.stateRoot) is not the \(execution.stateRoot) execution gives" }
-        guard execution.receiptsRoot == h.receiptsRoot else { return "receipts root does not match execution" }
+        do {
+            execution = try executor.execute(block, store: store)
+        } catch {
+            if case .invalidBlock(let reason) = error { return reason }
+            throw error
+        }
+        guard execution.stateRoot == h.stateRoot else { return .stateRootMismatch(header: h.stateRoot, executed: execution.stateRoot) }
+        guard execution.receiptsRoot == h.receiptsRoot else { return .receiptsRootMismatch }
         if pending.count >= 8 { pending.removeAll() }
         pending[block.hash] = execution
+        return nil
+    }
+
+    /// Why `certificate` does not prove that `block` committed, or nil (docs/LEDGER.md
+    /// "Commit certificates"): it must name this block's height and hash, and hold a quorum
+    /// of distinct genesis validators' commit signatures over its (view, height, hash) on
+    /// this chain. The view is not held against the header's: a block proposed in one view
+    /// can commit in a later one, after a view change re-proposes it.
+    public func certificateRejection(_ certificate: CommitCertificate, for block: Block) -> BlockRejection? {
+        guard certificate.height == block.header.height, certificate.blockHash == block.hash else {
+            return .certificateForAnotherBlock(certificateHeight: certificate.height, certificateHash: certificate.blockHash,
+                                               blockHeight: block.header.height)
+        }
+        do { try certificate.verify(in: genesis.validators, chain: rules.binding) } catch { return .certificate(error) }
         return nil
     }
 
@@ -178,19 +200,16 @@ public final class Ledger {
     /// may not have reached the disk: reopen the ledger (restart the node) before going on.
     public func apply(_ block: Block, certificate: CommitCertificate) throws(LedgerError) {
         let h = block.header
-        // Checked here too: an execution kept by `propose` skips `rejection(of:)`.
+        // Checked here too: an execution kept by `propose` or `rejection(of:)` skips them.
         if let reason = extensionRejection(h) { throw .invalidBlock(reason) }
-        guard certificate.height == h.height, certificate.blockHash == block.hash else {
-            throw .invalidBlock("the certificate is for another block")
-        }
-        do { try certificate.verify(in: genesis.validators, chain: rules.binding) } catch {
-            throw .invalidBlock("certificate: \(error)")
-        }
+        if let reason = certificateRejection(certificate, for: block) { throw .invalidBlock(reason) }
         // A kept execution is keyed by the block hash, which is the header's: the transactions
         // must still be the ones the header commits to.
-        guard Block.transactionsRoot(block.transactions) == h.transactionsRoot else { throw .invalidBlock("transactions root does not match") }
-        if pending[block.hash] == nil, let reason = rejection(of: block) { throw .invalidBlock(reason) }
-        guard let execution = pending.removeValue(forKey: block.hash) else { throw .invalidBlock("execution failed") }
+        guard Block.transactionsRoot(block.transactions) == h.transactionsRoot else { throw .invalidBlock(.transactionsRootMismatch) }
+        if pending[block.hash] == nil, let reason = try rejection(of: block) { throw .invalidBlock(reason) }
+        guard let execution = pending.removeValue(forKey: block.hash) else {
+            preconditionFailure("rejection(of:) keeps the execution of every block it accepts")
+        }
         var batch = execution.stateBatch
         batch.put(Keys.block(h.height), block.canonicalBytes)
         batch.put(Keys.certificate(h.height), certificate.canonicalBytes)

@@ -155,12 +155,14 @@ public final class ReplicaDriver {
 }
 
 /// The ledger as PBFT's block validator: a block must extend the ledger's head and execute
-/// to the roots its header claims.
+/// to the roots its header claims. PBFT's validator protocol speaks sentences, so the ledger's
+/// typed `BlockRejection` becomes its description; a ledger that cannot read its state refuses
+/// too — a replica must not prepare what it could not check.
 struct LedgerBlockValidator: BlockValidator {
     let ledger: Ledger
     func rejection(of block: Block, parent: ChainTip) -> String? {
         guard parent.hash == ledger.head.hash else { return "parent \(parent.height) is not the ledger's head \(ledger.head.height)" }
-        return ledger.rejection(of: block)
+        do { return try ledger.rejection(of: block)?.description } catch { return "the ledger cannot check the block: \(error)" }
     }
 }
 

@@ -169,7 +169,7 @@ final class BlockBench {
         try ledger.apply(block, certificate: certificate)
         let clock = ContinuousClock()
         let start = clock.now
-        if let reason = replica.rejection(of: block) { throw CLIError("the benchmark's block was refused: \(reason)") }
+        if let reason = try replica.rejection(of: block) { throw CLIError("the benchmark's block was refused: \(reason)") }
         let executed = clock.now
         try replica.apply(block, certificate: certificate)
         let applied = clock.now

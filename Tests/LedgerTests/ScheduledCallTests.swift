@@ -226,7 +226,7 @@ struct ScheduledCallTests {
         func mirror() throws {
             let h = a.ledger.head.height
             let block = try #require(try a.ledger.block(at: h)), cert = try #require(try a.ledger.certificate(at: h))
-            #expect(b.ledger.rejection(of: block) == nil)
+            #expect(try b.ledger.rejection(of: block) == nil)
             try b.ledger.apply(block, certificate: cert)
             #expect(a.ledger.stateRoot == b.ledger.stateRoot)
         }

@@ -62,7 +62,7 @@ struct TransactionRuleTests {
         do {
             _ = try f.dev.nextBlock(on: f.ledger, txs)
             Issue.record("\(name): block accepted")
-        } catch LedgerError.invalidTransaction(_, let e) {
+        } catch LedgerError.invalidBlock(.invalidTransaction(_, let e)) {
             #expect(e.code == code, "\(name): \(e)")
         }
         #expect(f.ledger.head == head, "a refused block changed nothing")

@@ -99,13 +99,13 @@ public struct Executor: Sendable {
     public func execute(_ block: Block, store: any KeyValueStore) throws(LedgerError) -> BlockExecution {
         let limits = rules.genesis.consensus
         guard UInt64(block.transactions.count) <= limits.maxBlockTransactions else {
-            throw .invalidBlock("\(block.transactions.count) transactions; the limit is \(limits.maxBlockTransactions)")
+            throw .invalidBlock(.tooManyTransactions(count: block.transactions.count, limit: limits.maxBlockTransactions))
         }
         let state = StateOverlay(store: store)
         let (scheduled, scheduledReceipts) = try runScheduledCalls(state: state, header: block.header)
         let reserved = Self.reservedGas(scheduledCalls: scheduled.count, transactions: block.transactions)
         guard reserved <= limits.maxBlockGas else {
-            throw .invalidBlock("the block reserves \(reserved) gas (its transactions' gas limits and \(scheduled.count) scheduled calls); the limit is \(limits.maxBlockGas)")
+            throw .invalidBlock(.gasReservedAboveLimit(reserved: reserved, scheduledCalls: scheduled.count, limit: limits.maxBlockGas))
         }
         var receipts = scheduledReceipts
         receipts.reserveCapacity(scheduledReceipts.count + block.transactions.count)
@@ -117,11 +117,11 @@ public struct Executor: Sendable {
             // Consensus checks the whole block's encoding; the ledger checks what it reads, so
             // that a certified block from sync, or an archive, meets the same bound.
             guard blockBytes <= Int(clamping: limits.maxBlockBytes) else {
-                throw .invalidBlock("the transactions take more than max_block_bytes (\(limits.maxBlockBytes)) with the header")
+                throw .invalidBlock(.bytesAboveLimit(limit: limits.maxBlockBytes))
             }
             let hash = SHA256.hash(bytes)
-            guard seen.insert(hash).inserted else { throw .invalidTransaction(index: i, .duplicate) }
-            if let refusal = try admit(tx, bytes: bytes, hash: hash, state: state) { throw .invalidTransaction(index: i, refusal) }
+            guard seen.insert(hash).inserted else { throw .invalidBlock(.invalidTransaction(index: i, .duplicate)) }
+            if let refusal = try admit(tx, bytes: bytes, hash: hash, state: state) { throw .invalidBlock(.invalidTransaction(index: i, refusal)) }
             receipts.append(try apply(tx, hash: hash, state: state, header: block.header))
         }
         return try finish(state, receipts: receipts, scheduledCalls: scheduled)
