@@ -43,10 +43,9 @@ struct LetterOfCreditHardeningTests {
         let (_, first) = try presentHalfInsuredOneCentShort(credit, shipped: shipped)
         let again = try credit.present(credit.documents(shippedOnBoard: shipped) { $0.part(50_000_00, quantity: 500) })
         let second = try #require(credit.presentationID(in: again), "\(again.status)")
-        // The applicant, told of the reuse, pays the second drawing…
-        if credit.event("Paid", in: again) == nil {
-            #expect(credit.event("Paid", in: try credit.waive(second)) != nil)
-        }
+        // The second drawing is flagged for the reuse; the applicant, told of it, pays it…
+        #expect(credit.event("Paid", in: again) == nil && credit.discrepancies(in: again) == [.transportReused])
+        #expect(credit.event("Paid", in: try credit.waive(second)) != nil)
         // …then the first, whose notice said nothing of a reuse, can no longer be waived.
         let late = try credit.waive(first)
         #expect(late.failureMessage?.contains("since its notice") == true, "\(late.status)")
