@@ -135,8 +135,11 @@ extension PBFTReplica {
         install(nv, decision: decision)
     }
 
+    /// A new-view proves itself — the primary of its view signed it over a quorum of signed
+    /// view-changes — so it is taken from any sender (a backup answering a new-view request
+    /// forwards it) and checked exactly as if the primary had sent it (§4.4).
     mutating func onNewView(_ nv: NewView, from: Int) {
-        guard Int(nv.primaryIndex) == from, config.primary(of: nv.view) == from else { stats.dropped += 1; return }
+        guard config.primary(of: nv.view) == Int(nv.primaryIndex) else { stats.dropped += 1; return }
         guard nv.view > view || (nv.view == view && isViewChanging) else { return }
         guard let decision = verifiedDecision(nv) else { stats.invalidSignatures += 1; return }
         install(nv, decision: decision)
@@ -199,11 +202,12 @@ extension PBFTReplica {
         maybePropose()
     }
 
-    /// Asks `peer` for the new-view of a view this replica has not seen start (rate-limited).
+    /// Asks `peer` for the new-view of a view this replica has not seen start, rate-limited
+    /// per peer: a request to a peer that cannot answer must not hold back one to a peer that can.
     mutating func requestNewView(_ newView: UInt64, from peer: Int) {
-        if let last = lastNewViewRequest, last.view >= newView,
+        if let last = lastNewViewRequest[peer], last.view >= newView,
            tickCount < last.tick + config.limits.newViewAnswerIntervalTicks { return }
-        lastNewViewRequest = (newView, tickCount)
+        lastNewViewRequest[peer] = (newView, tickCount)
         send(.newViewRequest(NewViewRequest(view: newView)), to: peer)
     }
 

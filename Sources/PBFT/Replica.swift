@@ -43,8 +43,10 @@ public struct PBFTReplica {
     public internal(set) var stableCheckpoint: UInt64 = 0
     /// The new-view message that started the current view (nil in view 0).
     public internal(set) var lastNewView: NewView?
+    /// Per peer: the tick this replica last answered it with a new-view.
     var newViewAnswered: [Int: UInt64] = [:]
-    var lastNewViewRequest: (view: UInt64, tick: UInt64)?
+    /// Per peer: the view and tick of this replica's last new-view request to it.
+    var lastNewViewRequest: [Int: (view: UInt64, tick: UInt64)] = [:]
     /// The tick of an unanswered `.buildProposal`; it is asked again after a retransmit interval.
     var proposalRequestedAt: UInt64?
     /// Ticks without progress (normal case) or waiting for a new view (view change).

@@ -1,0 +1,54 @@
+import ChainTypes
+import PBFT
+import Simulator
+import Testing
+
+/// Liveness gaps closed after review: ways an honest replica could stay out of a view, or a
+/// byzantine one hold the cluster back, without breaking safety (Castro & Liskov 1999,
+/// §4.4–4.5; TOCS 2002, §4.5 and §5 on recovery).
+@Suite("PBFT liveness")
+struct LivenessTests {
+    /// Stage: the primary of view 0 crashes, replicas 1–2 install view 1 and replica 3 hears
+    /// nothing of the view change. Returns the new-view of view 1.
+    static func viewOneWithoutReplicaThree(_ h: inout Harness) -> NewView {
+        h.crash(0)
+        h.tickAll(Int(h.parameters.requestTimeoutTicks))
+        // Replica 3's own view-change still counts: the quorum for view 1 is 1, 2 and 3.
+        h.deliverAll { $0.to != 3 }
+        #expect(h.replica(1).view == 1 && !h.replica(1).isViewChanging)
+        #expect(h.replica(3).isViewChanging)
+        return h.replica(1).lastNewView!
+    }
+
+    @Test("§4.4: a new-view forwarded by a backup is verified as the primary's own message and installed")
+    func newViewFromAnySender() {
+        var h = Harness()
+        let nv = Self.viewOneWithoutReplicaThree(&h)
+        // Replica 2 (not the primary of view 1) forwards the primary's signed new-view.
+        h.input(3, .message(.newView(nv), from: 2))
+        #expect(!h.replica(3).isViewChanging && h.replica(3).view == 1, "a verified new-view was dropped for its sender")
+        // A new-view that names a backup as its primary is still refused, whoever sends it.
+        var forged = nv
+        forged.primaryIndex = 2
+        forged.signature = h.crypto(2).sign(.newView, forged.signingBody)
+        var fresh = Harness()
+        _ = Self.viewOneWithoutReplicaThree(&fresh)
+        fresh.input(3, .message(.newView(forged), from: 2))
+        #expect(fresh.replica(3).isViewChanging)
+    }
+
+    @Test("new-view requests are rate-limited per peer: a request wasted on one peer does not hold back another")
+    func newViewRequestPerPeer() {
+        var h = Harness()
+        _ = Self.viewOneWithoutReplicaThree(&h)
+        h.queue.removeAll()
+        // A prepare of view 1 from replica 2, then the re-sent new-view's view from replica 1:
+        // replica 3 asks each of them.
+        let vote = h.vote(.prepare, view: 1, height: 1, hash: SHA256.hash(utf8: "x"), by: 2)
+        h.input(3, .message(.vote(vote), from: 2))
+        let v1 = h.vote(.prepare, view: 1, height: 1, hash: SHA256.hash(utf8: "x"), by: 1)
+        h.input(3, .message(.vote(v1), from: 1))
+        let asked = Set(h.queued("new-view-request").filter { $0.from == 3 }.map(\.to))
+        #expect(asked == [1, 2], "replica 3 asked only \(asked.sorted())")
+    }
+}
