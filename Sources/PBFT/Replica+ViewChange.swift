@@ -173,8 +173,8 @@ extension PBFTReplica {
         durable.view = nv.view
         durable.viewChanging = false
         durable.viewChange = nil
+        durable.newView = nv
         markDurableChanged()
-        lastNewView = nv
         stats.newViewsInstalled += 1
         idleTicks = 0
         proposalRequestedAt = nil

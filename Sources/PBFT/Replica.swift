@@ -41,8 +41,9 @@ public struct PBFTReplica {
     /// The latest checkpoint message of each validator.
     var checkpoints: [Int: Checkpoint] = [:]
     public internal(set) var stableCheckpoint: UInt64 = 0
-    /// The new-view message that started the current view (nil in view 0).
-    public internal(set) var lastNewView: NewView?
+    /// The new-view message that started the current view (nil in view 0). Durable, so a
+    /// restarted replica — the primary above all — still answers new-view requests for it.
+    public var lastNewView: NewView? { durable.newView }
     /// Per peer: the tick this replica last answered it with a new-view.
     var newViewAnswered: [Int: UInt64] = [:]
     /// Per peer: the view and tick of this replica's last new-view request to it.

@@ -64,13 +64,18 @@ public struct DurableState: Hashable, Sendable {
     /// This replica's view-change for `view` while `viewChanging`: after a restart it is
     /// re-sent as it was, since signing a second, different one is refused.
     public var viewChange: ViewChange?
+    /// The new-view that started the latest view this replica installed (nil before the
+    /// first): after a restart it answers new-view requests with it, as it was — the primary
+    /// cannot sign a second one for its view (TOCS 2002 §4.5: a recovering replica keeps the
+    /// messages it must be able to re-send).
+    public var newView: NewView?
 
     public init(view: UInt64 = 0, viewChanging: Bool = false, lastSigned: [SignedSlot] = [],
                 accepted: PrePrepare? = nil, prepared: PreparedCertificate? = nil, preparedBlock: Block? = nil,
-                viewChange: ViewChange? = nil) {
+                viewChange: ViewChange? = nil, newView: NewView? = nil) {
         self.view = view; self.viewChanging = viewChanging; self.lastSigned = lastSigned
         self.accepted = accepted; self.prepared = prepared; self.preparedBlock = preparedBlock
-        self.viewChange = viewChange
+        self.viewChange = viewChange; self.newView = newView
     }
 }
 

@@ -51,4 +51,30 @@ struct LivenessTests {
         let asked = Set(h.queued("new-view-request").filter { $0.from == 3 }.map(\.to))
         #expect(asked == [1, 2], "replica 3 asked only \(asked.sorted())")
     }
+
+    @Test("TOCS 2002 §4.5: a restarted primary still answers new-view requests for its view (the new-view is durable)")
+    func restartedPrimaryAnswersNewView() throws {
+        var h = Harness()
+        let nv = Self.viewOneWithoutReplicaThree(&h)
+        h.crash(1)
+        h.restart(1)
+        #expect(h.replica(1).lastNewView == nv)
+        h.queue.removeAll()
+        h.input(1, .message(.newViewRequest(NewViewRequest(view: 1)), from: 3))
+        let answers = h.queued("new-view").filter { $0.from == 1 && $0.to == 3 }
+        #expect(answers.count == 1, "the restarted primary did not answer")
+        h.deliverAll()
+        #expect(!h.replica(3).isViewChanging && h.replica(3).view == 1)
+        // The codec carries it.
+        let decoded = try DurableState(canonicalBytes: h.durable[1].canonicalBytes)
+        #expect(decoded == h.durable[1] && decoded.newView == nv)
+        // A state written by version 1 (no new-view field) still decodes, with none.
+        var old = h.durable[1]
+        old.newView = nil
+        var v1 = old.canonicalBytes
+        #expect(v1.first == 2 && v1.last == 0)
+        v1[0] = 1
+        v1.removeLast()
+        #expect(try DurableState(canonicalBytes: v1) == old)
+    }
 }
