@@ -80,6 +80,33 @@ public struct PBFTReplica {
         if durable.viewChanging, let own = durable.viewChange, own.newView == durable.view {
             viewChanges[config.selfIndex] = own
         }
+        if restoreOwnVotes() {
+            // Re-send them at the first tick instead of after a full retransmit interval.
+            ticksSinceRetransmit = config.limits.retransmitIntervalTicks
+        }
+    }
+
+    /// After a restart: this replica's prepare and commit for the height in flight, which
+    /// its peers may still need (they may have been lost, or the crash came between persist
+    /// and send). They are signed again through the guard, which lets a replica sign exactly
+    /// the hash its durable slot already holds and nothing else — the same statement, so no
+    /// equivocation (TOCS 2002 §4.5: a recovering replica re-sends its messages). Returns
+    /// whether any was restored; `retransmit` then sends them.
+    mutating func restoreOwnVotes() -> Bool {
+        guard !durable.viewChanging, let pp = durable.accepted, pp.view == view, pp.height == tip.height + 1 else { return false }
+        var restored = false
+        for (phase, kind) in [(VotePhase.prepare, SignedSlot.Kind.prepare), (.commit, .commit)] {
+            guard let slot = durable.lastSigned.first(where: { $0.kind == kind }),
+                  slot.view == pp.view, slot.height == pp.height, slot.hash == pp.blockHash else { continue }
+            let body = Vote.signingBody(phase: phase, view: slot.view, height: slot.height, blockHash: slot.hash,
+                                        validatorIndex: selfIndex16)
+            guard let signature = guardedSign(kind, view: slot.view, height: slot.height, hash: slot.hash,
+                                              domain: phase.domain, body: body) else { continue }
+            record(Vote(phase: phase, view: slot.view, height: slot.height, blockHash: slot.hash,
+                        validatorIndex: selfIndex16, signature: signature))
+            restored = true
+        }
+        return restored
     }
 
     public var view: UInt64 { durable.view }

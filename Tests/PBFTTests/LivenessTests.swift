@@ -77,4 +77,22 @@ struct LivenessTests {
         v1.removeLast()
         #expect(try DurableState(canonicalBytes: v1) == old)
     }
+
+    @Test("TOCS 2002 §4.5: a restarted replica re-sends its own prepare and commit for the height it was in")
+    func restartedReplicaResendsVotes() {
+        var h = Harness()
+        // Block A prepared at 1–3 in view 0, every commit lost, the primary down: the three
+        // commits of 1–3 are all needed.
+        _ = ViewChangeTests.preparedThenPrimaryCrash(&h)
+        h.crash(3)
+        h.restart(3)
+        // Within the retransmission interval, well before any timer expires.
+        for _ in 0..<Int(h.parameters.requestTimeoutTicks) - 2 {
+            h.tickAll()
+            h.deliverAll()
+        }
+        #expect(h.heights == [0, 1, 1, 1], "replica 3's commit never came back after its restart")
+        #expect((1...3).allSatisfy { h.replica($0).view == 0 && h.replica($0).stats.viewChangesStarted == 0 })
+        #expect(h.committed[1].first?.1.view == 0)
+    }
 }
