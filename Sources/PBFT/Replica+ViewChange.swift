@@ -73,6 +73,14 @@ extension PBFTReplica {
             if vc.newView == view { answerWithNewView(to: from) }
             return
         }
+        if vc.newView - view > config.limits.viewChangeWindowViews {
+            // Beyond the window: not kept and not counted (for the join rule or the timer), so
+            // a byzantine replica's view-change for a huge view costs nothing. An honest sender
+            // that far ahead has installed views this replica missed: ask it for its new-view.
+            stats.dropped += 1
+            requestNewView(view + 1, from: from)
+            return
+        }
         if let old = viewChanges[from], old.newView >= vc.newView { return }
         guard isValid(vc, requireBlock: true) else { stats.invalidSignatures += 1; return }
         viewChanges[from] = vc

@@ -102,6 +102,12 @@ public struct ReplicaLimits: Sendable {
     public var retransmitIntervalTicks: UInt64 = 5
     /// Ticks before a sync request is repeated when no synced block arrived.
     public var syncRetryTicks: UInt64 = 20
+    /// View-changes for views more than this above the replica's view are dropped: they are
+    /// not kept and count neither toward the f + 1 that make it join a view change nor toward
+    /// the quorum that runs its view-change timer (§4.5.2). Honest replicas advance one view
+    /// per timeout and only with a quorum's support, so an honest view-change this far ahead
+    /// means views were installed that this replica missed; it catches up by new-view request.
+    public var viewChangeWindowViews: UInt64 = 64
 
     public init() {}
 }

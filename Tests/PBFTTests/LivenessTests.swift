@@ -95,4 +95,34 @@ struct LivenessTests {
         #expect((1...3).allSatisfy { h.replica($0).view == 0 && h.replica($0).stats.viewChangesStarted == 0 })
         #expect(h.committed[1].first?.1.view == 0)
     }
+
+    func viewChange(to newView: UInt64, by i: Int, _ h: Harness) -> ViewChange {
+        let body = ViewChange.signingBody(newView: newView, validatorIndex: UInt16(i), highestCommit: nil, prepared: nil)
+        return ViewChange(newView: newView, validatorIndex: UInt16(i), highestCommit: nil, prepared: nil,
+                          signature: h.crypto(i).sign(.viewChange, body), preparedBlock: nil)
+    }
+
+    @Test("§4.5.2: a view-change for a view far beyond the window is not kept and does not run the view-change timer")
+    func farFutureViewChangeIsBounded() {
+        var h = Harness()
+        // 0 and 1 are down: 2 and 3 move to view 1 but are only two, short of a quorum, so
+        // their timers stay stopped (a cut-off replica does not race through views).
+        h.crash(0)
+        h.crash(1)
+        h.tickAll(Int(h.parameters.requestTimeoutTicks))
+        h.deliverAll()
+        #expect(h.replica(3).isViewChanging && h.replica(3).view == 1)
+        // Byzantine validator 0 claims view 2^60.
+        h.input(3, .message(.viewChange(viewChange(to: 1 << 60, by: 0, h)), from: 0))
+        #expect(h.replica(3).viewChangeViews[0] == 0, "the far-future view-change was kept")
+        for _ in 0..<4 * Int(h.parameters.maxViewChangeTimeoutTicks) {
+            h.tickAll()
+            h.deliverAll()
+        }
+        #expect(h.replica(3).view == 1, "the byzantine view-change counted toward the timer's quorum")
+        // Inside the window a view-change still counts, as §4.5.2 wants.
+        let window = ReplicaLimits().viewChangeWindowViews
+        h.input(3, .message(.viewChange(viewChange(to: 1 + window, by: 0, h)), from: 0))
+        #expect(h.replica(3).viewChangeViews[0] == 1 + window)
+    }
 }
