@@ -14,6 +14,7 @@ extension PBFTReplica {
         markDurableChanged()
         stats.viewChangesStarted += 1
         idleTicks = 0
+        awaitedTicks = 0
         ticksSinceRetransmit = 0
         proposalRequestedAt = nil
         pendingNewViewBase = nil
@@ -185,6 +186,7 @@ extension PBFTReplica {
         markDurableChanged()
         stats.newViewsInstalled += 1
         idleTicks = 0
+        awaitedTicks = 0
         proposalRequestedAt = nil
         prepares = prepares.filter { $0.key > tip.height }.mapValues { $0.filter { $0.value.view >= nv.view } }
         bufferedProposals.removeAll()

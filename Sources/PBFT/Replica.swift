@@ -52,6 +52,10 @@ public struct PBFTReplica {
     var proposalRequestedAt: UInt64?
     /// Ticks without progress (normal case) or waiting for a new view (view change).
     var idleTicks: UInt64 = 0
+    /// The request timer: the transaction the shell has held longest, and the normal-case
+    /// ticks of this view this replica has waited for it.
+    var awaitedTransaction: Hash?
+    var awaitedTicks: UInt64 = 0
     var ticksSinceRetransmit: UInt64 = 0
     /// The current view-change timeout; doubles per failed view change, capped.
     public internal(set) var timeoutTicks: UInt64
@@ -132,8 +136,8 @@ public struct PBFTReplica {
         case .message(let message, let from):
             guard from >= 0, from < config.n, from != index else { stats.dropped += 1; break }
             handle(message, from: from)
-        case .tick(let now, let pending):
-            onTick(now: now, hasPendingWork: pending)
+        case .tick(let now, let pending, let oldest):
+            onTick(now: now, hasPendingWork: pending, oldestPending: oldest)
         case .proposal(let block):
             onProposal(block)
         case .synced(let block, let certificate):

@@ -15,7 +15,15 @@ public enum ReplicaInput: Sendable {
     /// timestamps; `hasPendingWork` says whether the shell has work for a block: transactions
     /// in the mempool, or a scheduled contract call that is due. It holds until the next tick,
     /// except that an empty proposal from the shell clears it.
-    case tick(nowMillis: UInt64, hasPendingWork: Bool)
+    ///
+    /// `oldestPending` is the hash of the transaction that has waited longest in the shell's
+    /// mempool (by arrival) among those a block could include now — for an account-nonce
+    /// mempool, the head of a sender's run from its next nonce, not one parked above a gap —
+    /// or nil when there is none. The replica runs its request timer on it (Castro & Liskov
+    /// 1999, §4.4: a backup waiting for a request): the timer restarts whenever the hash
+    /// changes — the transaction committed or left the mempool — and a commit that leaves it
+    /// out does not restart it. A shell that cannot tell passes nil (no request timer).
+    case tick(nowMillis: UInt64, hasPendingWork: Bool, oldestPending: Hash? = nil)
     /// The shell's block for a `.buildProposal` request.
     case proposal(Block)
     /// A committed block fetched during sync, with its certificate.
@@ -148,4 +156,8 @@ public enum ProtocolFlaw: String, Sendable, CaseIterable {
     /// New proposals are not checked against the lag bound (review finding 9): a back-dating
     /// primary's blocks commit with times far behind every honest clock.
     case noProposalLagBound = "no-proposal-lag-bound"
+    /// No per-transaction request timer: only the progress timer runs, and every commit
+    /// restarts it, so a primary that keeps committing blocks can leave a transaction out
+    /// forever (the per-transaction liveness checker catches it).
+    case commitResetsRequestTimer = "commit-resets-request-timer"
 }

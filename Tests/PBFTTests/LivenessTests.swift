@@ -125,4 +125,32 @@ struct LivenessTests {
         h.input(3, .message(.viewChange(viewChange(to: 1 + window, by: 0, h)), from: 0))
         #expect(h.replica(3).viewChangeViews[0] == 1 + window)
     }
+
+    @Test("§4.4: the request timer runs per transaction — a primary that keeps committing blocks but leaves one out is changed")
+    func censoringPrimaryIsViewChanged() {
+        var h = Harness()
+        // The backups have held transaction X longest; the primary's blocks never carry it.
+        let x = SHA256.hash(utf8: "censored transaction")
+        for i in 1...3 { h.oldestPending[i] = x }
+        let rounds = 3 * Int(h.parameters.requestTimeoutTicks)
+        for _ in 0..<rounds {
+            h.tickAll()
+            h.deliverAll()
+        }
+        #expect(h.heights[1] > 0, "the primary committed blocks")
+        #expect((1...3).allSatisfy { h.replica($0).view >= 1 }, "the censoring primary stayed in office")
+    }
+
+    @Test("§4.4: the request timer restarts when the awaited transaction commits — a working primary is not changed")
+    func requestTimerRestartsOnProgress() {
+        var h = Harness()
+        for round in 0..<5 * Int(h.parameters.requestTimeoutTicks) {
+            // Each block takes the oldest transaction; the next one becomes the oldest.
+            for i in 0..<4 { h.oldestPending[i] = SHA256.hash(utf8: "tx \(round)") }
+            h.tickAll()
+            h.deliverAll()
+        }
+        #expect((0...3).allSatisfy { h.replica($0).view == 0 && h.replica($0).stats.viewChangesStarted == 0 })
+        #expect(h.heights[0] >= 40)
+    }
 }
