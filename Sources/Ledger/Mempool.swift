@@ -214,6 +214,18 @@ public final class Mempool {
         return out
     }
 
+    /// The transaction that arrived first among those a block could include now — each
+    /// sender's next nonce, not one parked above a gap — or nil: what PBFT's request timer
+    /// waits for (`ReplicaInput.tick`'s `oldestPending`). O(senders).
+    public func oldestReady(nextNonce: (Address) -> UInt64) -> Hash? {
+        var oldest: Entry?
+        for (sender, queue) in bySender {
+            guard let head = queue.entries[nextNonce(sender)] else { continue }
+            if oldest.map({ head.sequence < $0.sequence }) ?? true { oldest = head }
+        }
+        return oldest?.tx.hash
+    }
+
     /// Drops what a committed block included, what its senders' nonces passed, and what expired.
     public func prune(nextNonce: (Address) -> UInt64, nowMillis: UInt64) {
         for (sender, queue) in bySender {

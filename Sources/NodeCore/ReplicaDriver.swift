@@ -68,10 +68,13 @@ public final class ReplicaDriver {
         mempool.readyCount > 0 || ((try? ledger.pendingScheduledCalls(limit: 1))?.first.map { $0.atMillis <= nowMillis } ?? false)
     }
 
-    /// One tick of the local clock.
+    /// One tick of the local clock, with the pending-work report and the mempool's oldest
+    /// ready transaction, which PBFT's request timer waits for (a primary that commits blocks
+    /// without it is changed).
     public func tick(nowMillis: UInt64) throws(DriverError) -> [Outbound] {
         self.nowMillis = nowMillis
-        return try step(.tick(nowMillis: nowMillis, hasPendingWork: hasPendingWork(nowMillis: nowMillis)))
+        return try step(.tick(nowMillis: nowMillis, hasPendingWork: hasPendingWork(nowMillis: nowMillis),
+                              oldestPending: mempool.oldestReady(nextNonce: nextNonce)))
     }
 
     /// Admits a client's transaction to the mempool (checked against the committed state),

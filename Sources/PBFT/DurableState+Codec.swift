@@ -1,11 +1,13 @@
 import ChainTypes
 
 // The durable state's canonical bytes, for the shell that persists it (NodeCore's driver):
-// `u8 version (1) ‖ uvarint view ‖ bool view_changing ‖ list≤64<signed slot> ‖
+// `u8 version (2) ‖ uvarint view ‖ bool view_changing ‖ list≤64<signed slot> ‖
 // option<pre-prepare> accepted ‖ option<prepared certificate> ‖ option<block> prepared block ‖
-// option<view-change>`, a signed slot being `u8 kind ‖ uvarint view ‖ uvarint height ‖ hash`.
+// option<view-change> ‖ option<new-view>`, a signed slot being `u8 kind ‖ uvarint view ‖
+// uvarint height ‖ hash`. Version 1 (written before the new-view was kept) is the same
+// without the last field; it still decodes, with no new-view.
 extension DurableState: CanonicalCodable {
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     /// More slots than kinds × a few views never occur; the bound keeps a corrupted file small.
     public static let maxSignedSlots = 64
 
@@ -18,10 +20,13 @@ extension DurableState: CanonicalCodable {
         w.optional(prepared) { $0.value($1) }
         w.optional(preparedBlock) { $0.value($1) }
         w.optional(viewChange) { $0.value($1) }
+        w.optional(newView) { $0.value($1) }
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
-        try r.version(Self.version)
+        let start = r.offset
+        let version = try r.byte("version")
+        guard version == 1 || version == Self.version else { throw r.error("version", .unknownVersion(version), at: start) }
         let view = try r.uvarint("view")
         let viewChanging = try r.bool("view_changing")
         let lastSigned = try r.list("last_signed", limit: Self.maxSignedSlots, as: SignedSlot.self)
@@ -31,8 +36,11 @@ extension DurableState: CanonicalCodable {
         }
         let block = try r.optional("prepared_block") { (r: inout CanonicalReader) throws(DecodeError) in try r.value("prepared_block", as: Block.self) }
         let viewChange = try r.optional("view_change") { (r: inout CanonicalReader) throws(DecodeError) in try r.value("view_change", as: ViewChange.self) }
+        let newView = version == 1 ? nil : try r.optional("new_view") { (r: inout CanonicalReader) throws(DecodeError) in
+            try r.value("new_view", as: NewView.self)
+        }
         self.init(view: view, viewChanging: viewChanging, lastSigned: lastSigned, accepted: accepted, prepared: prepared,
-                  preparedBlock: block, viewChange: viewChange)
+                  preparedBlock: block, viewChange: viewChange, newView: newView)
     }
 }
 

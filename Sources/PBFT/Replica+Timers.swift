@@ -2,11 +2,17 @@ import ChainTypes
 
 // Time, in ticks: the view-change timer (§4.4, with bounded backoff) and retransmission.
 extension PBFTReplica {
-    mutating func onTick(now: UInt64, hasPendingWork pending: Bool) {
+    mutating func onTick(now: UInt64, hasPendingWork pending: Bool, oldestPending: Hash?) {
         tickCount += 1
         nowMillis = now
         hasPendingWork = pending
         ticksSinceRetransmit += 1
+        if requestTimerExpired(oldestPending: oldestPending) {
+            // §4.4: the primary left out a transaction this replica has waited for too long,
+            // though it may have committed other blocks meanwhile.
+            startViewChange(to: view + 1)
+            return
+        }
 
         if isViewChanging {
             // §4.5.2: the timer runs only once a quorum asked for this view or a later one, so a
@@ -37,6 +43,23 @@ extension PBFTReplica {
         }
         requestSyncIfDue(force: false)
         maybePropose()
+    }
+
+    /// The request timer (Castro & Liskov 1999, §4.4), per transaction: it restarts whenever
+    /// the shell's oldest pending transaction changes and — unlike the progress timer — not
+    /// on a commit that leaves that transaction out, so a primary cannot censor it forever by
+    /// committing other blocks. It allows two normal-case rounds (`2 × timeout`): with one
+    /// height in flight, a transaction that arrives just after a proposal waits for that block
+    /// and then for its own. It runs only in the normal case; a new view restarts it.
+    mutating func requestTimerExpired(oldestPending: Hash?) -> Bool {
+        guard oldestPending == awaitedTransaction, oldestPending != nil else {
+            awaitedTransaction = oldestPending
+            awaitedTicks = 0
+            return false
+        }
+        guard !isViewChanging, config.flaw != .commitResetsRequestTimer else { return false }
+        awaitedTicks += 1
+        return awaitedTicks >= 2 * timeoutTicks
     }
 
     /// Re-sends this replica's own latest messages for the work in flight, so lost messages

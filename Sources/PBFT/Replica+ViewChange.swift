@@ -14,6 +14,7 @@ extension PBFTReplica {
         markDurableChanged()
         stats.viewChangesStarted += 1
         idleTicks = 0
+        awaitedTicks = 0
         ticksSinceRetransmit = 0
         proposalRequestedAt = nil
         pendingNewViewBase = nil
@@ -71,6 +72,14 @@ extension PBFTReplica {
         if vc.newView < view || (vc.newView == view && !isViewChanging) {
             // The sender is behind: it missed the new view this replica is in.
             if vc.newView == view { answerWithNewView(to: from) }
+            return
+        }
+        if vc.newView - view > config.limits.viewChangeWindowViews {
+            // Beyond the window: not kept and not counted (for the join rule or the timer), so
+            // a byzantine replica's view-change for a huge view costs nothing. An honest sender
+            // that far ahead has installed views this replica missed: ask it for its new-view.
+            stats.dropped += 1
+            requestNewView(view + 1, from: from)
             return
         }
         if let old = viewChanges[from], old.newView >= vc.newView { return }
@@ -135,8 +144,11 @@ extension PBFTReplica {
         install(nv, decision: decision)
     }
 
+    /// A new-view proves itself — the primary of its view signed it over a quorum of signed
+    /// view-changes — so it is taken from any sender (a backup answering a new-view request
+    /// forwards it) and checked exactly as if the primary had sent it (§4.4).
     mutating func onNewView(_ nv: NewView, from: Int) {
-        guard Int(nv.primaryIndex) == from, config.primary(of: nv.view) == from else { stats.dropped += 1; return }
+        guard config.primary(of: nv.view) == Int(nv.primaryIndex) else { stats.dropped += 1; return }
         guard nv.view > view || (nv.view == view && isViewChanging) else { return }
         guard let decision = verifiedDecision(nv) else { stats.invalidSignatures += 1; return }
         install(nv, decision: decision)
@@ -170,10 +182,11 @@ extension PBFTReplica {
         durable.view = nv.view
         durable.viewChanging = false
         durable.viewChange = nil
+        durable.newView = nv
         markDurableChanged()
-        lastNewView = nv
         stats.newViewsInstalled += 1
         idleTicks = 0
+        awaitedTicks = 0
         proposalRequestedAt = nil
         prepares = prepares.filter { $0.key > tip.height }.mapValues { $0.filter { $0.value.view >= nv.view } }
         bufferedProposals.removeAll()
@@ -199,11 +212,12 @@ extension PBFTReplica {
         maybePropose()
     }
 
-    /// Asks `peer` for the new-view of a view this replica has not seen start (rate-limited).
+    /// Asks `peer` for the new-view of a view this replica has not seen start, rate-limited
+    /// per peer: a request to a peer that cannot answer must not hold back one to a peer that can.
     mutating func requestNewView(_ newView: UInt64, from peer: Int) {
-        if let last = lastNewViewRequest, last.view >= newView,
+        if let last = lastNewViewRequest[peer], last.view >= newView,
            tickCount < last.tick + config.limits.newViewAnswerIntervalTicks { return }
-        lastNewViewRequest = (newView, tickCount)
+        lastNewViewRequest[peer] = (newView, tickCount)
         send(.newViewRequest(NewViewRequest(view: newView)), to: peer)
     }
 

@@ -41,14 +41,21 @@ public struct PBFTReplica {
     /// The latest checkpoint message of each validator.
     var checkpoints: [Int: Checkpoint] = [:]
     public internal(set) var stableCheckpoint: UInt64 = 0
-    /// The new-view message that started the current view (nil in view 0).
-    public internal(set) var lastNewView: NewView?
+    /// The new-view message that started the current view (nil in view 0). Durable, so a
+    /// restarted replica — the primary above all — still answers new-view requests for it.
+    public var lastNewView: NewView? { durable.newView }
+    /// Per peer: the tick this replica last answered it with a new-view.
     var newViewAnswered: [Int: UInt64] = [:]
-    var lastNewViewRequest: (view: UInt64, tick: UInt64)?
+    /// Per peer: the view and tick of this replica's last new-view request to it.
+    var lastNewViewRequest: [Int: (view: UInt64, tick: UInt64)] = [:]
     /// The tick of an unanswered `.buildProposal`; it is asked again after a retransmit interval.
     var proposalRequestedAt: UInt64?
     /// Ticks without progress (normal case) or waiting for a new view (view change).
     var idleTicks: UInt64 = 0
+    /// The request timer: the transaction the shell has held longest, and the normal-case
+    /// ticks of this view this replica has waited for it.
+    var awaitedTransaction: Hash?
+    var awaitedTicks: UInt64 = 0
     var ticksSinceRetransmit: UInt64 = 0
     /// The current view-change timeout; doubles per failed view change, capped.
     public internal(set) var timeoutTicks: UInt64
@@ -77,6 +84,33 @@ public struct PBFTReplica {
         if durable.viewChanging, let own = durable.viewChange, own.newView == durable.view {
             viewChanges[config.selfIndex] = own
         }
+        if restoreOwnVotes() {
+            // Re-send them at the first tick instead of after a full retransmit interval.
+            ticksSinceRetransmit = config.limits.retransmitIntervalTicks
+        }
+    }
+
+    /// After a restart: this replica's prepare and commit for the height in flight, which
+    /// its peers may still need (they may have been lost, or the crash came between persist
+    /// and send). They are signed again through the guard, which lets a replica sign exactly
+    /// the hash its durable slot already holds and nothing else — the same statement, so no
+    /// equivocation (TOCS 2002 §4.5: a recovering replica re-sends its messages). Returns
+    /// whether any was restored; `retransmit` then sends them.
+    mutating func restoreOwnVotes() -> Bool {
+        guard !durable.viewChanging, let pp = durable.accepted, pp.view == view, pp.height == tip.height + 1 else { return false }
+        var restored = false
+        for (phase, kind) in [(VotePhase.prepare, SignedSlot.Kind.prepare), (.commit, .commit)] {
+            guard let slot = durable.lastSigned.first(where: { $0.kind == kind }),
+                  slot.view == pp.view, slot.height == pp.height, slot.hash == pp.blockHash else { continue }
+            let body = Vote.signingBody(phase: phase, view: slot.view, height: slot.height, blockHash: slot.hash,
+                                        validatorIndex: selfIndex16)
+            guard let signature = guardedSign(kind, view: slot.view, height: slot.height, hash: slot.hash,
+                                              domain: phase.domain, body: body) else { continue }
+            record(Vote(phase: phase, view: slot.view, height: slot.height, blockHash: slot.hash,
+                        validatorIndex: selfIndex16, signature: signature))
+            restored = true
+        }
+        return restored
     }
 
     public var view: UInt64 { durable.view }
@@ -102,8 +136,8 @@ public struct PBFTReplica {
         case .message(let message, let from):
             guard from >= 0, from < config.n, from != index else { stats.dropped += 1; break }
             handle(message, from: from)
-        case .tick(let now, let pending):
-            onTick(now: now, hasPendingWork: pending)
+        case .tick(let now, let pending, let oldest):
+            onTick(now: now, hasPendingWork: pending, oldestPending: oldest)
         case .proposal(let block):
             onProposal(block)
         case .synced(let block, let certificate):

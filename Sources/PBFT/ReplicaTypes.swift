@@ -15,7 +15,15 @@ public enum ReplicaInput: Sendable {
     /// timestamps; `hasPendingWork` says whether the shell has work for a block: transactions
     /// in the mempool, or a scheduled contract call that is due. It holds until the next tick,
     /// except that an empty proposal from the shell clears it.
-    case tick(nowMillis: UInt64, hasPendingWork: Bool)
+    ///
+    /// `oldestPending` is the hash of the transaction that has waited longest in the shell's
+    /// mempool (by arrival) among those a block could include now — for an account-nonce
+    /// mempool, the head of a sender's run from its next nonce, not one parked above a gap —
+    /// or nil when there is none. The replica runs its request timer on it (Castro & Liskov
+    /// 1999, §4.4: a backup waiting for a request): the timer restarts whenever the hash
+    /// changes — the transaction committed or left the mempool — and a commit that leaves it
+    /// out does not restart it. A shell that cannot tell passes nil (no request timer).
+    case tick(nowMillis: UInt64, hasPendingWork: Bool, oldestPending: Hash? = nil)
     /// The shell's block for a `.buildProposal` request.
     case proposal(Block)
     /// A committed block fetched during sync, with its certificate.
@@ -64,13 +72,18 @@ public struct DurableState: Hashable, Sendable {
     /// This replica's view-change for `view` while `viewChanging`: after a restart it is
     /// re-sent as it was, since signing a second, different one is refused.
     public var viewChange: ViewChange?
+    /// The new-view that started the latest view this replica installed (nil before the
+    /// first): after a restart it answers new-view requests with it, as it was — the primary
+    /// cannot sign a second one for its view (TOCS 2002 §4.5: a recovering replica keeps the
+    /// messages it must be able to re-send).
+    public var newView: NewView?
 
     public init(view: UInt64 = 0, viewChanging: Bool = false, lastSigned: [SignedSlot] = [],
                 accepted: PrePrepare? = nil, prepared: PreparedCertificate? = nil, preparedBlock: Block? = nil,
-                viewChange: ViewChange? = nil) {
+                viewChange: ViewChange? = nil, newView: NewView? = nil) {
         self.view = view; self.viewChanging = viewChanging; self.lastSigned = lastSigned
         self.accepted = accepted; self.prepared = prepared; self.preparedBlock = preparedBlock
-        self.viewChange = viewChange
+        self.viewChange = viewChange; self.newView = newView
     }
 }
 
@@ -97,6 +110,12 @@ public struct ReplicaLimits: Sendable {
     public var retransmitIntervalTicks: UInt64 = 5
     /// Ticks before a sync request is repeated when no synced block arrived.
     public var syncRetryTicks: UInt64 = 20
+    /// View-changes for views more than this above the replica's view are dropped: they are
+    /// not kept and count neither toward the f + 1 that make it join a view change nor toward
+    /// the quorum that runs its view-change timer (§4.5.2). Honest replicas advance one view
+    /// per timeout and only with a quorum's support, so an honest view-change this far ahead
+    /// means views were installed that this replica missed; it catches up by new-view request.
+    public var viewChangeWindowViews: UInt64 = 64
 
     public init() {}
 }
@@ -137,4 +156,8 @@ public enum ProtocolFlaw: String, Sendable, CaseIterable {
     /// New proposals are not checked against the lag bound (review finding 9): a back-dating
     /// primary's blocks commit with times far behind every honest clock.
     case noProposalLagBound = "no-proposal-lag-bound"
+    /// No per-transaction request timer: only the progress timer runs, and every commit
+    /// restarts it, so a primary that keeps committing blocks can leave a transaction out
+    /// forever (the per-transaction liveness checker catches it).
+    case commitResetsRequestTimer = "commit-resets-request-timer"
 }

@@ -22,6 +22,10 @@ public enum ByzantineBehaviour: String, CaseIterable, Sendable {
     /// if that is later (review finding 9): on a chain it leads for a while, block time
     /// stands still while the clocks move on.
     case backDatingPrimary = "back-dating-primary"
+    /// As primary, leaves one chosen transaction (the oldest pending one, chosen anew once
+    /// that one commits) out of every block it builds, and otherwise behaves: blocks keep
+    /// committing while that transaction waits.
+    case censoringPrimary = "censoring-primary"
 }
 
 /// The rewriting of a byzantine replica's output.
@@ -32,6 +36,8 @@ struct ByzantineRewriter {
     let crypto: any ConsensusCrypto
     var rng: SimRandom
     var heard: [ConsensusMessage] = []
+    /// The transaction a censoring primary leaves out.
+    var censored: Hash?
 
     mutating func observe(_ message: ConsensusMessage) {
         guard behaviour == .replay else { return }
@@ -109,7 +115,18 @@ struct ByzantineRewriter {
         case .backDatingPrimary:
             guard case .prePrepare(let pp) = message, let back = backDated(pp, ledger: ledger) else { return [(to, message)] }
             return [(to, .prePrepare(back))]
+        case .censoringPrimary:
+            // It censors when it builds its blocks (`censor`); its messages are honest.
+            return [(to, message)]
         }
+    }
+
+    /// The transactions a censoring primary's block carries: `pending` without the chosen
+    /// one — the first pending transaction, chosen while none is or once the last one has
+    /// committed. Its own core proposes and signs that block, so nothing else looks amiss.
+    mutating func censor(_ pending: [Transaction], ledger: SimLedger) -> [Transaction] {
+        if censored == nil || ledger.committedTransactions.contains(censored!) { censored = pending.first?.hash }
+        return pending.filter { $0.hash != censored }
     }
 
     /// `pp` with its block stamped `backDateMillis` earlier, but still after the parent's

@@ -96,3 +96,38 @@ struct Checkers {
         }
     }
 }
+
+/// Per-transaction liveness after the heal: every transaction that honest replicas hold —
+/// in the mempool of an honest replica that is up at the heal, or submitted after it —
+/// commits at some honest replica within `SimConfig.transactionLivenessBoundTicks` of the
+/// later of the heal and its submission. The block liveness check alone misses a primary
+/// that keeps committing blocks but leaves one transaction out (censorship).
+struct TransactionLiveness {
+    /// Transactions awaited, with the tick their bound counts from.
+    private(set) var waiting: [Hash: Int] = [:]
+    /// Transactions some honest replica committed (never awaited again).
+    private var committed: Set<Hash> = []
+
+    mutating func await(_ hash: Hash, since tick: Int) {
+        guard !committed.contains(hash), waiting[hash] == nil else { return }
+        waiting[hash] = tick
+    }
+
+    mutating func noteCommit(_ block: Block) {
+        for tx in block.transactions {
+            committed.insert(tx.hash)
+            waiting.removeValue(forKey: tx.hash)
+        }
+    }
+
+    /// Whether every transaction awaited since `tick` or earlier has committed.
+    func settled(through tick: Int) -> Bool { !waiting.values.contains { $0 <= tick } }
+
+    /// The failure for the longest-waiting transaction past its bound, if any.
+    func overdue(now: Int, boundTicks: Int) -> String? {
+        // Ties by hash, so the message does not depend on dictionary order.
+        let oldest = waiting.min { a, b in a.value != b.value ? a.value < b.value : a.key.bytes.lexicographicallyPrecedes(b.key.bytes) }
+        guard let (hash, since) = oldest, now > since + boundTicks else { return nil }
+        return "liveness: transaction \(hash), held by honest replicas since tick \(since), did not commit within \(boundTicks) ticks (\(waiting.count) waiting)"
+    }
+}

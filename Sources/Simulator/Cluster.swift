@@ -12,6 +12,7 @@ public final class Cluster {
     let nodes: [SimNode]
     let submitted = SubmittedTransactions()
     var checkers = Checkers()
+    var transactionLiveness = TransactionLiveness()
     var plan: FaultPlan
     var rng: SimRandom
     var networkRNG: SimRandom
@@ -95,9 +96,14 @@ public final class Cluster {
             step()
             if !checkers.failures.isEmpty { break }
             if tick > config.faultTicks {
+                if let late = transactionLiveness.overdue(now: tick, boundTicks: config.transactionLivenessBoundTicks) {
+                    checkers.failures.append(late)
+                    break
+                }
                 let honest = nodes.filter(\.isHonest)
-                if honest.allSatisfy({ $0.committedAfterHeal != nil }) { break }
-                if tick > config.faultTicks + bound {
+                let allCommitted = honest.allSatisfy { $0.committedAfterHeal != nil }
+                if allCommitted && transactionLiveness.settled(through: config.faultTicks) { break }
+                if !allCommitted && tick > config.faultTicks + bound {
                     let stuck = honest.filter { $0.committedAfterHeal == nil }.map(\.index)
                     checkers.failures.append("liveness: nodes \(stuck) committed nothing new within \(bound) ticks after faults healed at tick \(config.faultTicks) (heights \(honest.map(\.ledger.height)))")
                     break
@@ -127,12 +133,16 @@ public final class Cluster {
         if tick == config.faultTicks { healEverything() }
         for event in plan.events[tick] ?? [] { apply(event) }
         if tick % config.submitIntervalTicks == 0 { submitTransaction() }
+        if tick % SimConfig.clientRetryTicks == 0 { resubmitPending() }
         var due = inFlight.removeValue(forKey: tick) ?? []
         due.shuffle(using: &networkRNG)
         for delivery in due { deliver(delivery) }
         for node in nodes where node.isUp {
             node.clockMillis = clock(of: node)
-            run(node, .tick(nowMillis: node.clockMillis, hasPendingWork: node.hasPendingWork))
+            // A censoring primary's own core is not told what it waits for: it never times
+            // itself out, the honest replicas must.
+            let oldest = node.byzantine?.behaviour == .censoringPrimary ? nil : node.oldestPending
+            run(node, .tick(nowMillis: node.clockMillis, hasPendingWork: node.hasPendingWork, oldestPending: oldest))
         }
     }
 
@@ -152,6 +162,9 @@ public final class Cluster {
             if !node.isUp { start(node) }
         }
         heightAtHeal = nodes.filter(\.isHonest).map(\.ledger.height).max() ?? 0
+        for node in nodes where node.isHonest && node.isUp {
+            for hash in node.mempool.keys { transactionLiveness.await(hash, since: tick) }
+        }
     }
 
     func apply(_ event: FaultPlan.Event) {
@@ -173,7 +186,23 @@ public final class Cluster {
         let tx = config.realCrypto ? body.signed(with: ProtocolKeys.clientKey) : Transaction(body: body, signature: ProtocolKeys.dummySignature)
         submitted.add(tx)
         for node in nodes where node.isUp { node.mempool[tx.hash] = (submittedCount, tx) }
+        if tick >= config.faultTicks, nodes.contains(where: { $0.isHonest && $0.isUp }) {
+            transactionLiveness.await(tx.hash, since: tick)
+        }
         submittedCount += 1
+    }
+
+    /// Clients retransmit (Castro & Liskov 1999, §4.1: a client without a reply broadcasts
+    /// its request to all replicas): every transaction no honest replica has committed goes
+    /// to every up replica that lacks it — those that restarted after a crash included.
+    func resubmitPending() {
+        for (order, hash) in submitted.order.enumerated() {
+            guard !nodes.contains(where: { $0.isHonest && $0.ledger.committedTransactions.contains(hash) }),
+                  let tx = submitted.byHash[hash] else { continue }
+            for node in nodes where node.isUp && node.mempool[hash] == nil && !node.ledger.committedTransactions.contains(hash) {
+                node.mempool[hash] = (order, tx)
+            }
+        }
     }
 
     func reachable(_ a: Int, _ b: Int) -> Bool {
@@ -247,8 +276,10 @@ public final class Cluster {
             case .broadcast(let message):
                 send(from: node, message, to: nil)
             case .buildProposal(let height, let view, let parent):
+                var transactions = node.pendingTransactions(limit: Int(SimConfig.parameters.maxBlockTransactions))
+                if node.byzantine?.behaviour == .censoringPrimary { transactions = node.byzantine!.censor(transactions, ledger: node.ledger) }
                 let block = SimApplication.build(height: height, view: view, parent: parent, proposer: node.address, now: clock(of: node),
-                                                 transactions: node.pendingTransactions(limit: Int(SimConfig.parameters.maxBlockTransactions)))
+                                                 transactions: transactions)
                 followUps.append(.proposal(block))
             case .commit(let block, let certificate):
                 let repeated = node.ledger.append(block, certificate)
@@ -258,6 +289,7 @@ public final class Cluster {
                                              maxLeadMillis: p.maxClockDriftMillis)
                     checkers.checkCommit(node: node.index, block: block, certificate: certificate, repeated: repeated,
                                          submitted: submitted, quorum: validators.quorum, n: validators.count, verifier: verifier)
+                    transactionLiveness.noteCommit(block)
                     if let healed = heightAtHeal, block.header.height > healed, node.committedAfterHeal == nil {
                         node.committedAfterHeal = tick
                     }

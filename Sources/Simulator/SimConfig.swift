@@ -51,6 +51,23 @@ public struct SimConfig: Sendable {
         let p = Self.parameters
         return (f + 3) * Int(p.maxViewChangeTimeoutTicks) + 4 * Int(p.requestTimeoutTicks) + 100
     }
+
+    /// Ticks between the clients' retransmissions of their uncommitted transactions to every
+    /// up replica (a replica that restarted lost its mempool).
+    public static let clientRetryTicks = 100
+
+    /// After faults heal, every transaction honest replicas hold must commit within this
+    /// many ticks of the later of the heal and its submission: the block bound above (every
+    /// honest replica is in a working view), one client retry interval (every replica then
+    /// holds it), then up to 2f + 1 primaries in a row that leave it out — f byzantine ones
+    /// and, conservatively, f + 1 more — each replaced after the request timer (2 × request
+    /// timeout; its commits keep the timeout at the base) plus at most one capped view-change
+    /// timeout. docs/PROTOCOL.md §14.
+    public var transactionLivenessBoundTicks: Int {
+        let p = Self.parameters
+        return livenessBoundTicks + Self.clientRetryTicks
+            + (2 * f + 1) * (2 * Int(p.requestTimeoutTicks) + Int(p.maxViewChangeTimeoutTicks))
+    }
 }
 
 /// The faults of one run, drawn from its seed before it starts.

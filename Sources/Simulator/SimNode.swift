@@ -47,6 +47,11 @@ final class SimNode {
             .sorted { $0.order < $1.order }.prefix(limit).map(\.tx)
     }
 
+    /// The pending transaction submitted first: the request the replica's timer waits for.
+    var oldestPending: Hash? {
+        mempool.values.filter { !ledger.committedTransactions.contains($0.tx.hash) }.min { $0.order < $1.order }?.tx.hash
+    }
+
     var hasPendingWork: Bool {
         mempool.values.contains { !ledger.committedTransactions.contains($0.tx.hash) }
     }

@@ -28,6 +28,21 @@ struct MempoolTests {
         #expect(pool.count == 0 && pool.byteCount == 0)
     }
 
+    @Test("the oldest ready transaction (PBFT's request timer) skips one parked above a nonce gap")
+    func oldestReady() throws {
+        let f = try Fixture()
+        let pool = Mempool(executor: f.ledger.executor)
+        let a = f.user(0), b = f.user(1), to = f.address(f.user(2))
+        #expect(pool.oldestReady(nextNonce: nextNonce(f)) == nil)
+        let parked = try f.transfer(b, to: to, 1, nonce: 1)
+        try pool.add(parked, state: f.store, nowMillis: 0)
+        #expect(pool.oldestReady(nextNonce: nextNonce(f)) == nil, "a parked transaction cannot commit yet")
+        let first = try f.transfer(a, to: to, 1, nonce: 0)
+        try pool.add(first, state: f.store, nowMillis: 0)
+        try pool.add(try f.transfer(b, to: to, 1, nonce: 0), state: f.store, nowMillis: 0)
+        #expect(pool.oldestReady(nextNonce: nextNonce(f)) == first.hash)
+    }
+
     @Test("deduplicates, and refuses a second transaction for a pending (sender, nonce)")
     func duplicates() throws {
         let f = try Fixture()

@@ -126,7 +126,12 @@ struct Harness {
         return Vote(phase: phase, view: view, height: height, blockHash: hash, validatorIndex: UInt16(i), signature: crypto(i).sign(phase.domain, body))
     }
 
-    mutating func tick(_ i: Int, pending: Bool = true) { input(i, .tick(nowMillis: now, hasPendingWork: pending)) }
+    /// Per replica, the transaction its mempool has held longest (the tick's `oldestPending`).
+    var oldestPending: [Int: Hash] = [:]
+
+    mutating func tick(_ i: Int, pending: Bool = true) {
+        input(i, .tick(nowMillis: now, hasPendingWork: pending, oldestPending: oldestPending[i]))
+    }
 
     mutating func tickAll(_ times: Int = 1, pending: Bool = true) {
         for _ in 0..<times {
