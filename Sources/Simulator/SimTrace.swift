@@ -131,8 +131,9 @@ final class SimTrace {
         w.hash(digest)
     }
 
-    /// The durable state, by what identifies each part: blocks by hash, signed messages by
-    /// their signature (which covers their content).
+    /// The durable state, by what identifies each part: signed messages by their signature
+    /// (which covers their content, block hashes included), the prepared block by the
+    /// certificate that names it. No block is hashed here: persists are frequent.
     private func durable(_ d: DurableState) {
         w.uvarint(d.view)
         w.bool(d.viewChanging)
@@ -141,10 +142,10 @@ final class SimTrace {
             w.byte(slot.kind.rawValue); w.uvarint(slot.view); w.uvarint(slot.height); w.hash(slot.hash)
         }
         w.optional(d.accepted) { w, pp in
-            w.uvarint(pp.view); w.uvarint(pp.height); w.hash(pp.blockHash); w.signature(pp.signature)
+            w.uvarint(pp.view); w.uvarint(pp.height); w.uvarint(Int(pp.proposerIndex)); w.signature(pp.signature)
         }
         w.optional(d.prepared) { w, p in w.value(p) }
-        w.optional(d.preparedBlock) { w, b in w.hash(b.hash) }
+        w.bool(d.preparedBlock != nil)
         w.optional(d.viewChange) { w, vc in w.uvarint(vc.newView); w.signature(vc.signature) }
     }
 
