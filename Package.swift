@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "HansaConfigTests", dependencies: ["HansaTestSupport", "HansaConfig", "ChainTypes", "HansaCrypto"],
                     swiftSettings: strict),
         .testTarget(name: "PBFTTests", dependencies: ["PBFT", "Simulator", "ChainTypes"], swiftSettings: strict),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "PBFT", "ChainTypes"], swiftSettings: strict),
+        .testTarget(name: "SimulatorTests", dependencies: ["HansaTestSupport", "Simulator", "PBFT", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["HansaTestSupport", "Ledger", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["HansaTestSupport", "PBFT", "Ledger", "ChainTypes", "ContractVM", "NodeCore", "LevelDBStore"], swiftSettings: strict),
         .testTarget(name: "ContractVMTests", dependencies: ["HansaTestSupport", "ContractVM", "Ledger", "ChainTypes", "HansaCrypto"], swiftSettings: strict),

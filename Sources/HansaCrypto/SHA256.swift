@@ -20,12 +20,44 @@ public enum SHA256 {
     public static func hash(utf8 text: String) -> Digest32 { hash(Array(text.utf8)) }
 }
 
+/// SHA-256 over input that arrives in pieces (the simulator's trace digest): the digest of
+/// the concatenation of every `update`, as if hashed at once.
+///
+/// Invariant: `ctx` holds a SHA-256 computation in progress until `finish()`, after which
+/// the stream refuses further use; the context is freed with the stream.
+public final class SHA256Stream {
+    private let ctx: OpaquePointer
+    private var finished = false
+
+    public init() {
+        guard let ctx = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new: out of memory") }
+        self.ctx = ctx
+        precondition(EVP_DigestInit_ex2(ctx, EVPDigest.shared.md, nil) == 1, "EVP SHA-256 init failed: \(EVPDigest.lastError())")
+    }
+
+    deinit { EVP_MD_CTX_free(ctx) }
+
+    /// Appends `bytes` to the hashed input.
+    public func update(_ bytes: [UInt8]) {
+        precondition(!finished, "SHA256Stream used after finish()")
+        let ok = bytes.withUnsafeBytes { EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) == 1 }
+        precondition(ok, "EVP SHA-256 update failed: \(EVPDigest.lastError())")
+    }
+
+    /// The digest of everything appended; the stream is spent afterwards.
+    public func finish() -> Digest32 {
+        precondition(!finished, "SHA256Stream finished twice")
+        finished = true
+        return EVPDigest.final(ctx)
+    }
+}
+
 /// The fetched SHA-256 algorithm and the per-thread contexts that use it.
 /// Invariant: `md` is never freed; each thread's context is freed when that thread exits.
 private final class EVPDigest: @unchecked Sendable {
     static let shared = EVPDigest()
 
-    private let md: OpaquePointer
+    let md: OpaquePointer
     private var key = pthread_key_t()
 
     private init() {
@@ -49,12 +81,17 @@ private final class EVPDigest: @unchecked Sendable {
 
     func digest(_ input: UnsafeRawBufferPointer) -> Digest32 {
         let ctx = context()
-        return withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { out in
+        let ok = EVP_DigestInit_ex2(ctx, md, nil) == 1 && EVP_DigestUpdate(ctx, input.baseAddress, input.count) == 1
+        // SHA-256 over memory cannot fail short of memory corruption: a broken invariant.
+        precondition(ok, "EVP SHA-256 failed: \(EVPDigest.lastError())")
+        return Self.final(ctx)
+    }
+
+    /// Finishes the computation in `ctx` and returns its digest.
+    static func final(_ ctx: OpaquePointer) -> Digest32 {
+        withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { out in
             var length: UInt32 = 0
-            let ok = EVP_DigestInit_ex2(ctx, md, nil) == 1
-                && EVP_DigestUpdate(ctx, input.baseAddress, input.count) == 1
-                && EVP_DigestFinal_ex(ctx, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length) == 1
-            // SHA-256 over memory cannot fail short of memory corruption: a broken invariant.
+            let ok = EVP_DigestFinal_ex(ctx, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length) == 1
             precondition(ok && length == 32, "EVP SHA-256 failed: \(EVPDigest.lastError())")
             return Digest32(
                 w0: UInt64(bigEndian: out.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),

@@ -28,16 +28,21 @@ extension PBFTReplica {
     }
 
     /// A checkpoint is stable when a quorum sent matching ones; a stable checkpoint above
-    /// the tip means this replica is behind and must sync.
+    /// the tip means this replica is behind and must sync. Checkpoints are grouped in
+    /// validator order, so the sync peers come in the same order in every process; with one
+    /// checkpoint per validator at most one group holds a quorum (2q > n).
     mutating func updateStableCheckpoint() {
-        var groups: [CheckpointKey: [Int]] = [:]
-        for (i, cp) in checkpoints { groups[CheckpointKey(height: cp.height, hash: cp.blockHash), default: []].append(i) }
-        guard let best = groups.filter({ $0.value.count >= config.quorum }).max(by: { $0.key.height < $1.key.height }),
+        var groups: [(key: CheckpointKey, members: [Int])] = []
+        for (i, cp) in checkpoints.indexed {
+            let key = CheckpointKey(height: cp.height, hash: cp.blockHash)
+            if let g = groups.firstIndex(where: { $0.key == key }) { groups[g].members.append(i) } else { groups.append((key, [i])) }
+        }
+        guard let best = groups.first(where: { $0.members.count >= config.quorum }),
               best.key.height > stableCheckpoint else { return }
         stableCheckpoint = best.key.height
         // Garbage collection: checkpoints below the stable one prove nothing new.
-        checkpoints = checkpoints.filter { $0.value.height >= stableCheckpoint }
-        if stableCheckpoint > tip.height { startSync(to: stableCheckpoint, peers: best.value) }
+        checkpoints.removeAll { $0.height < stableCheckpoint }
+        if stableCheckpoint > tip.height { startSync(to: stableCheckpoint, peers: best.members) }
     }
 
     struct CheckpointKey: Hashable {

@@ -149,13 +149,13 @@ extension PBFTReplica {
 
     /// Keeps, per validator and height, its vote of the highest view.
     mutating func record(_ vote: Vote) {
-        let i = Int(vote.validatorIndex)
+        let i = Int(vote.validatorIndex), n = config.n
         if vote.phase == .prepare {
             if let old = prepares[vote.height]?[i], old.view >= vote.view { return }
-            prepares[vote.height, default: [:]][i] = vote
+            prepares[vote.height, default: ValidatorSlots(n: n)][i] = vote
         } else {
             if let old = commits[vote.height]?[i], old.view >= vote.view { return }
-            commits[vote.height, default: [:]][i] = vote
+            commits[vote.height, default: ValidatorSlots(n: n)][i] = vote
         }
     }
 
@@ -163,7 +163,7 @@ extension PBFTReplica {
     mutating func tryPrepared() {
         guard !isViewChanging, let pp = acceptedForNextHeight else { return }
         if let p = durable.prepared, p.view == view, p.height == pp.height { return }
-        let matching = (prepares[pp.height] ?? [:]).values.filter { $0.view == view && $0.blockHash == pp.blockHash }
+        let matching = (prepares[pp.height]?.values ?? []).filter { $0.view == view && $0.blockHash == pp.blockHash }
         guard matching.count >= config.quorum else { return }
         durable.prepared = PreparedCertificate(
             view: view, height: pp.height, blockHash: pp.blockHash,
@@ -175,11 +175,17 @@ extension PBFTReplica {
     }
 
     /// §4.2 committed: a quorum of commits for one (view, height, hash) is a certificate.
+    /// Votes are grouped in validator order, so a group lists its signers (the sync peers
+    /// below) in the same order in every process. At most one group holds a quorum: a
+    /// validator has one vote per height here, and two quorums would need 2q > n of them.
     mutating func tryCommit(height: UInt64) {
-        guard height > tip.height, let votes = commits[height] else { return }
-        var groups: [CertKey: [Vote]] = [:]
-        for v in votes.values { groups[CertKey(view: v.view, hash: v.blockHash), default: []].append(v) }
-        guard let (key, quorum) = groups.first(where: { $0.value.count >= config.quorum }) else { return }
+        guard height > tip.height, let votes = commits[height], votes.count >= config.quorum else { return }
+        var groups: [(key: CertKey, votes: [Vote])] = []
+        for v in votes.values {
+            let key = CertKey(view: v.view, hash: v.blockHash)
+            if let g = groups.firstIndex(where: { $0.key == key }) { groups[g].votes.append(v) } else { groups.append((key, [v])) }
+        }
+        guard let (key, quorum) = groups.first(where: { $0.votes.count >= config.quorum }) else { return }
         let certificate = CommitCertificate(votes: quorum)
         if height == tip.height + 1, let block = knownBlock(height: height, hash: key.hash) {
             commit(block, certificate)

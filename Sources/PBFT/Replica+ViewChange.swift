@@ -115,7 +115,7 @@ extension PBFTReplica {
     /// The new primary: once a quorum of view-changes for its view is in, announce the view.
     mutating func tryAssembleNewView() {
         guard isViewChanging, isPrimary else { return }
-        let forView = viewChanges.values.filter { $0.newView == view }.sorted { $0.validatorIndex < $1.validatorIndex }
+        let forView = viewChanges.values.filter { $0.newView == view } // ascending by validator index
         guard forView.count >= config.quorum else { return }
         let decision = decide(forView)
         if tip.height < decision.base {
@@ -188,9 +188,13 @@ extension PBFTReplica {
         idleTicks = 0
         awaitedTicks = 0
         proposalRequestedAt = nil
-        prepares = prepares.filter { $0.key > tip.height }.mapValues { $0.filter { $0.value.view >= nv.view } }
+        prepares = prepares.filter { $0.key > tip.height }.mapValues { slots in
+            var kept = slots
+            kept.removeAll { $0.view < nv.view }
+            return kept
+        }
         bufferedProposals.removeAll()
-        viewChanges = viewChanges.filter { $0.value.newView > nv.view }
+        viewChanges.removeAll { $0.newView <= nv.view }
         if tip.height < decision.base { startSync(to: decision.base, peers: decision.basePeers) }
         if let pp = nv.reproposal {
             if pp.height == tip.height + 1 {

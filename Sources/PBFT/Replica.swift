@@ -30,16 +30,19 @@ public struct PBFTReplica {
     var nowMillis: UInt64 = 0
     var tickCount: UInt64 = 0
     var hasPendingWork = false
+    // Replay rule (docs/PROTOCOL.md §14): dictionaries here are only looked up, filtered or
+    // counted, never iterated into an action; what is iterated is kept per validator, in index
+    // order (`ValidatorSlots`).
     /// Prepare votes by height, then validator: the latest view each validator voted in.
-    var prepares: [UInt64: [Int: Vote]] = [:]
+    var prepares: [UInt64: ValidatorSlots<Vote>] = [:]
     /// Commit votes by height, then validator (the highest view per validator).
-    var commits: [UInt64: [Int: Vote]] = [:]
+    var commits: [UInt64: ValidatorSlots<Vote>] = [:]
     /// Proposals for heights above tip + 1, at most `limits.maxBufferedProposals`.
     var bufferedProposals: [UInt64: BufferedProposal] = [:]
     /// The latest view-change message of each validator.
-    var viewChanges: [Int: ViewChange] = [:]
+    var viewChanges: ValidatorSlots<ViewChange>
     /// The latest checkpoint message of each validator.
-    var checkpoints: [Int: Checkpoint] = [:]
+    var checkpoints: ValidatorSlots<Checkpoint>
     public internal(set) var stableCheckpoint: UInt64 = 0
     /// The new-view message that started the current view (nil in view 0). Durable, so a
     /// restarted replica — the primary above all — still answers new-view requests for it.
@@ -81,6 +84,8 @@ public struct PBFTReplica {
         self.tip = tip
         self.durable = durable
         self.timeoutTicks = config.parameters.requestTimeoutTicks
+        viewChanges = ValidatorSlots(n: config.n)
+        checkpoints = ValidatorSlots(n: config.n)
         if durable.viewChanging, let own = durable.viewChange, own.newView == durable.view {
             viewChanges[config.selfIndex] = own
         }

@@ -28,15 +28,19 @@ public final class Cluster {
     var viewChangesInstalled = 0
     /// Proposals honest replicas refused (`proposalRejection`), over all incarnations.
     var proposalsRefused = 0
+    /// Every event of the run, hashed as it happens (SimTrace).
+    let trace: SimTrace
 
     enum Delivery {
-        case message(from: Int, to: Int, ConsensusMessage)
+        /// `digest` is the SHA-256 of the message's canonical bytes (for the trace).
+        case message(from: Int, to: Int, ConsensusMessage, digest: Hash)
         case synced(to: Int, [(Block, CommitCertificate)])
     }
 
     public init(_ config: SimConfig) {
         precondition(config.nodes >= 4 && config.byzantine <= config.f, "need n ≥ 4 and at most f byzantine replicas")
         self.config = config
+        trace = SimTrace(config)
         var rng = SimRandom(seed: config.seed)
         let keys = (0..<config.nodes).map { try! PrivateKey(secret: SHA256.hash(utf8: "hansa sim validator \($0)").bytes) }
         let set = try! ValidatorSet(keys.map {
@@ -78,6 +82,7 @@ public final class Cluster {
     }
 
     func start(_ node: SimNode) {
+        trace.start(tick: tick, node: node.index)
         node.start(config: replicaConfig(node.index),
                    validator: SimApplication(ledger: node.ledger, submitted: submitted, checkTransactionSignatures: config.realCrypto))
     }
@@ -114,7 +119,7 @@ public final class Cluster {
         return SimOutcome(seed: config.seed, failures: checkers.failures, ticks: tick, recoveryTicks: recovery,
                           height: nodes.filter(\.isHonest).map(\.ledger.height).max() ?? 0,
                           messages: messagesDelivered, viewChanges: viewChangesInstalled, proposalsRefused: proposalsRefused,
-                          faults: faultSummary)
+                          faults: faultSummary, traceDigest: trace.finish(tick: tick, failures: checkers.failures))
     }
 
     /// One line per node, for `hansa sim --trace`.
@@ -156,6 +161,7 @@ public final class Cluster {
         plan.duplicateRate = 0
         plan.maxDelayTicks = 2
         partition = nil
+        trace.heal(tick: tick)
         plan.events = plan.events.filter { $0.key < tick }
         for node in nodes {
             node.crashAfterActions = nil // a pending mid-batch crash belongs to the fault period
@@ -171,13 +177,22 @@ public final class Cluster {
         switch event {
         case .crash(let victims, let midBatch):
             for v in victims where nodes[v].isUp {
-                if midBatch { nodes[v].crashAfterActions = Int.random(in: 0...3, using: &rng) } else { nodes[v].crash() }
+                if midBatch { nodes[v].crashAfterActions = Int.random(in: 0...3, using: &rng) } else { crash(nodes[v]) }
             }
         case .restart(let victims):
             for v in victims where !nodes[v].isUp { start(nodes[v]) }
-        case .partition(let groups): partition = groups
-        case .heal: partition = nil
+        case .partition(let groups):
+            partition = groups
+            trace.partition(tick: tick, groups)
+        case .heal:
+            partition = nil
+            trace.heal(tick: tick)
         }
+    }
+
+    func crash(_ node: SimNode) {
+        trace.crash(tick: tick, node: node.index)
+        node.crash()
     }
 
     func submitTransaction() {
@@ -214,27 +229,31 @@ public final class Cluster {
         inFlight[tick + max(1, delay), default: []].append(delivery)
     }
 
-    func transmit(from: Int, to: Int, _ message: ConsensusMessage) {
+    /// A message as it crosses the wire: with `wireEncoding` decoded from its canonical bytes
+    /// (it must decode to itself), and named by the SHA-256 of those bytes.
+    func wire(_ message: ConsensusMessage, bytes: [UInt8]) -> (ConsensusMessage, Hash) {
+        guard config.wireEncoding else { return (message, SHA256.hash(bytes)) }
+        let m = try! ConsensusMessage(canonicalBytes: bytes)
+        precondition(m == message, "wire round trip changed a \(message.kind)")
+        return (m, SHA256.hash(bytes))
+    }
+
+    func transmit(from: Int, to: Int, _ message: ConsensusMessage, digest: Hash) {
         guard from != to, reachable(from, to), !networkRNG.chance(plan.dropRate) else { return }
-        var m = message
-        if config.wireEncoding {
-            // Every message crosses the wire as canonical bytes and must decode to itself.
-            let bytes = message.canonicalBytes
-            m = try! ConsensusMessage(canonicalBytes: bytes)
-            precondition(m == message, "wire round trip changed a \(message.kind)")
-        }
         let copies = networkRNG.chance(plan.duplicateRate) ? 2 : 1
         for _ in 0..<copies {
-            enqueue(.message(from: from, to: to, m), delay: Int.random(in: 1...plan.maxDelayTicks, using: &networkRNG))
+            enqueue(.message(from: from, to: to, message, digest: digest),
+                    delay: Int.random(in: 1...plan.maxDelayTicks, using: &networkRNG))
         }
     }
 
     func deliver(_ delivery: Delivery) {
         switch delivery {
-        case .message(let from, let to, let message):
+        case .message(let from, let to, let message, let digest):
             let node = nodes[to]
             guard node.isUp, reachable(from, to) else { return }
             messagesDelivered += 1
+            trace.deliver(tick: tick, from: from, to: to, digest)
             node.byzantine?.observe(message)
             run(node, .message(message, from: from))
         case .synced(let to, let blocks):
@@ -246,6 +265,7 @@ public final class Cluster {
 
     func run(_ node: SimNode, _ input: ReplicaInput) {
         guard var replica = node.replica else { return }
+        if case .message = input {} else { trace.input(tick: tick, node: node.index, input) }
         let before = replica.stats
         let actions = replica.step(input)
         if node.isHonest {
@@ -264,10 +284,14 @@ public final class Cluster {
         defer { for input in followUps where node.isUp { run(node, input) } }
         for action in actions {
             if let remaining = node.crashAfterActions {
-                if remaining == 0 { node.crash(); return }
+                if remaining == 0 { crash(node); return }
                 node.crashAfterActions = remaining - 1
             }
             guard node.isUp else { return }
+            switch action {
+            case .send, .broadcast: break // traced by send(from:_:to:), with the message digest
+            default: trace.action(tick: tick, node: node.index, action)
+            }
             switch action {
             case .persist(let state):
                 node.durable = state
@@ -308,13 +332,22 @@ public final class Cluster {
                 checkers.notePrepare(node: node.index, height: v.height, hash: v.blockHash, clockMillis: node.clockMillis)
             }
         }
-        var outgoing: [(Int?, ConsensusMessage)] = [(to, message)]
-        if node.byzantine != nil { outgoing = node.byzantine!.rewrite(message, to: to, ledger: node.ledger) }
-        for (recipient, m) in outgoing {
+        // Encoded once per message, not per recipient: for the trace digest and the wire check.
+        let bytes = message.canonicalBytes
+        let (onWire, digest) = wire(message, bytes: bytes)
+        trace.send(tick: tick, node: node.index, to: to, digest)
+        var outgoing: [(Int?, ConsensusMessage, Hash)] = [(to, onWire, digest)]
+        if node.byzantine != nil {
+            outgoing = node.byzantine!.rewrite(message, to: to, ledger: node.ledger).map { recipient, m in
+                let (w, d) = wire(m, bytes: m.canonicalBytes)
+                return (recipient, w, d)
+            }
+        }
+        for (recipient, m, d) in outgoing {
             if let r = recipient {
-                transmit(from: node.index, to: r, m)
+                transmit(from: node.index, to: r, m, digest: d)
             } else {
-                for peer in 0..<config.nodes where peer != node.index { transmit(from: node.index, to: peer, m) }
+                for peer in 0..<config.nodes where peer != node.index { transmit(from: node.index, to: peer, m, digest: d) }
             }
         }
     }
@@ -344,5 +377,7 @@ public struct SimOutcome: Sendable {
     /// Proposals refused, summed over honest replicas.
     public let proposalsRefused: Int
     public let faults: [String]
+    /// The SHA-256 of the run's whole event trace (SimTrace): equal digests, equal runs.
+    public let traceDigest: Hash
     public var passed: Bool { failures.isEmpty }
 }

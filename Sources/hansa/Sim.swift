@@ -13,7 +13,8 @@ struct Sim: ParsableCommand {
         with up to f byzantine replicas. Agreement, validity, certificate validity, \
         double-signing and block-time timeliness are checked after every step; liveness after \
         the faults heal. \
-        A failing seed prints the command that replays it. The last line is "N passed, M failed".
+        A failing seed prints the command that replays it and its trace digest; a seed replays \
+        exactly in any process (same digest). The last line is "N passed, M failed".
         """)
 
     @Option(help: "Validators per cluster (n ≥ 4).")
@@ -46,6 +47,9 @@ struct Sim: ParsableCommand {
     @Flag(help: "Print every seed, not only failures.")
     var verbose = false
 
+    @Flag(help: "Print each seed's trace digest (SHA-256 of its whole event trace) on a line \"trace seed S: HEX\"; equal digests, equal runs.")
+    var traceDigest = false
+
     func validate() throws {
         guard nodes >= 4, nodes <= 64 else { throw ValidationError("--nodes must be 4 to 64") }
         guard byzantine >= 0, byzantine <= (nodes - 1) / 3 else {
@@ -76,9 +80,11 @@ struct Sim: ParsableCommand {
                 for line in outcome.failures.dropFirst().prefix(4) { print("  also: \(line)") }
                 for line in outcome.faults { print("  fault: \(line)") }
                 print("  replay: \(runner.replayCommand(seed: seed))")
+                print("  trace digest: \(outcome.traceDigest.hex)")
             } else if verbose {
-                print("ok   seed \(seed): height \(outcome.height), \(outcome.viewChanges) new views, \(outcome.proposalsRefused) proposals refused, \(outcome.messages) messages, recovery \(outcome.recoveryTicks.map(String.init) ?? "-") ticks")
+                print("ok   seed \(seed): height \(outcome.height), \(outcome.viewChanges) new views, \(outcome.proposalsRefused) proposals refused, \(outcome.messages) messages, recovery \(outcome.recoveryTicks.map(String.init) ?? "-") ticks, trace \(outcome.traceDigest.hex.prefix(16))")
             }
+            if traceDigest { print("trace seed \(seed): \(outcome.traceDigest.hex)") }
         }
         let elapsed = clock.now - start
         print("nodes \(nodes), byzantine \(byzantine), scenario \(scenario), seeds \(range.lowerBound)..<\(range.upperBound): \(summary.blocks) blocks, \(summary.viewChanges) new views, \(summary.messages) messages, \(elapsed)")

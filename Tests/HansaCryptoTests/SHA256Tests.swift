@@ -46,6 +46,21 @@ struct SHA256Tests {
         #expect(SHA256.hash(slice) == SHA256.hash(Array(slice)))
     }
 
+    /// The stream gives the one-shot answer however the input is cut (FIPS 180-2 B.3 in
+    /// uneven pieces, so pieces straddle the 64-byte blocks), and nothing appended is the empty digest.
+    @Test("SHA256Stream equals the one-shot hash for any cut", arguments: [7, 63, 64, 65, 1000, 65_536])
+    func streamInPieces(_ piece: Int) {
+        let stream = SHA256Stream()
+        var left = 1_000_000
+        while left > 0 {
+            let k = min(piece, left)
+            stream.update([UInt8](repeating: UInt8(ascii: "a"), count: k))
+            left -= k
+        }
+        #expect(stream.finish().hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(SHA256Stream().finish().hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
     @Test func sliceOfKnownAnswer() {
         let padded = Array("xxabcxx".utf8)
         #expect(SHA256.hash(padded[2..<5]).hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")

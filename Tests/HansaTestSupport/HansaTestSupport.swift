@@ -35,10 +35,12 @@ public enum HansaExecutable {
     }
 
     /// Runs `hansa args` to the end; its exit status, standard output and standard error.
-    public static func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    /// `environment` replaces the inherited one when given.
+    public static func run(_ args: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try path())
         p.arguments = args
+        if let environment { p.environment = environment }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
