@@ -56,14 +56,17 @@ struct SimulatorTests {
     }
 
     /// Seed 15 makes node 0, the primary of view 0, the only byzantine replica and draws no
-    /// other fault: a quiet, clean run in which the back-dater leads from the start.
-    static func backDating(flaw: ProtocolFlaw? = nil) -> SimOutcome {
+    /// other fault: a quiet, clean run in which that replica, behaving as `behaviour`, leads
+    /// from the start.
+    static func byzantinePrimary(_ behaviour: ByzantineBehaviour, flaw: ProtocolFlaw? = nil) -> SimOutcome {
         var runner = SimRunner(nodes: 4, byzantine: 1)
-        runner.behaviour = .backDatingPrimary
+        runner.behaviour = behaviour
         runner.realCryptoEvery = 0
         runner.flaw = flaw
         return runner.run(seed: 15)
     }
+
+    static func backDating(flaw: ProtocolFlaw? = nil) -> SimOutcome { byzantinePrimary(.backDatingPrimary, flaw: flaw) }
 
     @Test("finding 9: honest replicas refuse a back-dating primary's blocks; the cluster moves to an honest primary and keeps committing")
     func finding9_backDatingPrimary() {
@@ -88,14 +91,7 @@ struct SimulatorTests {
         Self.check(runner, seeds)
     }
 
-    /// Seed 15: node 0, the primary of view 0, is the only byzantine replica, no other fault.
-    static func censoring(flaw: ProtocolFlaw? = nil) -> SimOutcome {
-        var runner = SimRunner(nodes: 4, byzantine: 1)
-        runner.behaviour = .censoringPrimary
-        runner.realCryptoEvery = 0
-        runner.flaw = flaw
-        return runner.run(seed: 15)
-    }
+    static func censoring(flaw: ProtocolFlaw? = nil) -> SimOutcome { byzantinePrimary(.censoringPrimary, flaw: flaw) }
 
     @Test("§4.4 request timer: a censoring primary that keeps committing blocks is changed; every transaction commits")
     func censoringPrimaryIsReplaced() {
