@@ -104,10 +104,7 @@ extension LedgerReader {
     /// The sequence number the chain's next governance proposal must carry
     /// (`GovernanceProposal`): validators sign proposals for this turn.
     public func governanceSequence() throws(LedgerError) -> UInt64 {
-        do { return try executor.governanceSequence(StateOverlay(store: store)) }
-        catch let e as LedgerError { throw e }
-        catch let e as StoreError { throw .store(e) }
-        catch { throw .corrupted("\(error)") }
+        try executor.governanceSequence(StateOverlay(store: store))
     }
 
     /// The committed state of an account.

@@ -94,10 +94,8 @@ extension Executor {
     }
 
     /// The sequence number the next governance proposal must carry (absent = 0).
-    func governanceSequence(_ state: StateOverlay) throws -> UInt64 {
-        guard let bytes = try state.get(StateKey.governanceSequence) else { return 0 }
-        guard bytes.count == 8 else { throw LedgerError.corrupted("the governance sequence has \(bytes.count) bytes, not 8") }
-        return Ledger.Keys.readBE64(bytes[...])
+    func governanceSequence(_ state: StateOverlay) throws(LedgerError) -> UInt64 {
+        try state.counter(StateKey.governanceSequence, "the governance sequence")
     }
 
     /// Counts distinct validators whose governance-domain signature over the proposal verifies.
