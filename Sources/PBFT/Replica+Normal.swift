@@ -111,7 +111,12 @@ extension PBFTReplica {
         // no new view replace it, so every honest replica must still take it up however long
         // the view changes took. Refusing it for its age would stall the height for good
         // (each later new-view re-proposes the same, ever older, block).
-        if !reproposal, config.flaw != .noProposalLagBound, nowMillis > h.timestampMillis,
+        #if HANSA_FLAWS
+        let lagBound = !config.has(.noProposalLagBound)
+        #else
+        let lagBound = true
+        #endif
+        if !reproposal, lagBound, nowMillis > h.timestampMillis,
            nowMillis - h.timestampMillis > p.maxProposalLagMillis {
             return "timestamp lags this replica's clock by more than max_clock_drift_ms + the request timeout"
         }

@@ -57,7 +57,10 @@ extension PBFTReplica {
             awaitedTicks = 0
             return false
         }
-        guard !isViewChanging, config.flaw != .commitResetsRequestTimer else { return false }
+        guard !isViewChanging else { return false }
+        #if HANSA_FLAWS
+        if config.has(.commitResetsRequestTimer) { return false }
+        #endif
         awaitedTicks += 1
         return awaitedTicks >= 2 * timeoutTicks
     }

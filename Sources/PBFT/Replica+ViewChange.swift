@@ -108,7 +108,9 @@ extension PBFTReplica {
         let base = viewChanges.map(\.committedHeight).max() ?? 0
         let peers = viewChanges.filter { $0.committedHeight == base }.map { Int($0.validatorIndex) }
         var chosen = viewChanges.compactMap(\.prepared).filter { $0.height == base + 1 }.max { $0.view < $1.view }
-        if config.flaw == .ignorePreparedCertificates { chosen = nil }
+        #if HANSA_FLAWS
+        if config.has(.ignorePreparedCertificates) { chosen = nil }
+        #endif
         return NewViewDecision(base: base, basePeers: peers, chosen: chosen)
     }
 

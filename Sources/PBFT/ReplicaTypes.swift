@@ -129,9 +129,11 @@ public struct ReplicaConfig: Sendable {
     public var selfIndex: Int
     public var parameters: ConsensusParameters
     public var limits: ReplicaLimits
-    /// A deliberate bug, for tests that prove the simulator's checkers can fail. Never set
-    /// outside tests.
+    #if HANSA_FLAWS
+    /// A deliberate bug, for the mutation build only (`scripts/mutate`): normal builds have
+    /// neither this field nor `ProtocolFlaw`.
     public var flaw: ProtocolFlaw?
+    #endif
 
     public init(chain: ChainBinding, validators: ValidatorSet, selfIndex: Int, parameters: ConsensusParameters,
                 limits: ReplicaLimits = ReplicaLimits()) {
@@ -148,7 +150,10 @@ public struct ReplicaConfig: Sendable {
     public func primary(of view: UInt64) -> Int { Int(view % UInt64(n)) }
 }
 
-/// Deliberate protocol bugs that tests switch on to show that the checkers catch them.
+#if HANSA_FLAWS
+/// Deliberate protocol bugs that the mutation script (`scripts/mutate`) switches on one at a
+/// time, to show that the simulator's checkers catch each (docs/PROTOCOL.md §15). Compiled
+/// only into the mutation build (`-DHANSA_FLAWS`, `.build-flaws`), never into a node.
 public enum ProtocolFlaw: String, Sendable, CaseIterable {
     /// New views ignore prepared certificates (breaks §4.4): a block that committed at some
     /// replicas can be replaced at others.
@@ -161,3 +166,9 @@ public enum ProtocolFlaw: String, Sendable, CaseIterable {
     /// forever (the per-transaction liveness checker catches it).
     case commitResetsRequestTimer = "commit-resets-request-timer"
 }
+
+extension ReplicaConfig {
+    /// Whether this replica runs `flaw` (mutation build only).
+    func has(_ flaw: ProtocolFlaw) -> Bool { self.flaw == flaw }
+}
+#endif

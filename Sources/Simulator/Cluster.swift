@@ -77,7 +77,9 @@ public final class Cluster {
 
     func replicaConfig(_ i: Int) -> ReplicaConfig {
         var c = ReplicaConfig(chain: chain, validators: validators, selfIndex: i, parameters: SimConfig.parameters)
+        #if HANSA_FLAWS
         c.flaw = config.flaw
+        #endif
         return c
     }
 

@@ -12,8 +12,10 @@ public struct SimConfig: Sendable {
     public var wireEncoding: Bool
     /// Ticks during which faults happen; then every fault heals.
     public var faultTicks: Int
-    /// A deliberate protocol bug in every replica (to show the checkers fail).
+    #if HANSA_FLAWS
+    /// A deliberate protocol bug in every replica (mutation build only: `scripts/mutate`).
     public var flaw: ProtocolFlaw?
+    #endif
     /// Ticks between client submissions.
     public var submitIntervalTicks: Int = 2
     /// Fault intensity: 0 none … 1 harsh. Drawn per seed when nil.
@@ -36,12 +38,21 @@ public struct SimConfig: Sendable {
         watermarkWindow: 64, maxBlockTransactions: 40, maxBlockBytes: 1 << 20, maxClockDriftMillis: 2_000)
 
     public init(nodes: Int, byzantine: Int, seed: UInt64, realCrypto: Bool = false, wireEncoding: Bool = false,
-                faultTicks: Int = 600, flaw: ProtocolFlaw? = nil) {
+                faultTicks: Int = 600) {
         self.nodes = nodes; self.byzantine = byzantine; self.seed = seed; self.realCrypto = realCrypto
-        self.wireEncoding = wireEncoding; self.faultTicks = faultTicks; self.flaw = flaw
+        self.wireEncoding = wireEncoding; self.faultTicks = faultTicks
     }
 
     public var f: Int { (nodes - 1) / 3 }
+
+    /// The flaw's name, "" when none (or in a normal build): for traces and replay commands.
+    public var flawName: String {
+        #if HANSA_FLAWS
+        flaw?.rawValue ?? ""
+        #else
+        ""
+        #endif
+    }
 
     /// After faults heal, every honest replica must commit a new block within this many
     /// ticks: up to f + 1 primaries in a row may be faulty or unreachable, each view change

@@ -8,7 +8,10 @@ public struct SimRunner: Sendable {
     /// Every k-th seed (seed % k == 0) signs with real secp256k1; 0 = never.
     public var realCryptoEvery: UInt64 = 10
     public var faultTicks = 600
+    #if HANSA_FLAWS
+    /// A deliberate protocol bug in every replica (mutation build only).
     public var flaw: ProtocolFlaw?
+    #endif
     public var scenario: SimConfig.Scenario = .random
     public var behaviour: ByzantineBehaviour?
 
@@ -20,7 +23,10 @@ public struct SimRunner: Sendable {
     public func config(seed: UInt64) -> SimConfig {
         var c = SimConfig(nodes: nodes, byzantine: byzantine, seed: seed,
                           realCrypto: realCryptoEvery > 0 && seed % realCryptoEvery == 0,
-                          wireEncoding: seed % 4 == 1, faultTicks: faultTicks, flaw: flaw)
+                          wireEncoding: seed % 4 == 1, faultTicks: faultTicks)
+        #if HANSA_FLAWS
+        c.flaw = flaw
+        #endif
         c.scenario = scenario
         c.behaviour = behaviour
         return c
@@ -37,7 +43,9 @@ public struct SimRunner: Sendable {
         var parts = ["hansa sim --nodes \(nodes) --byzantine \(byzantine) --seeds \(seed)"]
         if realCryptoEvery != 10 { parts.append("--real-crypto-every \(realCryptoEvery)") }
         if faultTicks != 600 { parts.append("--fault-ticks \(faultTicks)") }
+        #if HANSA_FLAWS
         if let flaw { parts.append("--flaw \(flaw.rawValue)") }
+        #endif
         if scenario != .random { parts.append("--scenario \(scenario.rawValue)") }
         if let behaviour { parts.append("--behaviour \(behaviour.rawValue)") }
         return parts.joined(separator: " ")

@@ -41,7 +41,7 @@ final class SimTrace {
         w.bool(config.realCrypto)
         w.bool(config.wireEncoding)
         w.uvarint(config.faultTicks)
-        w.string(config.flaw?.rawValue ?? "")
+        w.string(config.flawName)
         w.uvarint(config.submitIntervalTicks)
         w.optional(config.faultLevel) { w, level in w.uvarint(level.bitPattern) }
         w.string(config.scenario.rawValue)

@@ -32,7 +32,7 @@ struct Sim: ParsableCommand {
     @Option(help: "Ticks of faults before everything heals.")
     var faultTicks: Int = 600
 
-    @Option(help: "A deliberate protocol bug, to watch the checkers catch it: \(ProtocolFlaw.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "A deliberate protocol bug, to watch the checkers catch it (only in the mutation build that scripts/mutate makes): \(Mutate.flawNames.isEmpty ? "none in this build" : Mutate.flawNames.joined(separator: ", ")).")
     var flaw: String?
 
     @Option(help: "Make every byzantine replica behave one way (default: drawn per replica from the seed): \(ByzantineBehaviour.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -56,7 +56,9 @@ struct Sim: ParsableCommand {
             throw ValidationError("--byzantine must be 0 to f = \((nodes - 1) / 3) for \(nodes) nodes")
         }
         guard SimRunner.parseSeeds(seeds) != nil else { throw ValidationError("--seeds must look like 0..<1000, 0...999 or 42") }
-        if let flaw, ProtocolFlaw(rawValue: flaw) == nil { throw ValidationError("unknown --flaw \(flaw)") }
+        if let flaw, !Mutate.flawNames.contains(flaw) {
+            throw ValidationError(Mutate.flawNames.isEmpty ? Mutate.notInThisBuild : "unknown --flaw \(flaw)")
+        }
         if let behaviour, ByzantineBehaviour(rawValue: behaviour) == nil { throw ValidationError("unknown --behaviour \(behaviour)") }
         guard SimConfig.Scenario(rawValue: scenario) != nil else { throw ValidationError("unknown --scenario \(scenario)") }
     }
@@ -65,7 +67,9 @@ struct Sim: ParsableCommand {
         var runner = SimRunner(nodes: nodes, byzantine: byzantine)
         runner.realCryptoEvery = realCryptoEvery
         runner.faultTicks = faultTicks
+        #if HANSA_FLAWS
         runner.flaw = flaw.flatMap(ProtocolFlaw.init(rawValue:))
+        #endif
         runner.behaviour = behaviour.flatMap(ByzantineBehaviour.init(rawValue:))
         runner.scenario = SimConfig.Scenario(rawValue: scenario)!
         let range = SimRunner.parseSeeds(seeds)!

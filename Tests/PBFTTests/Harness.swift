@@ -58,10 +58,8 @@ struct Harness {
 
     func crypto(_ i: Int) -> StandInCrypto { StandInCrypto(secrets: secrets, selfIndex: i) }
 
-    func config(_ i: Int, flaw: ProtocolFlaw? = nil) -> ReplicaConfig {
-        var c = ReplicaConfig(chain: Self.chain, validators: validators, selfIndex: i, parameters: parameters)
-        c.flaw = flaw
-        return c
+    func config(_ i: Int) -> ReplicaConfig {
+        ReplicaConfig(chain: Self.chain, validators: validators, selfIndex: i, parameters: parameters)
     }
 
     func tip(_ i: Int) -> ChainTip {

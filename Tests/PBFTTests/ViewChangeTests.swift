@@ -55,16 +55,28 @@ struct ViewChangeTests {
     func newViewWithoutReproposalIsRefused() {
         var h = Harness()
         _ = Self.preparedThenPrimaryCrash(&h)
-        // Replica 1, the next primary, runs a broken decision rule that ignores prepared certificates.
-        h.replicas[1] = PBFTReplica(config: h.config(1, flaw: .ignorePreparedCertificates), crypto: h.crypto(1),
-                                    validator: h.validator, tip: h.tip(1), durable: h.durable[1])
+        // Replica 1, the next primary, is byzantine on the wire: every new-view it sends is
+        // replaced by one over the same view-changes that leaves out their prepared block.
+        var forged = 0
         for _ in 0..<Int(h.parameters.requestTimeoutTicks) {
             h.tickAll()
-            h.deliverAll(where: Self.noViewZeroCommits)
+            while !h.queue.isEmpty {
+                var e = h.queue.removeFirst()
+                guard Self.noViewZeroCommits(e), h.replicas[e.to] != nil else { continue }
+                if e.from == 1, case .newView(let nv) = e.message, nv.reproposal != nil {
+                    let body = NewView.signingBody(view: nv.view, primaryIndex: 1, viewChanges: nv.viewChanges, reproposal: nil)
+                    e = Harness.Envelope(from: 1, to: e.to, message: .newView(
+                        NewView(view: nv.view, primaryIndex: 1, viewChanges: nv.viewChanges, reproposal: nil,
+                                signature: h.crypto(1).sign(.newView, body))))
+                    forged += 1
+                }
+                h.input(e.to, .message(e.message, from: e.from))
+            }
         }
-        #expect(h.replica(1).lastNewView?.reproposal == nil)
+        #expect(forged >= 2, "the new primary's new-view was not intercepted")
         #expect(h.replica(2).isViewChanging && h.replica(3).isViewChanging, "an honest replica installed a bad new view")
         #expect(h.replica(2).stats.invalidSignatures >= 1)
+        #expect(h.heights[2] == 0 && h.heights[3] == 0)
     }
 
     @Test("§4.5.2: f + 1 view-changes for later views make a replica join the smallest of them")
