@@ -1,5 +1,6 @@
 import ChainTypes
 import PBFT
+import TradeFinance
 
 /// Runs many seeds and summarises them; used by `hansa sim` and the tests.
 public struct SimRunner: Sendable {
@@ -11,6 +12,12 @@ public struct SimRunner: Sendable {
     public var flaw: ProtocolFlaw?
     public var scenario: SimConfig.Scenario = .random
     public var behaviour: ByzantineBehaviour?
+    /// What the replicas run over (`SimConfig.LedgerMode`): the fast stand-in by default.
+    public var ledger: SimConfig.LedgerMode = .fast
+    /// The letter-of-credit contract for the real-ledger mode (compiled once, for every seed).
+    public var letterOfCredit: LetterOfCredit?
+    /// A corruption for the real-ledger checkers' own tests (`LedgerSeam`).
+    var seam: LedgerSeam?
 
     public init(nodes: Int, byzantine: Int) {
         self.nodes = nodes
@@ -23,6 +30,9 @@ public struct SimRunner: Sendable {
                           wireEncoding: seed % 4 == 1, faultTicks: faultTicks, flaw: flaw)
         c.scenario = scenario
         c.behaviour = behaviour
+        c.ledger = ledger
+        c.letterOfCredit = ledger == .real ? letterOfCredit : nil
+        c.seam = seam
         return c
     }
 
@@ -40,6 +50,7 @@ public struct SimRunner: Sendable {
         if let flaw { parts.append("--flaw \(flaw.rawValue)") }
         if scenario != .random { parts.append("--scenario \(scenario.rawValue)") }
         if let behaviour { parts.append("--behaviour \(behaviour.rawValue)") }
+        if ledger != .fast { parts.append("--ledger \(ledger.rawValue)") }
         return parts.joined(separator: " ")
     }
 
