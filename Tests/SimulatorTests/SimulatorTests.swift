@@ -46,13 +46,13 @@ struct SimulatorTests {
         var runner = SimRunner(nodes: 4, byzantine: 0)
         runner.flaw = .ignorePreparedCertificates
         runner.realCryptoEvery = 0
-        // Seed 103 is known to expose it (found by `hansa sim --flaw ignore-prepared-certificates --byzantine 0 --real-crypto-every 0`).
-        let outcome = runner.run(seed: 103)
+        // Seed 695 is known to expose it (found by `hansa sim --flaw ignore-prepared-certificates --byzantine 0 --real-crypto-every 0`).
+        let outcome = runner.run(seed: 695)
         #expect(!outcome.passed)
         #expect(outcome.failures.contains { $0.hasPrefix("agreement:") })
         // And without the flaw the same seed is clean.
         runner.flaw = nil
-        #expect(runner.run(seed: 103).passed)
+        #expect(runner.run(seed: 695).passed)
     }
 
     /// Seed 15 makes node 0, the primary of view 0, the only byzantine replica and draws no
