@@ -18,6 +18,12 @@ public final class LedgerApplication: ReplicaApplication {
     /// The snapshot readers use (RPC, sync serving); replaced after every commit. nil when
     /// the store cannot take snapshots (the simulator's): then sync is served by the writer.
     public private(set) var snapshot: LedgerSnapshot?
+    /// Accounts' next nonces as of the head, read once per head: the mempool asks for every
+    /// sender's on each tick (`oldestReady`) and each proposal. Emptied by every commit.
+    private var nonces: [Address: UInt64] = [:]
+    /// The earliest pending scheduled call's time as of the head (nil inside: none), read
+    /// once per head; nil until read. Emptied by every commit.
+    private var earliestScheduledMillis: UInt64??
 
     public init(ledger: Ledger, mempool: Mempool) {
         self.ledger = ledger
@@ -45,12 +51,22 @@ public final class LedgerApplication: ReplicaApplication {
     }
 
     public func hasPendingWork(nowMillis: UInt64) -> Bool {
-        mempool.readyCount > 0 || ((try? ledger.pendingScheduledCalls(limit: 1))?.first.map { $0.atMillis <= nowMillis } ?? false)
+        if mempool.readyCount > 0 { return true }
+        if earliestScheduledMillis == nil {
+            guard let calls = try? ledger.pendingScheduledCalls(limit: 1) else { return false }
+            earliestScheduledMillis = .some(calls.first?.atMillis)
+        }
+        return (earliestScheduledMillis ?? nil).map { $0 <= nowMillis } ?? false
     }
 
     public func oldestPending() -> Hash? { mempool.oldestReady(nextNonce: nextNonce) }
 
-    func nextNonce(_ a: Address) -> UInt64 { (try? ledger.account(a)?.nonce) ?? 0 }
+    func nextNonce(_ a: Address) -> UInt64 {
+        if let n = nonces[a] { return n }
+        guard let n = try? ledger.account(a)?.nonce ?? 0 else { return 0 }
+        nonces[a] = n
+        return n
+    }
 
     /// The mempool's candidates for the next block, within the genesis limits' count, bytes
     /// and gas (`Mempool.select`), before the ledger fits them exactly.
@@ -76,6 +92,8 @@ public final class LedgerApplication: ReplicaApplication {
     }
 
     public func commit(_ block: Block, certificate: CommitCertificate, nowMillis: UInt64) throws(DriverError) {
+        nonces.removeAll(keepingCapacity: true)
+        earliestScheduledMillis = nil
         do { try ledger.apply(block, certificate: certificate) } catch { throw .ledger(error) }
         mempool.prune(nextNonce: nextNonce, nowMillis: nowMillis)
         snapshot = try? ledger.snapshot()

@@ -22,6 +22,8 @@ struct LedgerCheckers {
         let node: Int
         let transaction: Hash
         let height: UInt64
+        /// Its place in the block (and among the block's transaction receipts).
+        let index: Int
         let receipt: Receipt
     }
 
@@ -60,16 +62,17 @@ struct LedgerCheckers {
             failures.append("receipts: node \(node) applied height \(h) but cannot read one receipt per transaction back")
             return
         }
-        for (tx, receipt) in zip(block.transactions, list) where receipts.count < Self.maxReceiptsRemembered {
+        for (i, (tx, receipt)) in zip(block.transactions, list).enumerated() where receipts.count < Self.maxReceiptsRemembered {
             guard given.insert(GivenKey(node: node, transaction: tx.hash)).inserted else { continue }
-            receipts.append(Given(node: node, transaction: tx.hash, height: h, receipt: receipt))
+            receipts.append(Given(node: node, transaction: tx.hash, height: h, index: i, receipt: receipt))
         }
     }
 
     /// Every receipt node `node` gave is still in `ledger`, at its height (after a restart).
     mutating func checkKept(node: Int, ledger: Ledger, when: String) {
+        var reader = HeightReader(ledger: ledger)
         for g in receipts where g.node == node {
-            if let lost = Self.loss(of: g, in: ledger) {
+            if let lost = reader.loss(of: g) {
                 failures.append("receipt lost: transaction \(g.transaction) got a receipt at height \(g.height) at node \(node); \(when) \(lost)")
                 return
             }
@@ -79,22 +82,41 @@ struct LedgerCheckers {
     /// Every receipt any honest replica gave is in each honest `ledger` that reaches its height.
     mutating func checkEverywhere(_ ledgers: [(node: Int, ledger: Ledger)]) {
         for (node, ledger) in ledgers {
+            var reader = HeightReader(ledger: ledger)
             for g in receipts where g.height <= ledger.head.height {
-                if let lost = Self.loss(of: g, in: ledger) {
+                if let lost = reader.loss(of: g) {
                     failures.append("receipt lost: transaction \(g.transaction) got a receipt at height \(g.height) at node \(g.node); at the end node \(node) \(lost)")
                     return
                 }
             }
         }
     }
+}
 
-    /// How `ledger` fails to keep the receipt, or nil when it keeps it.
-    static func loss(of g: Given, in ledger: Ledger) -> String? {
-        let found: (transaction: Transaction, height: UInt64, index: Int, receipt: Receipt)?
-        do { found = try ledger.transaction(g.transaction) } catch { return "cannot read it: \(error)" }
-        guard let found else { return "has no receipt for it (head \(ledger.head.height))" }
-        guard found.height == g.height else { return "has it at height \(found.height)" }
-        guard found.receipt == g.receipt else { return "has another receipt for it" }
-        return nil
+/// A ledger's blocks and transaction receipts, read once per height (the checks walk many
+/// receipts of few heights).
+struct HeightReader {
+    let ledger: Ledger
+    var read: [UInt64: (block: Block, receipts: [Receipt])?] = [:]
+
+    init(ledger: Ledger) { self.ledger = ledger }
+
+    /// How the ledger fails to keep the receipt `g` — the transaction at its index of the
+    /// block at its height, with that receipt — or nil when it keeps it.
+    mutating func loss(of g: LedgerCheckers.Given) -> String? {
+        if read[g.height] == nil {
+            do {
+                let block = try ledger.block(at: g.height)
+                let receipts = try ledger.blockReceipts(at: g.height)?.transactions
+                read[g.height] = block.flatMap { b in receipts.map { (b, $0) } }
+            } catch {
+                return "cannot read height \(g.height): \(error)"
+            }
+        }
+        guard let (block, receipts) = read[g.height] ?? nil else { return "has no block at height \(g.height) (head \(ledger.head.height))" }
+        guard g.index < block.transactions.count, block.transactions[g.index].hash == g.transaction, g.index < receipts.count else {
+            return "has another block at height \(g.height)"
+        }
+        return receipts[g.index] == g.receipt ? nil : "has another receipt for it"
     }
 }
