@@ -136,19 +136,17 @@ public final class LedgerApplication: ReplicaApplication {
 
 /// Where the replica's `DurableState` lives: one key in the ledger's own store, written with
 /// a synced batch of its own (docs/LEDGER.md key layout: `m/pbft-durable`).
-public struct DurableStateStore {
-    public static let key = Array("m/pbft-durable".utf8)
+struct DurableStateStore {
+    static let key = Array("m/pbft-durable".utf8)
     let store: any KeyValueStore
 
-    public init(store: any KeyValueStore) { self.store = store }
-
-    public func save(_ state: DurableState) throws(DriverError) {
+    func save(_ state: DurableState) throws(DriverError) {
         var batch = StoreBatch()
         batch.put(Self.key, state.canonicalBytes)
         do { try store.write(batch, sync: true) } catch { throw .durableState("could not write it: \(error)") }
     }
 
-    public func load() throws(DriverError) -> DurableState? {
+    func load() throws(DriverError) -> DurableState? {
         let bytes: [UInt8]?
         do { bytes = try store.get(Self.key) } catch { throw .durableState("could not read it: \(error)") }
         guard let bytes else { return nil }

@@ -35,7 +35,7 @@ public final class Cluster {
     /// Transactions some honest replica committed.
     var honestCommitted: Set<Hash> = []
     /// Offers a replica refused, retried every `SimConfig.refusalRetryTicks` (in order).
-    var refused: [(node: Int, hash: Hash)] = []
+    var refused: [(node: Int, hash: Hash, order: Int)] = []
     /// The latest refusal of each transaction, for the client's reports.
     var lastRefusal: [Hash: String] = [:]
     public internal(set) var messagesDelivered = 0
@@ -273,7 +273,7 @@ public final class Cluster {
         submitted.add(tx)
         for node in nodes {
             guard let app = node.app else { continue }
-            if !app.offer(tx, order: submittedCount, nowMillis: clock(of: node)) { refuse(node.index, tx.hash) }
+            if !app.offer(tx, order: submittedCount, nowMillis: clock(of: node)) { refuse(node.index, tx.hash, order: submittedCount) }
         }
         if tick >= config.faultTicks, nodes.contains(where: { $0.isHonest && $0.isUp }) {
             transactionLiveness.await(tx.hash, since: tick)
@@ -281,9 +281,9 @@ public final class Cluster {
         submittedCount += 1
     }
 
-    func refuse(_ node: Int, _ hash: Hash) {
+    func refuse(_ node: Int, _ hash: Hash, order: Int) {
         if refused.count >= SimConfig.maxRefusalsKept { refused.removeFirst() }
-        refused.append((node, hash))
+        refused.append((node, hash, order))
     }
 
     func noteRefusal(_ node: SimNode, _ hash: Hash, _ error: any Error) {
@@ -308,11 +308,11 @@ public final class Cluster {
     func retryRefused() {
         let pending = refused
         refused = []
-        for (i, hash) in pending {
+        for (i, hash, order) in pending {
             let node = nodes[i]
             guard let app = node.app, !honestCommitted.contains(hash), !app.holds(hash),
                   !node.chain.committedTransactions.contains(hash), let tx = submitted.byHash[hash] else { continue }
-            if !app.offer(tx, order: 0, nowMillis: clock(of: node)) { refuse(i, hash) }
+            if !app.offer(tx, order: order, nowMillis: clock(of: node)) { refuse(i, hash, order: order) }
         }
     }
 }

@@ -100,7 +100,7 @@ final class FaultyStore: KeyValueStore {
     func write(_ batch: StoreBatch, sync: Bool) throws(StoreError) {
         let batch = corrupted(batch)
         try faults.write { () throws(StoreError) in
-            if seam == .forgetLastBatchOnCrash, Self.ledgerHeight(of: batch) != nil {
+            if seam == .forgetLastBatchOnCrash, let h = Self.ledgerHeight(of: batch), h > 0 {
                 var before: [([UInt8], [UInt8]?)] = []
                 for op in batch.operations {
                     switch op {
