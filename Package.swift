@@ -38,8 +38,6 @@ let package = Package(
         .target(name: "ChainTypes", dependencies: ["HansaCrypto"], swiftSettings: strictAndSafe),
         // PBFT as a pure state machine: no I/O, no clock, no randomness.
         .target(name: "PBFT", dependencies: ["ChainTypes"], swiftSettings: strictAndSafe),
-        // Whole clusters in one process on a seeded virtual network, with faults and checkers.
-        .target(name: "Simulator", dependencies: ["PBFT", "ChainTypes"], swiftSettings: strict),
         // State, accounts, Merkle commitments, transactions, mempool, block execution; storage protocols.
         .target(name: "Ledger", dependencies: ["ChainTypes"], swiftSettings: strictAndSafe),
         // Files people write or keep: key files and the genesis template.
@@ -54,6 +52,10 @@ let package = Package(
         // Trade-finance tooling on the ledger and the VM: the letter of credit's vocabulary from its
         // own constants, the trade dev chain, the narrated demo scenario.
         .target(name: "TradeFinance", dependencies: ["ContractVM", "Ledger", "ChainTypes", "HansaCrypto"], swiftSettings: strict),
+        // Whole clusters in one process on a seeded virtual network, with faults and checkers; each
+        // replica runs the one driver (NodeCore) over a fast stand-in or the real ledger.
+        .target(name: "Simulator", dependencies: ["NodeCore", "PBFT", "Ledger", "ContractVM", "TradeFinance", "ChainTypes"],
+                swiftSettings: strict),
         // Wrapper of LevelDB.
         .target(name: "LevelDBStore", dependencies: ["CLevelDB", "Ledger"], swiftSettings: strict),
 
@@ -73,7 +75,7 @@ let package = Package(
         .testTarget(name: "HansaConfigTests", dependencies: ["HansaTestSupport", "HansaConfig", "ChainTypes", "HansaCrypto"],
                     swiftSettings: strict),
         .testTarget(name: "PBFTTests", dependencies: ["PBFT", "Simulator", "ChainTypes"], swiftSettings: strict),
-        .testTarget(name: "SimulatorTests", dependencies: ["HansaTestSupport", "Simulator", "PBFT", "ChainTypes"], swiftSettings: strict),
+        .testTarget(name: "SimulatorTests", dependencies: ["HansaTestSupport", "Simulator", "PBFT", "ChainTypes", "Ledger", "TradeFinance"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["HansaTestSupport", "Ledger", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["HansaTestSupport", "PBFT", "Ledger", "ChainTypes", "ContractVM", "NodeCore", "LevelDBStore"], swiftSettings: strict),
         .testTarget(name: "ContractVMTests", dependencies: ["HansaTestSupport", "ContractVM", "Ledger", "ChainTypes", "HansaCrypto"], swiftSettings: strict),

@@ -1,18 +1,27 @@
 import ChainTypes
+import Ledger
 import PBFT
 
-/// A whole cluster in one process on a seeded virtual network and clock.
+/// A whole cluster in one process on a seeded virtual network and clock. Each node runs the
+/// one replica driver (NodeCore) over its application — the fast stand-in or the real
+/// ledger (`SimConfig.ledger`); the cluster performs nothing itself: it routes what the
+/// drivers return over the network, injects the faults and runs the checkers.
 public final class Cluster {
     public let config: SimConfig
-    /// The simulated chain: id "hansa-sim", genesis hash SHA-256("hansa sim genesis").
+    /// The simulated chain of the fast mode: id "hansa-sim", genesis hash SHA-256("hansa sim
+    /// genesis"). The real-ledger mode's chain has the same id and its genesis's hash.
     public static let chain = ChainBinding(id: try! ChainID("hansa-sim"), genesisHash: SHA256.hash(utf8: "hansa sim genesis"))
-    var chain: ChainBinding { Self.chain }
+    let chain: ChainBinding
     let validators: ValidatorSet
     let genesis: ChainTip
+    /// The real-ledger mode's chain and contract (nil in the fast mode).
+    let world: RealLedgerWorld?
     let nodes: [SimNode]
     let submitted = SubmittedTransactions()
     var checkers = Checkers()
+    var ledgerCheckers = LedgerCheckers()
     var transactionLiveness = TransactionLiveness()
+    var workload: any SimWorkload
     var plan: FaultPlan
     var rng: SimRandom
     var networkRNG: SimRandom
@@ -23,7 +32,13 @@ public final class Cluster {
     var inFlight: [Int: [Delivery]] = [:]
     let verifier: any ConsensusCrypto
     var heightAtHeal: UInt64?
-    public private(set) var messagesDelivered = 0
+    /// Transactions some honest replica committed.
+    var honestCommitted: Set<Hash> = []
+    /// Offers a replica refused, retried every `SimConfig.refusalRetryTicks` (in order).
+    var refused: [(node: Int, hash: Hash, order: Int)] = []
+    /// The latest refusal of each transaction, for the client's reports.
+    var lastRefusal: [Hash: String] = [:]
+    public internal(set) var messagesDelivered = 0
     /// New views installed by honest replicas, including incarnations that later crashed.
     var viewChangesInstalled = 0
     /// Proposals honest replicas refused (`proposalRejection`), over all incarnations.
@@ -39,6 +54,7 @@ public final class Cluster {
 
     public init(_ config: SimConfig) {
         precondition(config.nodes >= 4 && config.byzantine <= config.f, "need n ≥ 4 and at most f byzantine replicas")
+        precondition(config.ledger == .fast || config.letterOfCredit != nil, "the real-ledger mode needs the letter-of-credit contract")
         self.config = config
         trace = SimTrace(config)
         var rng = SimRandom(seed: config.seed)
@@ -47,20 +63,29 @@ public final class Cluster {
             Validator(name: "v\($0.publicKey.address.text.prefix(8))", publicKey: $0.publicKey, p2pAddress: "sim:0", tlsCertificateSHA256: nil)
         })
         validators = set
-        let genesis = ChainTip(height: 0, hash: Self.chain.genesisHash, timestampMillis: 1_000_000, certificate: nil)
-        self.genesis = genesis
+        let ordered = set.validators.map { v in keys.first { $0.publicKey == v.publicKey }! }
+        if config.ledger == .real, let contract = config.letterOfCredit {
+            let world = RealLedgerWorld(validators: set, keys: ordered, contract: contract)
+            self.world = world
+            chain = world.genesis.binding
+            genesis = ChainTip(height: 0, hash: world.genesis.hash, timestampMillis: world.genesis.genesisTimeMillis, certificate: nil)
+        } else {
+            world = nil
+            chain = Self.chain
+            genesis = ChainTip(height: 0, hash: Self.chain.genesisHash, timestampMillis: 1_000_000, certificate: nil)
+        }
         var secrets: [UInt64] = []
         for _ in 0..<config.nodes { secrets.append(rng.next()) }
-        let realCrypto = config.realCrypto
-        let ordered = set.validators.map { v in keys.first { $0.publicKey == v.publicKey }! }
+        let realCrypto = config.signsWithSecp256k1
+        let (chain, genesis) = (chain, genesis)
         nodes = (0..<config.nodes).map { i in
             let crypto: any ConsensusCrypto = realCrypto
-                ? Secp256k1ConsensusCrypto(chain: Self.chain, validators: set, key: ordered[i])
+                ? Secp256k1ConsensusCrypto(chain: chain, validators: set, key: ordered[i])
                 : StandInCrypto(secrets: secrets, selfIndex: i)
-            return SimNode(index: i, address: set.validators[i].address, crypto: crypto, ledger: SimLedger(genesis: genesis))
+            return SimNode(index: i, address: set.validators[i].address, crypto: crypto, genesis: genesis)
         }
         verifier = realCrypto
-            ? Secp256k1ConsensusCrypto(chain: Self.chain, validators: set, key: nil)
+            ? Secp256k1ConsensusCrypto(chain: chain, validators: set, key: nil)
             : StandInCrypto(secrets: secrets, selfIndex: 0)
         // Byzantine replicas and their behaviours.
         let byzantine = Array((0..<config.nodes).shuffled(using: &rng).prefix(config.byzantine))
@@ -71,6 +96,15 @@ public final class Cluster {
         }
         plan = FaultPlan.draw(config, honest: (0..<config.nodes).filter { !byzantine.contains($0) }, rng: &rng)
         networkRNG = rng.fork()
+        if let world {
+            workload = TradeClient(world: world, rng: rng.fork(), seam: config.seam)
+            for node in nodes {
+                node.disk.store = FaultyStore(index: node.index, faults: node.disk.faults)
+                node.disk.store!.seam = config.seam
+            }
+        } else {
+            workload = RequestClient()
+        }
         self.rng = rng
         for node in nodes { start(node) }
     }
@@ -83,25 +117,23 @@ public final class Cluster {
         return c
     }
 
-    func start(_ node: SimNode) {
-        trace.start(tick: tick, node: node.index)
-        node.start(config: replicaConfig(node.index),
-                   validator: SimApplication(ledger: node.ledger, submitted: submitted, checkTransactionSignatures: config.realCrypto))
-    }
-
     public var faultSummary: [String] {
         let byz = nodes.compactMap { n in n.byzantine.map { "node \(n.index) byzantine: \($0.behaviour.rawValue)" } }
         return byz + plan.description
     }
 
+    /// Every checker's failures so far, the consensus ones first.
+    var failures: [String] { checkers.failures + ledgerCheckers.failures }
+
     // MARK: Running
 
-    /// Runs until every honest node committed after the faults healed, or the bound passed.
+    /// Runs until every honest node committed after the faults healed (and, in the
+    /// real-ledger mode, the letter of credit has run its course), or a bound passed.
     public func run() -> SimOutcome {
         let bound = config.livenessBoundTicks
         while true {
             step()
-            if !checkers.failures.isEmpty { break }
+            if !failures.isEmpty { break }
             if tick > config.faultTicks {
                 if let late = transactionLiveness.overdue(now: tick, boundTicks: config.transactionLivenessBoundTicks) {
                     checkers.failures.append(late)
@@ -109,25 +141,39 @@ public final class Cluster {
                 }
                 let honest = nodes.filter(\.isHonest)
                 let allCommitted = honest.allSatisfy { $0.committedAfterHeal != nil }
-                if allCommitted && transactionLiveness.settled(through: config.faultTicks) { break }
+                if allCommitted && transactionLiveness.settled(through: config.faultTicks) && workload.finished { break }
                 if !allCommitted && tick > config.faultTicks + bound {
                     let stuck = honest.filter { $0.committedAfterHeal == nil }.map(\.index)
-                    checkers.failures.append("liveness: nodes \(stuck) committed nothing new within \(bound) ticks after faults healed at tick \(config.faultTicks) (heights \(honest.map(\.ledger.height)))")
+                    checkers.failures.append("liveness: nodes \(stuck) committed nothing new within \(bound) ticks after faults healed at tick \(config.faultTicks) (heights \(honest.map(\.height)))")
+                    break
+                }
+                if !workload.finished && tick > config.faultTicks + config.workloadBoundTicks {
+                    checkers.failures.append(workload.unfinished(self))
                     break
                 }
             }
         }
+        if failures.isEmpty { finalChecks() }
         let recovery = nodes.filter(\.isHonest).compactMap(\.committedAfterHeal).max().map { $0 - config.faultTicks }
-        return SimOutcome(seed: config.seed, failures: checkers.failures, ticks: tick, recoveryTicks: recovery,
-                          height: nodes.filter(\.isHonest).map(\.ledger.height).max() ?? 0,
+        let all = failures
+        return SimOutcome(seed: config.seed, failures: all, ticks: tick, recoveryTicks: recovery,
+                          height: nodes.filter(\.isHonest).map(\.height).max() ?? 0,
                           messages: messagesDelivered, viewChanges: viewChangesInstalled, proposalsRefused: proposalsRefused,
-                          faults: faultSummary, traceDigest: trace.finish(tick: tick, failures: checkers.failures))
+                          faults: faultSummary, workload: workload.summary, traceDigest: trace.finish(tick: tick, failures: all))
+    }
+
+    /// At the end of a run that passed so far: the clients' goal, and (real ledger) every
+    /// receipt still at every honest replica.
+    func finalChecks() {
+        checkers.failures += workload.finalFailures(self)
+        let ledgers = nodes.filter(\.isHonest).compactMap { n in (n.app as? RealLedgerApp).map { (n.index, $0.ledger) } }
+        if !ledgers.isEmpty { ledgerCheckers.checkEverywhere(ledgers) }
     }
 
     /// One line per node, for `hansa sim --trace`.
     public func stateLine() -> String {
         "t\(tick) " + nodes.map { n in
-            guard let r = n.replica else { return "[\(n.index) down h\(n.ledger.height)]" }
+            guard let r = n.replica else { return "[\(n.index) down h\(n.height)]" }
             return "[\(n.index)\(n.isHonest ? "" : "B") v\(r.view)\(r.isViewChanging ? "*" : "") h\(r.tip.height) to\(r.timeoutTicks) vc\(r.viewChangeViews) refused\(r.stats.refusedToSign)]"
         }.joined(separator: " ")
     }
@@ -139,17 +185,16 @@ public final class Cluster {
         if traceEvery > 0 && tick % traceEvery == 0 { print(stateLine()) }
         if tick == config.faultTicks { healEverything() }
         for event in plan.events[tick] ?? [] { apply(event) }
-        if tick % config.submitIntervalTicks == 0 { submitTransaction() }
+        for tx in workload.transactions(at: tick, in: self) { submit(tx) }
         if tick % SimConfig.clientRetryTicks == 0 { resubmitPending() }
+        if tick % SimConfig.refusalRetryTicks == 0 { retryRefused() }
         var due = inFlight.removeValue(forKey: tick) ?? []
         due.shuffle(using: &networkRNG)
         for delivery in due { deliver(delivery) }
-        for node in nodes where node.isUp {
+        for node in nodes {
+            guard let driver = node.driver else { continue }
             node.clockMillis = clock(of: node)
-            // A censoring primary's own core is not told what it waits for: it never times
-            // itself out, the honest replicas must.
-            let oldest = node.byzantine?.behaviour == .censoringPrimary ? nil : node.oldestPending
-            run(node, .tick(nowMillis: node.clockMillis, hasPendingWork: node.hasPendingWork, oldestPending: oldest))
+            run(node, driver.tickInput(nowMillis: node.clockMillis))
         }
     }
 
@@ -166,12 +211,15 @@ public final class Cluster {
         trace.heal(tick: tick)
         plan.events = plan.events.filter { $0.key < tick }
         for node in nodes {
-            node.crashAfterActions = nil // a pending mid-batch crash belongs to the fault period
+            // Pending mid-batch crashes and store faults belong to the fault period.
+            node.crashAfterSends = nil
+            node.disk.faults.armed = nil
             if !node.isUp { start(node) }
         }
-        heightAtHeal = nodes.filter(\.isHonest).map(\.ledger.height).max() ?? 0
-        for node in nodes where node.isHonest && node.isUp {
-            for hash in node.mempool.keys { transactionLiveness.await(hash, since: tick) }
+        heightAtHeal = nodes.filter(\.isHonest).map(\.height).max() ?? 0
+        for node in nodes where node.isHonest {
+            guard let app = node.app else { continue }
+            for hash in submitted.order where app.holds(hash) { transactionLiveness.await(hash, since: tick) }
         }
     }
 
@@ -179,7 +227,7 @@ public final class Cluster {
         switch event {
         case .crash(let victims, let midBatch):
             for v in victims where nodes[v].isUp {
-                if midBatch { nodes[v].crashAfterActions = Int.random(in: 0...3, using: &rng) } else { crash(nodes[v]) }
+                if midBatch { armCrash(nodes[v]) } else { crash(nodes[v], .plan) }
             }
         case .restart(let victims):
             for v in victims where !nodes[v].isUp { start(nodes[v]) }
@@ -189,24 +237,59 @@ public final class Cluster {
         case .heal:
             partition = nil
             trace.heal(tick: tick)
+        case .storeFailure(let victims):
+            for v in victims where nodes[v].isUp {
+                nodes[v].disk.faults.armed = .fail
+                trace.armStoreFailure(tick: tick, node: v)
+            }
         }
     }
 
-    func crash(_ node: SimNode) {
-        trace.crash(tick: tick, node: node.index)
+    /// A crash mid-step, at one of the two places a real node can die, drawn from the seed:
+    /// (a) its store crashes at its k-th write from now — a durable-state persist or a
+    /// ledger batch, which lands whole or not at all — and the driver's step throws, so
+    /// nothing from that step is sent; (b) after a step returns, the node sends only the
+    /// first k of the step's outbound messages, then dies.
+    func armCrash(_ node: SimNode) {
+        if rng.chance(0.5) {
+            let k = Int.random(in: 1...3, using: &rng)
+            let lands = rng.chance(0.5)
+            node.disk.faults.armed = .crash(atWrite: k, lands: lands)
+            trace.armCrash(tick: tick, node: node.index, atWrite: k, lands: lands)
+        } else {
+            let k = Int.random(in: 0...2, using: &rng)
+            node.crashAfterSends = k
+            trace.armCrash(tick: tick, node: node.index, afterSends: k)
+        }
+    }
+
+    func crash(_ node: SimNode, _ cause: SimTrace.CrashCause) {
+        trace.crash(tick: tick, node: node.index, cause)
         node.crash()
     }
 
-    func submitTransaction() {
-        let body = TransactionBody(chain: chain, sender: ProtocolKeys.clientKey.publicKey, nonce: UInt64(submittedCount),
-                                   kind: .transfer, payload: Array("request \(submittedCount)".utf8), gasLimit: 0)
-        let tx = config.realCrypto ? body.signed(with: ProtocolKeys.clientKey) : Transaction(body: body, signature: ProtocolKeys.dummySignature)
+    // MARK: Clients
+
+    /// A client's new transaction, offered to every replica that is up.
+    func submit(_ tx: Transaction) {
         submitted.add(tx)
-        for node in nodes where node.isUp { node.mempool[tx.hash] = (submittedCount, tx) }
+        for node in nodes {
+            guard let app = node.app else { continue }
+            if !app.offer(tx, order: submittedCount, nowMillis: clock(of: node)) { refuse(node.index, tx.hash, order: submittedCount) }
+        }
         if tick >= config.faultTicks, nodes.contains(where: { $0.isHonest && $0.isUp }) {
             transactionLiveness.await(tx.hash, since: tick)
         }
         submittedCount += 1
+    }
+
+    func refuse(_ node: Int, _ hash: Hash, order: Int) {
+        if refused.count >= SimConfig.maxRefusalsKept { refused.removeFirst() }
+        refused.append((node, hash, order))
+    }
+
+    func noteRefusal(_ node: SimNode, _ hash: Hash, _ error: any Error) {
+        lastRefusal[hash] = "node \(node.index) refused it at tick \(tick): \(error)"
     }
 
     /// Clients retransmit (Castro & Liskov 1999, §4.1: a client without a reply broadcasts
@@ -214,153 +297,24 @@ public final class Cluster {
     /// to every up replica that lacks it — those that restarted after a crash included.
     func resubmitPending() {
         for (order, hash) in submitted.order.enumerated() {
-            guard !nodes.contains(where: { $0.isHonest && $0.ledger.committedTransactions.contains(hash) }),
-                  let tx = submitted.byHash[hash] else { continue }
-            for node in nodes where node.isUp && node.mempool[hash] == nil && !node.ledger.committedTransactions.contains(hash) {
-                node.mempool[hash] = (order, tx)
+            guard !honestCommitted.contains(hash), let tx = submitted.byHash[hash] else { continue }
+            for node in nodes {
+                guard let app = node.app, !app.holds(hash), !node.chain.committedTransactions.contains(hash) else { continue }
+                _ = app.offer(tx, order: order, nowMillis: clock(of: node))
             }
         }
     }
 
-    func reachable(_ a: Int, _ b: Int) -> Bool {
-        guard let groups = partition else { return true }
-        return groups.contains { $0.contains(a) && $0.contains(b) }
-    }
-
-    func enqueue(_ delivery: Delivery, delay: Int) {
-        inFlight[tick + max(1, delay), default: []].append(delivery)
-    }
-
-    /// A message as it crosses the wire: with `wireEncoding` decoded from its canonical bytes
-    /// (it must decode to itself), and named by the SHA-256 of those bytes.
-    func wire(_ message: ConsensusMessage, bytes: [UInt8]) -> (ConsensusMessage, Hash) {
-        guard config.wireEncoding else { return (message, SHA256.hash(bytes)) }
-        let m = try! ConsensusMessage(canonicalBytes: bytes)
-        precondition(m == message, "wire round trip changed a \(message.kind)")
-        return (m, SHA256.hash(bytes))
-    }
-
-    func transmit(from: Int, to: Int, _ message: ConsensusMessage, digest: Hash) {
-        guard from != to, reachable(from, to), !networkRNG.chance(plan.dropRate) else { return }
-        let copies = networkRNG.chance(plan.duplicateRate) ? 2 : 1
-        for _ in 0..<copies {
-            enqueue(.message(from: from, to: to, message, digest: digest),
-                    delay: Int.random(in: 1...plan.maxDelayTicks, using: &networkRNG))
-        }
-    }
-
-    func deliver(_ delivery: Delivery) {
-        switch delivery {
-        case .message(let from, let to, let message, let digest):
-            let node = nodes[to]
-            guard node.isUp, reachable(from, to) else { return }
-            messagesDelivered += 1
-            trace.deliver(tick: tick, from: from, to: to, digest)
-            node.byzantine?.observe(message)
-            run(node, .message(message, from: from))
-        case .synced(let to, let blocks):
-            for (block, cert) in blocks where nodes[to].isUp { run(nodes[to], .synced(block, cert)) }
-        }
-    }
-
-    // MARK: The shell of one node
-
-    func run(_ node: SimNode, _ input: ReplicaInput) {
-        guard var replica = node.replica else { return }
-        if case .message = input {} else { trace.input(tick: tick, node: node.index, input) }
-        let before = replica.stats
-        let actions = replica.step(input)
-        if node.isHonest {
-            viewChangesInstalled += replica.stats.newViewsInstalled - before.newViewsInstalled
-            proposalsRefused += replica.stats.rejectedProposals - before.rejectedProposals
-        }
-        node.replica = replica
-        perform(node, actions)
-    }
-
-    /// Performs one batch in order. Inputs it produces (a built proposal) are fed only after
-    /// the whole batch: a batch may end with a `.persist` that must not overwrite the state a
-    /// later input persists.
-    func perform(_ node: SimNode, _ actions: [ReplicaAction]) {
-        var followUps: [ReplicaInput] = []
-        defer { for input in followUps where node.isUp { run(node, input) } }
-        for action in actions {
-            if let remaining = node.crashAfterActions {
-                if remaining == 0 { crash(node); return }
-                node.crashAfterActions = remaining - 1
-            }
-            guard node.isUp else { return }
-            switch action {
-            case .send, .broadcast: break // traced by send(from:_:to:), with the message digest
-            default: trace.action(tick: tick, node: node.index, action)
-            }
-            switch action {
-            case .persist(let state):
-                node.durable = state
-            case .send(let message, let to):
-                send(from: node, message, to: to)
-            case .broadcast(let message):
-                send(from: node, message, to: nil)
-            case .buildProposal(let height, let view, let parent):
-                var transactions = node.pendingTransactions(limit: Int(SimConfig.parameters.maxBlockTransactions))
-                if node.byzantine?.behaviour == .censoringPrimary { transactions = node.byzantine!.censor(transactions, ledger: node.ledger) }
-                let block = SimApplication.build(height: height, view: view, parent: parent, proposer: node.address, now: clock(of: node),
-                                                 transactions: transactions)
-                followUps.append(.proposal(block))
-            case .commit(let block, let certificate):
-                let repeated = node.ledger.append(block, certificate)
-                if node.isHonest {
-                    let p = SimConfig.parameters
-                    checkers.checkTimeliness(node: node.index, block: block, maxLagMillis: p.maxProposalLagMillis,
-                                             maxLeadMillis: p.maxClockDriftMillis)
-                    checkers.checkCommit(node: node.index, block: block, certificate: certificate, repeated: repeated,
-                                         submitted: submitted, quorum: validators.quorum, n: validators.count, verifier: verifier)
-                    transactionLiveness.noteCommit(block)
-                    if let healed = heightAtHeal, block.header.height > healed, node.committedAfterHeal == nil {
-                        node.committedAfterHeal = tick
-                    }
-                }
-                for tx in block.transactions { node.mempool.removeValue(forKey: tx.hash) }
-            case .requestSync(let from, let to, let peers):
-                serveSync(node, from: from, to: to, peers: peers)
-            }
-        }
-    }
-
-    func send(from node: SimNode, _ message: ConsensusMessage, to: Int?) {
-        if node.isHonest {
-            checkers.checkSigned(node: node.index, message)
-            if case .vote(let v) = message, v.phase == .prepare {
-                checkers.notePrepare(node: node.index, height: v.height, hash: v.blockHash, clockMillis: node.clockMillis)
-            }
-        }
-        // Encoded once per message, not per recipient: for the trace digest and the wire check.
-        let bytes = message.canonicalBytes
-        let (onWire, digest) = wire(message, bytes: bytes)
-        trace.send(tick: tick, node: node.index, to: to, digest)
-        var outgoing: [(Int?, ConsensusMessage, Hash)] = [(to, onWire, digest)]
-        if node.byzantine != nil {
-            outgoing = node.byzantine!.rewrite(message, to: to, ledger: node.ledger).map { recipient, m in
-                let (w, d) = wire(m, bytes: m.canonicalBytes)
-                return (recipient, w, d)
-            }
-        }
-        for (recipient, m, d) in outgoing {
-            if let r = recipient {
-                transmit(from: node.index, to: r, m, digest: d)
-            } else {
-                for peer in 0..<config.nodes where peer != node.index { transmit(from: node.index, to: peer, m, digest: d) }
-            }
-        }
-    }
-
-    /// Sync through the network: the first reachable peer that has the blocks sends up to 64.
-    func serveSync(_ node: SimNode, from: UInt64, to: UInt64, peers: [Int]) {
-        for p in peers where nodes[p].isUp && reachable(node.index, p) && nodes[p].ledger.height >= from {
-            let last = min(to, nodes[p].ledger.height, from + 63)
-            let blocks = (from...last).compactMap { nodes[p].ledger.block(at: $0) }
-            enqueue(.synced(to: node.index, blocks), delay: Int.random(in: 1...3, using: &networkRNG))
-            return
+    /// A refused offer is made again (a lagging replica's nonce gap, or a contract call whose
+    /// previous step it has not committed yet), until the replica takes it or it commits.
+    func retryRefused() {
+        let pending = refused
+        refused = []
+        for (i, hash, order) in pending {
+            let node = nodes[i]
+            guard let app = node.app, !honestCommitted.contains(hash), !app.holds(hash),
+                  !node.chain.committedTransactions.contains(hash), let tx = submitted.byHash[hash] else { continue }
+            if !app.offer(tx, order: order, nowMillis: clock(of: node)) { refuse(i, hash, order: order) }
         }
     }
 }
@@ -379,6 +333,8 @@ public struct SimOutcome: Sendable {
     /// Proposals refused, summed over honest replicas.
     public let proposalsRefused: Int
     public let faults: [String]
+    /// What the clients achieved, in words (the real-ledger mode's letter of credit), or nil.
+    public let workload: String?
     /// The SHA-256 of the run's whole event trace (SimTrace): equal digests, equal runs.
     public let traceDigest: Hash
     public var passed: Bool { failures.isEmpty }

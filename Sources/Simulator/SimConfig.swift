@@ -1,5 +1,6 @@
 import ChainTypes
 import PBFT
+import TradeFinance
 
 /// How one simulation runs. Everything not set here is drawn from `seed`.
 public struct SimConfig: Sendable {
@@ -23,6 +24,27 @@ public struct SimConfig: Sendable {
     public var scenario: Scenario = .random
     /// Every byzantine replica behaves so; drawn per replica from the seed when nil.
     public var behaviour: ByzantineBehaviour?
+    /// What the replicas' driver runs over: the fast stand-in (the default) or the real ledger.
+    public var ledger: LedgerMode = .fast
+    /// The letter-of-credit contract the real-ledger mode's client runs (required there).
+    public var letterOfCredit: LetterOfCredit?
+    /// A deliberate corruption of a real-ledger replica or of its client, for the tests that
+    /// show each real-ledger checker can fail; nil in every other run.
+    var seam: LedgerSeam?
+
+    /// The application every replica's driver runs over.
+    public enum LedgerMode: String, Sendable, CaseIterable {
+        /// A stand-in whose roots are hashes of the block's content: fast, for large seed counts.
+        case fast
+        /// The real `Ledger` and `Mempool` (NodeCore's `LedgerApplication`) on an in-memory
+        /// store behind fault injection, real signed transfers and a letter of credit, real
+        /// secp256k1 signatures throughout.
+        case real
+    }
+
+    /// Whether replicas sign with secp256k1: always in the real-ledger mode, whose
+    /// `Ledger.apply` verifies every commit certificate.
+    public var signsWithSecp256k1: Bool { realCrypto || ledger == .real }
 
     /// What kind of faults a run draws.
     public enum Scenario: String, Sendable, CaseIterable {
@@ -67,6 +89,19 @@ public struct SimConfig: Sendable {
     /// up replica (a replica that restarted lost its mempool).
     public static let clientRetryTicks = 100
 
+    /// Ticks between new offers of transactions a replica refused (it lagged: a nonce gap, or
+    /// a contract step whose previous step it had not committed yet).
+    public static let refusalRetryTicks = 10
+    /// Refused offers remembered for retry, at most.
+    static let maxRefusalsKept = 4_096
+    /// Ticks before a node whose store failed a write is restarted (by its supervisor).
+    public static let storeFailureRestartTicks = 10
+
+    /// After faults heal, the real-ledger mode's client must finish its letter of credit
+    /// within this many ticks: each of its steps waits for the previous one's receipt and
+    /// commits within the per-transaction bound.
+    public var workloadBoundTicks: Int { (TradeClient.stepCount + 1) * transactionLivenessBoundTicks }
+
     /// After faults heal, every transaction honest replicas hold must commit within this
     /// many ticks of the later of the heal and its submission: the block bound above (every
     /// honest replica is in a working view), one client retry interval (every replica then
@@ -88,6 +123,9 @@ struct FaultPlan {
         case restart([Int])
         case partition([Set<Int>])
         case heal
+        /// The victims' stores fail their next write (`StoreError`): each node stops and is
+        /// restarted `SimConfig.storeFailureRestartTicks` later.
+        case storeFailure([Int])
     }
 
     var dropRate = 0.0
@@ -135,6 +173,13 @@ struct FaultPlan {
             plan.events[start, default: []].append(.crash(victims, midBatch: midBatch))
             plan.events[min(start + length, end), default: []].append(.restart(victims))
             plan.description.append("crash \(victims.sorted())\(midBatch ? " mid-batch" : "") at \(start) for \(length)")
+        }
+        // A store that fails a write.
+        if rng.chance(0.3) {
+            let victim = honest[Int.random(in: 0..<honest.count, using: &rng)]
+            let at = Int.random(in: 0..<end, using: &rng)
+            plan.events[at, default: []].append(.storeFailure([victim]))
+            plan.description.append("store of node \(victim) fails a write at \(at)")
         }
         return plan
     }

@@ -1,58 +1,48 @@
 import ChainTypes
 import PBFT
 
-/// One simulated validator: a replica, its durable state and ledger (which survive crashes),
-/// its mempool, and — for a byzantine validator — the rewriting of its output.
+/// One simulated validator: while up, a `ReplicaDriver` over its application (the only code
+/// that performs its replica's actions); across crashes, its chain and its disk; for a
+/// byzantine validator, the rewriting of its output.
 final class SimNode {
     let index: Int
     let address: Address
     let crypto: any ConsensusCrypto
-    let ledger: SimLedger
-    var replica: PBFTReplica?
-    /// What the replica last persisted: all that survives a crash besides the ledger.
-    var durable = DurableState()
-    var mempool: [Hash: (order: Int, tx: Transaction)] = [:]
+    /// The committed chain: the fast application's ledger, or the record of what the real
+    /// ledger committed (kept equal to it: truncated to the reopened head on restart).
+    let chain: SimLedger
+    let disk = SimDisk()
+    /// This incarnation's driver and the application it runs (the same object as
+    /// `driver.app`); nil while the node is down.
+    var driver: (any SimDriver)?
+    var app: (any SimApp)?
     var byzantine: ByzantineRewriter?
-    /// When set, the node crashes after this many more actions (a crash mid-batch).
-    var crashAfterActions: Int?
+    /// A crash armed at "after `step` returns, send only the first k messages" (the other
+    /// crash point, at the k-th store write, is armed in `disk.faults`).
+    var crashAfterSends: Int?
     var committedAfterHeal: Int?
     /// The clock its replica last ticked with (0 before the first tick of an incarnation):
     /// the `nowMillis` the replica judges proposals by.
     var clockMillis: UInt64 = 0
 
-    init(index: Int, address: Address, crypto: any ConsensusCrypto, ledger: SimLedger) {
+    init(index: Int, address: Address, crypto: any ConsensusCrypto, genesis: ChainTip) {
         self.index = index
         self.address = address
         self.crypto = crypto
-        self.ledger = ledger
+        chain = SimLedger(genesis: genesis)
     }
 
-    var isUp: Bool { replica != nil }
+    var isUp: Bool { driver != nil }
     var isHonest: Bool { byzantine == nil }
+    var replica: PBFTReplica? { driver?.replica }
+    var height: UInt64 { chain.height }
 
-    func start(config: ReplicaConfig, validator: any BlockValidator) {
-        replica = PBFTReplica(config: config, crypto: crypto, validator: validator, tip: ledger.tip, durable: durable)
-        clockMillis = 0
-    }
-
+    /// The node dies: the driver, its replica and the mempool are gone; chain and disk stay.
     func crash() {
-        replica = nil
-        mempool.removeAll()
-        crashAfterActions = nil
-    }
-
-    /// Mempool transactions not yet in the chain, in submission order, at most `limit`.
-    func pendingTransactions(limit: Int) -> [Transaction] {
-        mempool.values.filter { !ledger.committedTransactions.contains($0.tx.hash) }
-            .sorted { $0.order < $1.order }.prefix(limit).map(\.tx)
-    }
-
-    /// The pending transaction submitted first: the request the replica's timer waits for.
-    var oldestPending: Hash? {
-        mempool.values.filter { !ledger.committedTransactions.contains($0.tx.hash) }.min { $0.order < $1.order }?.tx.hash
-    }
-
-    var hasPendingWork: Bool {
-        mempool.values.contains { !ledger.committedTransactions.contains($0.tx.hash) }
+        driver = nil
+        app = nil
+        crashAfterSends = nil
+        disk.faults.armed = nil
+        disk.store?.crashed()
     }
 }

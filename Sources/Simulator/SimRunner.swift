@@ -1,5 +1,6 @@
 import ChainTypes
 import PBFT
+import TradeFinance
 
 /// Runs many seeds and summarises them; used by `hansa sim` and the tests.
 public struct SimRunner: Sendable {
@@ -14,6 +15,12 @@ public struct SimRunner: Sendable {
     #endif
     public var scenario: SimConfig.Scenario = .random
     public var behaviour: ByzantineBehaviour?
+    /// What the replicas run over (`SimConfig.LedgerMode`): the fast stand-in by default.
+    public var ledger: SimConfig.LedgerMode = .fast
+    /// The letter-of-credit contract for the real-ledger mode (compiled once, for every seed).
+    public var letterOfCredit: LetterOfCredit?
+    /// A corruption for the real-ledger checkers' own tests (`LedgerSeam`).
+    var seam: LedgerSeam?
 
     public init(nodes: Int, byzantine: Int) {
         self.nodes = nodes
@@ -29,6 +36,9 @@ public struct SimRunner: Sendable {
         #endif
         c.scenario = scenario
         c.behaviour = behaviour
+        c.ledger = ledger
+        c.letterOfCredit = ledger == .real ? letterOfCredit : nil
+        c.seam = seam
         return c
     }
 
@@ -48,6 +58,7 @@ public struct SimRunner: Sendable {
         #endif
         if scenario != .random { parts.append("--scenario \(scenario.rawValue)") }
         if let behaviour { parts.append("--behaviour \(behaviour.rawValue)") }
+        if ledger != .fast { parts.append("--ledger \(ledger.rawValue)") }
         return parts.joined(separator: " ")
     }
 

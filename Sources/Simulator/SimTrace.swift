@@ -1,5 +1,6 @@
 import ChainTypes
 import PBFT
+import TradeFinance
 
 /// The event trace of one run, folded into SHA-256 as it happens; its digest names the run.
 /// Two runs of one seed and configuration — in one process or in two, on any machine with
@@ -9,21 +10,25 @@ import PBFT
 /// (`CanonicalWriter`: uvarints, fixed hashes). A message is named by the SHA-256 of its
 /// canonical bytes, made once per send. Events, in the order they happen:
 /// - the header: format name, every `SimConfig` field;
-/// - every replica start (boot, restart) and crash, every partition and heal;
+/// - every replica start (boot, restart) and crash (with its cause), every crash point and
+///   store failure armed, every partition and heal;
 /// - every input a replica steps on: a delivered message (tick, sender, receiver, message
 ///   digest), a tick (clock, pending work), a built proposal, a synced block with its certificate;
-/// - every action of every replica, in the order it performs them;
+/// - every action of every replica's driver, in the order it performs them (the
+///   application reports persists, proposals built and commits; the shell, the messages
+///   and sync requests the step returned, in their order);
 /// - the end: ticks run and the checkers' failures, word for word.
 ///
 /// Invariant: every byte fed in is a function of the configuration alone — never of hash
 /// order, addresses or time — or the digest would not replay.
 final class SimTrace {
-    static let format = "hansa-sim-trace/1"
+    static let format = "hansa-sim-trace/2"
     /// Bytes gathered before they go to the hash, so that the stream sees few, large updates.
     static let bufferBytes = 1 << 16
 
     enum Tag: UInt8 {
         case header = 0x00, start = 0x01, crash = 0x02, partition = 0x03, heal = 0x04
+        case armCrash = 0x05, armStoreFailure = 0x06
         case deliver = 0x10, tick = 0x11, proposal = 0x12, synced = 0x13
         case persist = 0x20, send = 0x21, broadcast = 0x22, buildProposal = 0x23, commit = 0x24, requestSync = 0x25
         case end = 0x30
@@ -46,6 +51,8 @@ final class SimTrace {
         w.optional(config.faultLevel) { w, level in w.uvarint(level.bitPattern) }
         w.string(config.scenario.rawValue)
         w.string(config.behaviour?.rawValue ?? "")
+        w.string(config.ledger.rawValue)
+        w.optional(config.letterOfCredit) { w, loc in w.hash(SHA256.hash(loc.compiled.bytecode)) }
     }
 
     private func begin(_ tag: Tag, tick: Int) {
@@ -61,7 +68,40 @@ final class SimTrace {
 
     func start(tick: Int, node: Int) { begin(.start, tick: tick); w.uvarint(node) }
 
-    func crash(tick: Int, node: Int) { begin(.crash, tick: tick); w.uvarint(node) }
+    /// Why a node went down.
+    enum CrashCause: Equatable {
+        /// The fault plan crashed it between steps.
+        case plan
+        /// Its store crashed at a write; `landed` says whether that batch reached the store.
+        case atWrite(landed: Bool)
+        /// It sent the first `k` messages of a step's output, then died.
+        case afterSends(Int)
+        /// Its store failed a write (or the driver stopped on its own): it restarts later.
+        case storeFailure
+    }
+
+    func crash(tick: Int, node: Int, _ cause: CrashCause) {
+        begin(.crash, tick: tick)
+        w.uvarint(node)
+        switch cause {
+        case .plan: w.byte(0)
+        case .atWrite(let landed): w.byte(1); w.bool(landed)
+        case .afterSends(let k): w.byte(2); w.uvarint(k)
+        case .storeFailure: w.byte(3)
+        }
+    }
+
+    /// A crash armed at the store's `atWrite`-th write from now (`lands`: that batch lands).
+    func armCrash(tick: Int, node: Int, atWrite: Int, lands: Bool) {
+        begin(.armCrash, tick: tick); w.uvarint(node); w.byte(0); w.uvarint(atWrite); w.bool(lands)
+    }
+
+    /// A crash armed after the first `afterSends` messages of a step.
+    func armCrash(tick: Int, node: Int, afterSends: Int) {
+        begin(.armCrash, tick: tick); w.uvarint(node); w.byte(1); w.uvarint(afterSends)
+    }
+
+    func armStoreFailure(tick: Int, node: Int) { begin(.armStoreFailure, tick: tick); w.uvarint(node) }
 
     /// Groups are written sorted, each sorted: a `Set`'s own order is the hash order.
     func partition(tick: Int, _ groups: [Set<Int>]) {

@@ -17,7 +17,7 @@ struct ConsensusLedgerTests {
     final class Node {
         let index: Int
         let store: MemoryStore
-        let driver: ReplicaDriver
+        let driver: LedgerReplicaDriver
         var ledger: Ledger { driver.ledger }
         var mempool: Mempool { driver.mempool }
 

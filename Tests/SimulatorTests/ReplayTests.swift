@@ -2,6 +2,7 @@ import Foundation
 import HansaTestSupport
 import Simulator
 import Testing
+import TradeFinance
 
 /// docs/PROTOCOL.md §14, the replay guarantee: a seed's run depends on the seed and the
 /// options alone, so the command a failure prints replays it in any process. Swift seeds
@@ -14,17 +15,22 @@ import Testing
 /// The seeds are ones that diverged when PBFT grouped commit votes or checkpoints in hash
 /// order (the sync peers came out in a different order): seeds 11–12 (n = 4), 13 and 14
 /// (n = 4, one byzantine replica; 10 signs with real secp256k1, 13 crosses the wire
-/// encoding), 1001–1002 (n = 7, two byzantine replicas).
+/// encoding), 1001–1002 (n = 7, two byzantine replicas); seeds 0–1 run on the real ledger
+/// (its mempool and executor keep hashed collections too).
 @Suite("Replay across processes")
 struct ReplayTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let nodes: Int
         let byzantine: Int
         let seeds: Range<UInt64>
-        var testDescription: String { "n = \(nodes), \(byzantine) byzantine, seeds \(seeds.lowerBound)..<\(seeds.upperBound)" }
+        var realLedger = false
+        var testDescription: String {
+            "n = \(nodes), \(byzantine) byzantine, seeds \(seeds.lowerBound)..<\(seeds.upperBound)\(realLedger ? ", the real ledger" : "")"
+        }
         var args: [String] {
             ["sim", "--nodes", "\(nodes)", "--byzantine", "\(byzantine)", "--seeds", "\(seeds.lowerBound)..<\(seeds.upperBound)",
              "--trace-digest"]
+                + (realLedger ? ["--ledger", "real", "--contract", repositoryRoot() + "/contracts/letter_of_credit.hc"] : [])
         }
     }
 
@@ -32,6 +38,7 @@ struct ReplayTests {
         Case(nodes: 4, byzantine: 0, seeds: 11..<13),
         Case(nodes: 4, byzantine: 1, seeds: 10..<15),
         Case(nodes: 7, byzantine: 2, seeds: 1001..<1003),
+        Case(nodes: 4, byzantine: 1, seeds: 0..<2, realLedger: true),
     ]
 
     /// The `trace seed S: HEX` lines of one `hansa sim` process.
@@ -52,7 +59,11 @@ struct ReplayTests {
             #expect(a == b, "not replayed across processes — hash order reaches an output:\n  \(a) (deterministic hashing)\n  \(b) (random hashing)")
         }
         // The digest printed is the library's, and it tells the seeds apart.
-        let runner = SimRunner(nodes: c.nodes, byzantine: c.byzantine)
+        var runner = SimRunner(nodes: c.nodes, byzantine: c.byzantine)
+        if c.realLedger {
+            runner.ledger = .real
+            runner.letterOfCredit = try LetterOfCredit.compile(repositoryRoot() + "/contracts/letter_of_credit.hc")
+        }
         let inProcess = c.seeds.map { "trace seed \($0): \(runner.run(seed: $0).traceDigest.hex)" }
         #expect(inProcess == fixed)
         #expect(Set(fixed.map { $0.split(separator: " ").last! }).count == c.seeds.count)
