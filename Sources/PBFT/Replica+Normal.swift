@@ -52,7 +52,12 @@ extension PBFTReplica {
 
     mutating func onPrePrepare(_ pp: PrePrepare, from: Int) {
         // §4.2: accepted only from the primary of its view, correctly signed.
-        guard Int(pp.proposerIndex) == from, config.primary(of: pp.view) == from else { stats.dropped += 1; return }
+        #if HANSA_FLAWS
+        let fromPrimary = config.primary(of: pp.view) == from || config.has(.prePrepareFromNonPrimary)
+        #else
+        let fromPrimary = config.primary(of: pp.view) == from
+        #endif
+        guard Int(pp.proposerIndex) == from, fromPrimary else { stats.dropped += 1; return }
         guard crypto.verify(.prePrepare, pp.signingBody, pp.signature, signer: from) else {
             stats.invalidSignatures += 1
             return
@@ -169,7 +174,12 @@ extension PBFTReplica {
         guard !isViewChanging, let pp = acceptedForNextHeight else { return }
         if let p = durable.prepared, p.view == view, p.height == pp.height { return }
         let matching = (prepares[pp.height]?.values ?? []).filter { $0.view == view && $0.blockHash == pp.blockHash }
-        guard matching.count >= config.quorum else { return }
+        #if HANSA_FLAWS
+        let quorum = config.quorum - (config.has(.preparedQuorumOneShort) ? 1 : 0)
+        #else
+        let quorum = config.quorum
+        #endif
+        guard matching.count >= quorum else { return }
         durable.prepared = PreparedCertificate(
             view: view, height: pp.height, blockHash: pp.blockHash,
             signers: matching.map { CommitCertificate.Signer(validatorIndex: $0.validatorIndex, signature: $0.signature) })
@@ -184,13 +194,18 @@ extension PBFTReplica {
     /// below) in the same order in every process. At most one group holds a quorum: a
     /// validator has one vote per height here, and two quorums would need 2q > n of them.
     mutating func tryCommit(height: UInt64) {
-        guard height > tip.height, let votes = commits[height], votes.count >= config.quorum else { return }
+        #if HANSA_FLAWS
+        let quorumSize = config.quorum - (config.has(.commitQuorumOneShort) ? 1 : 0)
+        #else
+        let quorumSize = config.quorum
+        #endif
+        guard height > tip.height, let votes = commits[height], votes.count >= quorumSize else { return }
         var groups: [(key: CertKey, votes: [Vote])] = []
         for v in votes.values {
             let key = CertKey(view: v.view, hash: v.blockHash)
             if let g = groups.firstIndex(where: { $0.key == key }) { groups[g].votes.append(v) } else { groups.append((key, [v])) }
         }
-        guard let (key, quorum) = groups.first(where: { $0.votes.count >= config.quorum }) else { return }
+        guard let (key, quorum) = groups.first(where: { $0.votes.count >= quorumSize }) else { return }
         let certificate = CommitCertificate(votes: quorum)
         if height == tip.height + 1, let block = knownBlock(height: height, hash: key.hash) {
             commit(block, certificate)

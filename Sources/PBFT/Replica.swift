@@ -65,6 +65,9 @@ public struct PBFTReplica {
     var syncTarget: UInt64 = 0
     var syncPeers: [Int] = []
     var lastSyncRequestTick: UInt64?
+    /// Sync requests since a synced block last committed: each retry starts its peer list
+    /// this many places further on, so a peer that withholds or lies is not asked first forever.
+    var syncAttempts = 0
     /// Set on the new primary while it syncs up to the base of the view it is starting.
     var pendingNewViewBase: UInt64?
     var outbox: [ReplicaAction] = []

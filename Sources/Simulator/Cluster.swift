@@ -28,6 +28,8 @@ public final class Cluster {
     var viewChangesInstalled = 0
     /// Proposals honest replicas refused (`proposalRejection`), over all incarnations.
     var proposalsRefused = 0
+    /// The highest view-change timeout an honest replica ran with (Byzantine+Normal.swift).
+    var maxTimeoutTicks: UInt64 = 0
     /// Every event of the run, hashed as it happens (SimTrace).
     let trace: SimTrace
 
@@ -72,6 +74,7 @@ public final class Cluster {
         plan = FaultPlan.draw(config, honest: (0..<config.nodes).filter { !byzantine.contains($0) }, rng: &rng)
         networkRNG = rng.fork()
         self.rng = rng
+        shareCollusion()
         for node in nodes { start(node) }
     }
 
@@ -139,6 +142,7 @@ public final class Cluster {
         if traceEvery > 0 && tick % traceEvery == 0 { print(stateLine()) }
         if tick == config.faultTicks { healEverything() }
         for event in plan.events[tick] ?? [] { apply(event) }
+        adversaryStep()
         if tick % config.submitIntervalTicks == 0 { submitTransaction() }
         if tick % SimConfig.clientRetryTicks == 0 { resubmitPending() }
         var due = inFlight.removeValue(forKey: tick) ?? []
@@ -313,6 +317,8 @@ public final class Cluster {
                     let p = SimConfig.parameters
                     checkers.checkTimeliness(node: node.index, block: block, maxLagMillis: p.maxProposalLagMillis,
                                              maxLeadMillis: p.maxClockDriftMillis)
+                    checkers.checkAuthenticity(node: node.index, block: block, validators: validators,
+                                               honest: { self.nodes[$0].isHonest })
                     checkers.checkCommit(node: node.index, block: block, certificate: certificate, repeated: repeated,
                                          submitted: submitted, quorum: validators.quorum, n: validators.count, verifier: verifier)
                     transactionLiveness.noteCommit(block)
@@ -357,6 +363,10 @@ public final class Cluster {
     /// Sync through the network: the first reachable peer that has the blocks sends up to 64.
     func serveSync(_ node: SimNode, from: UInt64, to: UInt64, peers: [Int]) {
         for p in peers where nodes[p].isUp && reachable(node.index, p) && nodes[p].ledger.height >= from {
+            if let lie = nodes[p].byzantine?.lyingSyncAnswer(from: from, ledger: nodes[p].ledger) {
+                if !lie.isEmpty { enqueue(.synced(to: node.index, lie), delay: Int.random(in: 1...3, using: &networkRNG)) }
+                return
+            }
             let last = min(to, nodes[p].ledger.height, from + 63)
             let blocks = (from...last).compactMap { nodes[p].ledger.block(at: $0) }
             enqueue(.synced(to: node.index, blocks), delay: Int.random(in: 1...3, using: &networkRNG))
@@ -381,5 +391,8 @@ public struct SimOutcome: Sendable {
     public let faults: [String]
     /// The SHA-256 of the run's whole event trace (SimTrace): equal digests, equal runs.
     public let traceDigest: Hash
+    /// The highest view-change timeout any honest replica ran with (the cap is
+    /// `max_view_change_timeout_ticks`): how far backoff climbed.
+    public var maxTimeoutTicks: UInt64 = 0
     public var passed: Bool { failures.isEmpty }
 }

@@ -35,6 +35,11 @@ public struct Mutation: Sendable {
         case .ignorePreparedCertificates: Mutation(flaw, runner(4, 0))
         case .noProposalLagBound: Mutation(flaw, runner(4, 1, .backDatingPrimary))
         case .commitResetsRequestTimer: Mutation(flaw, runner(4, 1, .censoringPrimary))
+        case .preparedQuorumOneShort: Mutation(flaw, runner(4, 1, .equivocatingPrimary))
+        case .commitQuorumOneShort: Mutation(flaw, runner(4, 1, .equivocatingPrimary))
+        case .prePrepareFromNonPrimary: Mutation(flaw, runner(4, 1, .rogueProposer))
+        case .syncedCertificateUnchecked: Mutation(flaw, runner(4, 1, .lyingSyncServer, scenario: .longOutage))
+        case .syncedBodyUnchecked: Mutation(flaw, runner(4, 1, .lyingSyncServer, scenario: .longOutage))
         }
     }
 

@@ -28,8 +28,11 @@ public struct SimConfig: Sendable {
     public enum Scenario: String, Sendable, CaseIterable {
         /// Everything at random from the seed (the default).
         case random
-        /// f + 1 honest validators down from tick 50 until the heal: consensus stalls, the
-        /// survivors' view-change timeouts climb to their cap, then everyone comes back.
+        /// f + 1 honest validators down from tick 50 to `outageRestartTick`: consensus stalls
+        /// (no quorum, so no view-change timer runs, §4.5.2). Then, until the heal, the primary
+        /// of the highest view an honest replica is in is cut off from everyone whenever it is
+        /// honest: view change after view change fails and the view-change timeout climbs to
+        /// its cap (`SimOutcome.maxTimeoutTicks`); then everything heals.
         case longOutage = "long-outage"
     }
 
@@ -44,6 +47,10 @@ public struct SimConfig: Sendable {
     }
 
     public var f: Int { (nodes - 1) / 3 }
+
+    /// In the long outage, the tick the crashed validators restart and the cut-off
+    /// primaries begin: a third of the way from tick 50 to the heal.
+    public var outageRestartTick: Int { 50 + max(0, faultTicks - 50) / 3 }
 
     /// The flaw's name, "" when none (or in a normal build): for traces and replay commands.
     public var flawName: String {
@@ -104,7 +111,8 @@ struct FaultPlan {
         if config.scenario == .longOutage {
             let victims = Array(honest.shuffled(using: &rng).prefix(config.f + 1))
             plan.events[50, default: []].append(.crash(victims, midBatch: rng.chance(0.5)))
-            plan.description.append("long outage: \(victims.sorted()) down from tick 50 until the heal at \(config.faultTicks)")
+            plan.events[config.outageRestartTick, default: []].append(.restart(victims))
+            plan.description.append("long outage: \(victims.sorted()) down from tick 50 to \(config.outageRestartTick), then each view's primary cut off until the heal at \(config.faultTicks)")
             return plan
         }
         let level = config.faultLevel ?? [0.0, 0.5, 1.0, 1.0][Int.random(in: 0..<4, using: &rng)]

@@ -35,7 +35,9 @@ public struct SimRunner: Sendable {
     public func run(seed: UInt64, traceEvery: Int = 0) -> SimOutcome {
         let cluster = Cluster(config(seed: seed))
         cluster.traceEvery = traceEvery
-        return cluster.run()
+        var outcome = cluster.run()
+        outcome.maxTimeoutTicks = cluster.maxTimeoutTicks
+        return outcome
     }
 
     /// The one command that replays `seed` exactly.
@@ -77,6 +79,9 @@ public struct SimSummary: Sendable {
     public var messages = 0
     public var blocks: UInt64 = 0
     public var viewChanges = 0
+    /// The highest view-change timeout of any run, and how many runs reached the cap.
+    public var maxTimeoutTicks: UInt64 = 0
+    public var runsAtTimeoutCap = 0
 
     public init() {}
 
@@ -90,6 +95,8 @@ public struct SimSummary: Sendable {
         messages += o.messages
         blocks += o.height
         viewChanges += o.viewChanges
+        maxTimeoutTicks = max(maxTimeoutTicks, o.maxTimeoutTicks)
+        if o.maxTimeoutTicks >= SimConfig.parameters.maxViewChangeTimeoutTicks { runsAtTimeoutCap += 1 }
     }
 
     public var meanRecoveryTicks: Double { recoveryCount == 0 ? 0 : Double(recoverySum) / Double(recoveryCount) }
