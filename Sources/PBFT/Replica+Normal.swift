@@ -83,6 +83,23 @@ extension PBFTReplica {
         accept(pp, announce: false)
     }
 
+    /// The buffered proposal for tip + 1, taken up at the first step after the commit that
+    /// made it the next height (`continueAfterCommit`): checked as any proposal, then accepted.
+    mutating func takeUpBufferedProposal() {
+        guard bufferedProposalDue else { return }
+        bufferedProposalDue = false
+        guard !isViewChanging, let buffered = bufferedProposals.removeValue(forKey: tip.height + 1),
+              buffered.prePrepare.view == view, acceptedForNextHeight == nil else { return }
+        let pp = buffered.prePrepare
+        guard pp.height == pp.block.header.height,
+              proposalRejection(pp.block, view: pp.view, reproposal: buffered.isReproposal) == nil else {
+            stats.rejectedProposals += 1
+            return
+        }
+        accept(pp, announce: false)
+        tryCommit(height: pp.height)
+    }
+
     mutating func buffer(_ pp: PrePrepare, isReproposal: Bool) {
         guard bufferedProposals[pp.height] == nil else { return }
         guard bufferedProposals.count < config.limits.maxBufferedProposals else { stats.dropped += 1; return }
@@ -257,19 +274,18 @@ extension PBFTReplica {
         continueAfterCommit()
     }
 
-    /// After a commit: the next buffered proposal, votes already gathered, a new proposal.
+    /// After a commit: votes already gathered, a new proposal — and, at the next step, the
+    /// next buffered proposal.
+    ///
+    /// A buffered proposal for the new tip + 1 is judged only at the next step: the shell
+    /// applies the `.commit` just emitted after this step returns, and until then its
+    /// `BlockValidator` still sees the chain without the new tip — the simulated application
+    /// takes the tip's transactions for new (a hasty byzantine primary's block repeating them
+    /// committed them twice), the ledger refuses the block as not built on its head (a valid
+    /// proposal was lost).
     mutating func continueAfterCommit() {
         let next = tip.height + 1
-        if !isViewChanging, let buffered = bufferedProposals.removeValue(forKey: next),
-           buffered.prePrepare.view == view, acceptedForNextHeight == nil {
-            let pp = buffered.prePrepare
-            if pp.height == pp.block.header.height,
-               proposalRejection(pp.block, view: pp.view, reproposal: buffered.isReproposal) == nil {
-                accept(buffered.prePrepare, announce: false)
-            } else {
-                stats.rejectedProposals += 1
-            }
-        }
+        if bufferedProposals[next] != nil { bufferedProposalDue = true }
         tryPrepared()
         tryCommit(height: next)
         if syncTarget > tip.height { requestSyncIfDue(force: true) }

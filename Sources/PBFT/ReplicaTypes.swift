@@ -187,6 +187,10 @@ public enum ProtocolFlaw: String, Sendable, CaseIterable {
     /// transactions root: the certificate covers only the header hash, so a lying sync
     /// server's real header with another body is committed (validity).
     case syncedBodyUnchecked = "synced-body-unchecked"
+    /// `startViewChange` never doubles the view-change timeout (breaks §4.5.2's backoff):
+    /// when a view change takes longer than the base timeout — message delays above it — the
+    /// timer expires before every new view arrives and no view is ever installed (liveness).
+    case noViewChangeBackoff = "no-view-change-backoff"
 }
 
 extension ReplicaConfig {

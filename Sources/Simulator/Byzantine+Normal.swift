@@ -147,6 +147,19 @@ extension ByzantineRewriter {
         return out
     }
 
+    /// A hasty primary sends, with each proposal for h, its proposal for h + 1 on top of it,
+    /// repeating h's transactions (a function of the first, so retransmissions match). Honest
+    /// replicas buffer it and must judge it only once h is applied — before that, the
+    /// application would see those transactions as new.
+    func hastyProposals(_ message: ConsensusMessage, to: Int?) -> [(Int?, ConsensusMessage)] {
+        guard case .prePrepare(let pp) = message, Int(pp.proposerIndex) == index else { return [(to, message)] }
+        let parent = ChainTip(height: pp.height, hash: pp.blockHash, timestampMillis: pp.block.header.timestampMillis,
+                              certificate: nil)
+        let next = SimApplication.build(height: pp.height + 1, view: pp.view, parent: parent, proposer: pp.block.header.proposer,
+                                        now: parent.timestampMillis + 1, transactions: pp.block.transactions)
+        return [(to, message), (to, .prePrepare(signedPrePrepare(view: pp.view, height: pp.height + 1, block: next)))]
+    }
+
     // MARK: Proposals from a non-primary
 
     /// A rogue proposer, on seeing a proposal for (view, h): its own block for h + 1 on top of

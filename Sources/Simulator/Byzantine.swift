@@ -38,6 +38,8 @@ public enum ByzantineBehaviour: String, CaseIterable, Sendable {
     case slowPrimary = "slow-primary"
     /// Behaves, but answers sync requests with forged certificates, wrong blocks, or nothing.
     case lyingSyncServer = "lying-sync-server"
+    /// As primary, sends its proposal for h + 1 with the one for h, repeating h's transactions.
+    case hastyPrimary = "hasty-primary"
 }
 
 /// The rewriting of a byzantine replica's output.
@@ -119,6 +121,8 @@ struct ByzantineRewriter {
             return selective(message, to: to)
         case .slowPrimary:
             return slowed(message, to: to)
+        case .hastyPrimary:
+            return hastyProposals(message, to: to)
         case .lyingSyncServer:
             // It lies when asked to sync (`lyingSyncAnswer`); its messages are honest.
             return [(to, message)]

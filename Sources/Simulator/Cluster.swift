@@ -165,7 +165,7 @@ public final class Cluster {
     func healEverything() {
         plan.dropRate = 0
         plan.duplicateRate = 0
-        plan.maxDelayTicks = 2
+        (plan.minDelayTicks, plan.maxDelayTicks) = (plan.healedDelayTicks.lowerBound, plan.healedDelayTicks.upperBound)
         partition = nil
         trace.heal(tick: tick)
         plan.events = plan.events.filter { $0.key < tick }
@@ -249,7 +249,7 @@ public final class Cluster {
         let copies = networkRNG.chance(plan.duplicateRate) ? 2 : 1
         for _ in 0..<copies {
             enqueue(.message(from: from, to: to, message, digest: digest),
-                    delay: Int.random(in: 1...plan.maxDelayTicks, using: &networkRNG))
+                    delay: Int.random(in: plan.minDelayTicks...plan.maxDelayTicks, using: &networkRNG))
         }
     }
 

@@ -40,6 +40,7 @@ public struct Mutation: Sendable {
         case .prePrepareFromNonPrimary: Mutation(flaw, runner(4, 1, .rogueProposer))
         case .syncedCertificateUnchecked: Mutation(flaw, runner(4, 1, .lyingSyncServer, scenario: .longOutage))
         case .syncedBodyUnchecked: Mutation(flaw, runner(4, 1, .lyingSyncServer, scenario: .longOutage))
+        case .noViewChangeBackoff: Mutation(flaw, runner(4, 0, scenario: .slowNetwork))
         }
     }
 

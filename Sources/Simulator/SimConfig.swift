@@ -34,7 +34,15 @@ public struct SimConfig: Sendable {
         /// honest: view change after view change fails and the view-change timeout climbs to
         /// its cap (`SimOutcome.maxTimeoutTicks`); then everything heals.
         case longOutage = "long-outage"
+        /// Every message takes `slowDelayTicks` from start to end — the heal does not speed
+        /// it up — and nothing else goes wrong: three message delays (a round of the normal
+        /// case) exceed the request timeout, so a view completes only once its timeout has
+        /// doubled (§4.5.2: the backoff is what makes PBFT live when delays are unknown).
+        case slowNetwork = "slow-network"
     }
+
+    /// Message delays of the slow-network scenario.
+    public static let slowDelayTicks = 21...25
 
     public static let parameters = ConsensusParameters(
         tickMillis: 100, requestTimeoutTicks: 20, maxViewChangeTimeoutTicks: 160, checkpointInterval: 16,
@@ -99,7 +107,10 @@ struct FaultPlan {
 
     var dropRate = 0.0
     var duplicateRate = 0.0
+    var minDelayTicks = 1
     var maxDelayTicks = 1
+    /// Message delays from the heal on.
+    var healedDelayTicks = 1...2
     var events: [Int: [Event]] = [:]
     var clockSkewMillis: [Int64] = []
     var description: [String] = []
@@ -113,6 +124,13 @@ struct FaultPlan {
             plan.events[50, default: []].append(.crash(victims, midBatch: rng.chance(0.5)))
             plan.events[config.outageRestartTick, default: []].append(.restart(victims))
             plan.description.append("long outage: \(victims.sorted()) down from tick 50 to \(config.outageRestartTick), then each view's primary cut off until the heal at \(config.faultTicks)")
+            return plan
+        }
+        if config.scenario == .slowNetwork {
+            plan.minDelayTicks = SimConfig.slowDelayTicks.lowerBound
+            plan.maxDelayTicks = SimConfig.slowDelayTicks.upperBound
+            plan.healedDelayTicks = SimConfig.slowDelayTicks
+            plan.description.append("slow network: every message takes \(SimConfig.slowDelayTicks) ticks, after the heal too")
             return plan
         }
         let level = config.faultLevel ?? [0.0, 0.5, 1.0, 1.0][Int.random(in: 0..<4, using: &rng)]
