@@ -152,7 +152,7 @@ public struct ReplicaConfig: Sendable {
 
 #if HANSA_FLAWS
 /// Deliberate protocol bugs that the mutation script (`scripts/mutate`) switches on one at a
-/// time, to show that the simulator's checkers catch each (docs/PROTOCOL.md §15). Compiled
+/// time, to show that the simulator's checkers catch each (docs/PROTOCOL.md §14, Mutation testing). Compiled
 /// only into the mutation build (`-DHANSA_FLAWS`, `.build-flaws`), never into a node.
 public enum ProtocolFlaw: String, Sendable, CaseIterable {
     /// New views ignore prepared certificates (breaks §4.4): a block that committed at some

@@ -62,6 +62,8 @@ struct NormalAdversary {
     var slowRelease: [ByzantineCollusion.Slot: Int] = [:]
     /// Slots a rogue proposer already proposed for.
     var rogueSlots: Set<ByzantineCollusion.Slot> = []
+    /// Sync answers a lying sync server gave that were not the truth (withheld or wrong).
+    var liesServed = 0
     /// How long before the honest replicas' progress timer expires a slow primary's proposal
     /// goes out: enough for the three message rounds of the normal case at the healed delay.
     static let slowMarginTicks = 8
@@ -253,7 +255,9 @@ extension ByzantineRewriter {
         guard behaviour == .lyingSyncServer else { return nil }
         guard let (block, cert) = ledger.block(at: from) else { return [] }
         let twin = collusion.twins(height: from).first { $0.hash != block.hash } ?? Self.twin(of: block)
-        switch Int.random(in: 0..<6, using: &rng) {
+        let mode = Int.random(in: 0..<6, using: &rng)
+        if mode < 5 { normal.liesServed += 1 }
+        switch mode {
         case 0:
             return []
         case 1:

@@ -394,5 +394,7 @@ public struct SimOutcome: Sendable {
     /// The highest view-change timeout any honest replica ran with (the cap is
     /// `max_view_change_timeout_ticks`): how far backoff climbed.
     public var maxTimeoutTicks: UInt64 = 0
+    /// Sync answers lying sync servers gave that withheld the range or were wrong.
+    public var lyingSyncAnswers = 0
     public var passed: Bool { failures.isEmpty }
 }

@@ -7,7 +7,7 @@ import PBFT
 /// anything, some seed of a small budget fails. Any checker may catch it — agreement,
 /// validity, certificates, double signing, timeliness, block or transaction liveness — but
 /// the seed that catches it must pass without the flaw (else the catch proves nothing about
-/// the flaw: it is a real bug). docs/PROTOCOL.md §15 lists the table with the seeds each
+/// the flaw: it is a real bug). docs/PROTOCOL.md §14 (Mutation testing) lists the table with the seeds each
 /// needed. Mutation build only (`scripts/mutate`).
 public struct Mutation: Sendable {
     public let flaw: ProtocolFlaw

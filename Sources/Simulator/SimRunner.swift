@@ -37,6 +37,7 @@ public struct SimRunner: Sendable {
         cluster.traceEvery = traceEvery
         var outcome = cluster.run()
         outcome.maxTimeoutTicks = cluster.maxTimeoutTicks
+        outcome.lyingSyncAnswers = cluster.nodes.compactMap { $0.byzantine?.normal.liesServed }.reduce(0, +)
         return outcome
     }
 

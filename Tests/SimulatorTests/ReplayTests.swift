@@ -21,10 +21,14 @@ struct ReplayTests {
         let nodes: Int
         let byzantine: Int
         let seeds: Range<UInt64>
-        var testDescription: String { "n = \(nodes), \(byzantine) byzantine, seeds \(seeds.lowerBound)..<\(seeds.upperBound)" }
+        /// A behaviour forced on every byzantine replica (the colluders share state).
+        var behaviour: String? = nil
+        var testDescription: String {
+            "n = \(nodes), \(byzantine) byzantine\(behaviour.map { " (\($0))" } ?? ""), seeds \(seeds.lowerBound)..<\(seeds.upperBound)"
+        }
         var args: [String] {
             ["sim", "--nodes", "\(nodes)", "--byzantine", "\(byzantine)", "--seeds", "\(seeds.lowerBound)..<\(seeds.upperBound)",
-             "--trace-digest"]
+             "--trace-digest"] + (behaviour.map { ["--behaviour", $0] } ?? [])
         }
     }
 
@@ -32,6 +36,8 @@ struct ReplayTests {
         Case(nodes: 4, byzantine: 0, seeds: 11..<13),
         Case(nodes: 4, byzantine: 1, seeds: 10..<15),
         Case(nodes: 7, byzantine: 2, seeds: 1001..<1003),
+        Case(nodes: 7, byzantine: 2, seeds: 2000..<2002, behaviour: "equivocating-primary"),
+        Case(nodes: 4, byzantine: 1, seeds: 0..<2, behaviour: "lying-sync-server"),
     ]
 
     /// The `trace seed S: HEX` lines of one `hansa sim` process.
@@ -52,7 +58,8 @@ struct ReplayTests {
             #expect(a == b, "not replayed across processes — hash order reaches an output:\n  \(a) (deterministic hashing)\n  \(b) (random hashing)")
         }
         // The digest printed is the library's, and it tells the seeds apart.
-        let runner = SimRunner(nodes: c.nodes, byzantine: c.byzantine)
+        var runner = SimRunner(nodes: c.nodes, byzantine: c.byzantine)
+        runner.behaviour = c.behaviour.flatMap(ByzantineBehaviour.init(rawValue:))
         let inProcess = c.seeds.map { "trace seed \($0): \(runner.run(seed: $0).traceDigest.hex)" }
         #expect(inProcess == fixed)
         #expect(Set(fixed.map { $0.split(separator: " ").last! }).count == c.seeds.count)
