@@ -43,6 +43,11 @@ public struct SimConfig: Sendable {
 
     /// Message delays of the slow-network scenario.
     public static let slowDelayTicks = 21...25
+    /// Ticks between client submissions on the slow network: its capacity is about a block per
+    /// hundred ticks (four message delays and the timeouts a view needs), so the clients of
+    /// the other scenarios (one transaction per 2 ticks) would outrun it and every seed would
+    /// fail per-transaction liveness for load, not for a fault.
+    public static let slowSubmitIntervalTicks = 20
 
     public static let parameters = ConsensusParameters(
         tickMillis: 100, requestTimeoutTicks: 20, maxViewChangeTimeoutTicks: 160, checkpointInterval: 16,

@@ -28,6 +28,7 @@ public struct SimRunner: Sendable {
         c.flaw = flaw
         #endif
         c.scenario = scenario
+        if scenario == .slowNetwork { c.submitIntervalTicks = SimConfig.slowSubmitIntervalTicks }
         c.behaviour = behaviour
         return c
     }

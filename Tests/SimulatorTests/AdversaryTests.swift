@@ -31,13 +31,14 @@ struct AdversaryTests {
         SimulatorTests.check(Self.runner(7, 2, .equivocatingPrimary), 2000..<2006)
     }
 
-    /// Before sync retries rotated their peers, seed 0 stalled node 3 for good: the lying
-    /// server came first in its peer list on every retry (liveness failed after the heal).
+    /// Before sync retries rotated their peers, seed 21 stalled node 2 for good (7 of seeds
+    /// 0..<100 failed so): the lying server came first in its peer list on every retry, and
+    /// liveness failed after the heal.
     @Test("§4.3 sync: honest replicas drop a lying sync server's forged and wrong blocks and sync from others")
     func lyingSyncServer() {
         let r = Self.runner(4, 1, .lyingSyncServer)
-        let outcome = r.run(seed: 0)
-        #expect(outcome.passed, "\(outcome.failures.first ?? "") — replay: \(r.replayCommand(seed: 0))")
+        let outcome = r.run(seed: 21)
+        #expect(outcome.passed, "\(outcome.failures.first ?? "") — replay: \(r.replayCommand(seed: 21))")
         #expect(outcome.lyingSyncAnswers > 0, "no lie was served: the seed does not exercise the server")
         var outage = Self.runner(4, 1, .lyingSyncServer, scenario: .longOutage)
         outage.realCryptoEvery = 0
