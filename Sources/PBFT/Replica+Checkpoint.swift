@@ -64,9 +64,16 @@ extension PBFTReplica {
         if !force, let last = lastSyncRequestTick, tickCount < last + config.limits.syncRetryTicks { return }
         lastSyncRequestTick = tickCount
         stats.syncRequests += 1
-        // Prefer the peers known to hold the blocks, then everyone else.
+        // Prefer the peers known to hold the blocks, then everyone else — rotated by one place
+        // per request that brought nothing: a shell asks the first peer that can answer, and a
+        // byzantine peer first in the list that withholds the range or answers with blocks that
+        // fail the checks below would otherwise be asked first forever (a stuck replica).
         let others = (0..<config.n).filter { $0 != index && !syncPeers.contains($0) }
-        outbox.append(.requestSync(fromHeight: tip.height + 1, toHeight: syncTarget, peers: syncPeers + others))
+        let order = syncPeers + others
+        let shift = order.isEmpty ? 0 : syncAttempts % order.count
+        syncAttempts += 1
+        outbox.append(.requestSync(fromHeight: tip.height + 1, toHeight: syncTarget,
+                                   peers: Array(order[shift...] + order[..<shift])))
     }
 
     /// A synced block needs only its certificate: it must extend the tip (a later time
@@ -78,12 +85,29 @@ extension PBFTReplica {
         guard h.height == tip.height + 1, h.previousHash == tip.hash, h.timestampMillis > tip.timestampMillis,
               certificate.height == h.height,
               certificate.blockHash == block.hash,
-              Block.transactionsRoot(block.transactions) == h.transactionsRoot,
-              isValid(certificate) else {
+              syncedBodyMatches(block),
+              syncedCertificateHolds(certificate) else {
             stats.dropped += 1
             return
         }
+        syncAttempts = 0
         commit(block, certificate)
         if tip.height >= syncTarget { lastSyncRequestTick = nil }
+    }
+
+    /// A synced block's transactions match its header (the certificate covers only the header).
+    func syncedBodyMatches(_ block: Block) -> Bool {
+        #if HANSA_FLAWS
+        if config.has(.syncedBodyUnchecked) { return true }
+        #endif
+        return Block.transactionsRoot(block.transactions) == block.header.transactionsRoot
+    }
+
+    /// A synced block's commit certificate verifies (§4.3: state from others only with a proof).
+    func syncedCertificateHolds(_ certificate: CommitCertificate) -> Bool {
+        #if HANSA_FLAWS
+        if config.has(.syncedCertificateUnchecked) { return true }
+        #endif
+        return isValid(certificate)
     }
 }

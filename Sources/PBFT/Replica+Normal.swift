@@ -52,7 +52,12 @@ extension PBFTReplica {
 
     mutating func onPrePrepare(_ pp: PrePrepare, from: Int) {
         // §4.2: accepted only from the primary of its view, correctly signed.
-        guard Int(pp.proposerIndex) == from, config.primary(of: pp.view) == from else { stats.dropped += 1; return }
+        #if HANSA_FLAWS
+        let fromPrimary = config.primary(of: pp.view) == from || config.has(.prePrepareFromNonPrimary)
+        #else
+        let fromPrimary = config.primary(of: pp.view) == from
+        #endif
+        guard Int(pp.proposerIndex) == from, fromPrimary else { stats.dropped += 1; return }
         guard crypto.verify(.prePrepare, pp.signingBody, pp.signature, signer: from) else {
             stats.invalidSignatures += 1
             return
@@ -76,6 +81,23 @@ extension PBFTReplica {
             return
         }
         accept(pp, announce: false)
+    }
+
+    /// The buffered proposal for tip + 1, taken up at the first step after the commit that
+    /// made it the next height (`continueAfterCommit`): checked as any proposal, then accepted.
+    mutating func takeUpBufferedProposal() {
+        guard bufferedProposalDue else { return }
+        bufferedProposalDue = false
+        guard !isViewChanging, let buffered = bufferedProposals.removeValue(forKey: tip.height + 1),
+              buffered.prePrepare.view == view, acceptedForNextHeight == nil else { return }
+        let pp = buffered.prePrepare
+        guard pp.height == pp.block.header.height,
+              proposalRejection(pp.block, view: pp.view, reproposal: buffered.isReproposal) == nil else {
+            stats.rejectedProposals += 1
+            return
+        }
+        accept(pp, announce: false)
+        tryCommit(height: pp.height)
     }
 
     mutating func buffer(_ pp: PrePrepare, isReproposal: Bool) {
@@ -169,7 +191,12 @@ extension PBFTReplica {
         guard !isViewChanging, let pp = acceptedForNextHeight else { return }
         if let p = durable.prepared, p.view == view, p.height == pp.height { return }
         let matching = (prepares[pp.height]?.values ?? []).filter { $0.view == view && $0.blockHash == pp.blockHash }
-        guard matching.count >= config.quorum else { return }
+        #if HANSA_FLAWS
+        let quorum = config.quorum - (config.has(.preparedQuorumOneShort) ? 1 : 0)
+        #else
+        let quorum = config.quorum
+        #endif
+        guard matching.count >= quorum else { return }
         durable.prepared = PreparedCertificate(
             view: view, height: pp.height, blockHash: pp.blockHash,
             signers: matching.map { CommitCertificate.Signer(validatorIndex: $0.validatorIndex, signature: $0.signature) })
@@ -184,13 +211,18 @@ extension PBFTReplica {
     /// below) in the same order in every process. At most one group holds a quorum: a
     /// validator has one vote per height here, and two quorums would need 2q > n of them.
     mutating func tryCommit(height: UInt64) {
-        guard height > tip.height, let votes = commits[height], votes.count >= config.quorum else { return }
+        #if HANSA_FLAWS
+        let quorumSize = config.quorum - (config.has(.commitQuorumOneShort) ? 1 : 0)
+        #else
+        let quorumSize = config.quorum
+        #endif
+        guard height > tip.height, let votes = commits[height], votes.count >= quorumSize else { return }
         var groups: [(key: CertKey, votes: [Vote])] = []
         for v in votes.values {
             let key = CertKey(view: v.view, hash: v.blockHash)
             if let g = groups.firstIndex(where: { $0.key == key }) { groups[g].votes.append(v) } else { groups.append((key, [v])) }
         }
-        guard let (key, quorum) = groups.first(where: { $0.votes.count >= config.quorum }) else { return }
+        guard let (key, quorum) = groups.first(where: { $0.votes.count >= quorumSize }) else { return }
         let certificate = CommitCertificate(votes: quorum)
         if height == tip.height + 1, let block = knownBlock(height: height, hash: key.hash) {
             commit(block, certificate)
@@ -242,19 +274,18 @@ extension PBFTReplica {
         continueAfterCommit()
     }
 
-    /// After a commit: the next buffered proposal, votes already gathered, a new proposal.
+    /// After a commit: votes already gathered, a new proposal — and, at the next step, the
+    /// next buffered proposal.
+    ///
+    /// A buffered proposal for the new tip + 1 is judged only at the next step: the shell
+    /// applies the `.commit` just emitted after this step returns, and until then its
+    /// `BlockValidator` still sees the chain without the new tip — the simulated application
+    /// takes the tip's transactions for new (a hasty byzantine primary's block repeating them
+    /// committed them twice), the ledger refuses the block as not built on its head (a valid
+    /// proposal was lost).
     mutating func continueAfterCommit() {
         let next = tip.height + 1
-        if !isViewChanging, let buffered = bufferedProposals.removeValue(forKey: next),
-           buffered.prePrepare.view == view, acceptedForNextHeight == nil {
-            let pp = buffered.prePrepare
-            if pp.height == pp.block.header.height,
-               proposalRejection(pp.block, view: pp.view, reproposal: buffered.isReproposal) == nil {
-                accept(buffered.prePrepare, announce: false)
-            } else {
-                stats.rejectedProposals += 1
-            }
-        }
+        if bufferedProposals[next] != nil { bufferedProposalDue = true }
         tryPrepared()
         tryCommit(height: next)
         if syncTarget > tip.height { requestSyncIfDue(force: true) }

@@ -7,7 +7,13 @@ extension PBFTReplica {
         precondition(newView > view || (newView == view && !isViewChanging), "view numbers only grow")
         if isViewChanging {
             // The previous view change did not complete in time: back off, up to the cap.
+            #if HANSA_FLAWS
+            if !config.has(.noViewChangeBackoff) {
+                timeoutTicks = min(timeoutTicks * 2, config.parameters.maxViewChangeTimeoutTicks)
+            }
+            #else
             timeoutTicks = min(timeoutTicks * 2, config.parameters.maxViewChangeTimeoutTicks)
+            #endif
         }
         durable.view = newView
         durable.viewChanging = true

@@ -65,6 +65,12 @@ public struct PBFTReplica {
     var syncTarget: UInt64 = 0
     var syncPeers: [Int] = []
     var lastSyncRequestTick: UInt64?
+    /// Sync requests since a synced block last committed: each retry starts its peer list
+    /// this many places further on, so a peer that withholds or lies is not asked first forever.
+    var syncAttempts = 0
+    /// Set by a commit when a proposal for the next height is buffered: it is judged at the
+    /// next step, once the shell has applied the commit (`takeUpBufferedProposal`).
+    var bufferedProposalDue = false
     /// Set on the new primary while it syncs up to the base of the view it is starting.
     var pendingNewViewBase: UInt64?
     var outbox: [ReplicaAction] = []
@@ -137,6 +143,7 @@ public struct PBFTReplica {
 
     /// Advances the state machine by one input; returns what the shell must do, in order.
     public mutating func step(_ input: ReplicaInput) -> [ReplicaAction] {
+        takeUpBufferedProposal()
         switch input {
         case .message(let message, let from):
             guard from >= 0, from < config.n, from != index else { stats.dropped += 1; break }

@@ -152,7 +152,7 @@ public struct ReplicaConfig: Sendable {
 
 #if HANSA_FLAWS
 /// Deliberate protocol bugs that the mutation script (`scripts/mutate`) switches on one at a
-/// time, to show that the simulator's checkers catch each (docs/PROTOCOL.md §14, mutation testing). Compiled
+/// time, to show that the simulator's checkers catch each (docs/PROTOCOL.md §14, Mutation testing). Compiled
 /// only into the mutation build (`-DHANSA_FLAWS`, `.build-flaws`), never into a node.
 public enum ProtocolFlaw: String, Sendable, CaseIterable {
     /// New views ignore prepared certificates (breaks §4.4): a block that committed at some
@@ -165,6 +165,32 @@ public enum ProtocolFlaw: String, Sendable, CaseIterable {
     /// restarts it, so a primary that keeps committing blocks can leave a transaction out
     /// forever (the per-transaction liveness checker catches it).
     case commitResetsRequestTimer = "commit-resets-request-timer"
+    /// `tryPrepared` counts q − 1 matching prepares as prepared (breaks §4.2's prepared
+    /// predicate, whose quorum intersection makes one block per view and height prepared).
+    /// The prepared certificate then has q − 1 signers; others refuse the view-changes that
+    /// carry it, so a view change after such a prepare cannot gather a quorum (liveness).
+    case preparedQuorumOneShort = "prepared-quorum-one-short"
+    /// `tryCommit` takes q − 1 matching commits for a certificate (breaks §4.2's
+    /// committed-local: two such quorums need not share an honest replica). Twin blocks
+    /// with byzantine votes for both commit at different replicas (agreement), and the
+    /// certificates do not verify (certificate validity).
+    case commitQuorumOneShort = "commit-quorum-one-short"
+    /// `onPrePrepare` takes a correctly signed pre-prepare from any validator, not only the
+    /// primary of its view (breaks §4.2: only the primary assigns sequence numbers): a
+    /// byzantine backup's blocks commit in an honest primary's name (authenticity).
+    case prePrepareFromNonPrimary = "pre-prepare-from-non-primary"
+    /// `onSynced` does not check the synced block's commit certificate (breaks §4.3/§4.4:
+    /// state is taken from others only with a proof of commit): a lying sync server's twin
+    /// block with a forged certificate is committed (agreement, certificate validity).
+    case syncedCertificateUnchecked = "synced-certificate-unchecked"
+    /// `onSynced` does not check a synced block's transactions against its header's
+    /// transactions root: the certificate covers only the header hash, so a lying sync
+    /// server's real header with another body is committed (validity).
+    case syncedBodyUnchecked = "synced-body-unchecked"
+    /// `startViewChange` never doubles the view-change timeout (breaks §4.5.2's backoff):
+    /// when a view change takes longer than the base timeout — message delays above it — the
+    /// timer expires before every new view arrives and no view is ever installed (liveness).
+    case noViewChangeBackoff = "no-view-change-backoff"
 }
 
 extension ReplicaConfig {

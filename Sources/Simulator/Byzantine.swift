@@ -4,13 +4,16 @@ import PBFT
 /// How a byzantine replica misbehaves. It runs an honest core for plausibility, then
 /// rewrites what that core sends.
 public enum ByzantineBehaviour: String, CaseIterable, Sendable {
-    /// As primary, sends different blocks to different replicas.
+    /// As primary, sends twin blocks to overlapping sets of replicas (some get one, some the
+    /// other, some both in either order) and votes for both (Byzantine+Normal.swift).
     case equivocatingPrimary = "equivocating-primary"
-    /// Votes for conflicting digests: each vote goes out beside votes for random hashes.
+    /// Colludes with the byzantine primary: every prepare and commit it sends goes out beside
+    /// prepares and commits for every twin of that slot, and for random hashes.
     case conflictingVotes = "conflicting-votes"
     /// Sends messages whose signatures are forged.
     case invalidSignatures = "invalid-signatures"
-    /// Replays old messages it received, from old views and heights.
+    /// Replays old messages: ones it received and its own old signed ones, from old views
+    /// and heights.
     case replay
     /// Sends nothing at all.
     case silent
@@ -26,6 +29,17 @@ public enum ByzantineBehaviour: String, CaseIterable, Sendable {
     /// that one commits) out of every block it builds, and otherwise behaves: blocks keep
     /// committing while that transaction waits.
     case censoringPrimary = "censoring-primary"
+    /// As a backup, proposes: correctly signed pre-prepares of its own, for the next height
+    /// on top of each proposal it sees, with votes for them (Byzantine+Normal.swift).
+    case rogueProposer = "rogue-proposer"
+    /// Sends its proposals and votes only to f + 1 replicas chosen once.
+    case selectiveSender = "selective-sender"
+    /// As primary, holds each proposal until just under the request timeout.
+    case slowPrimary = "slow-primary"
+    /// Behaves, but answers sync requests with forged certificates, wrong blocks, or nothing.
+    case lyingSyncServer = "lying-sync-server"
+    /// As primary, sends its proposal for h + 1 with the one for h, repeating h's transactions.
+    case hastyPrimary = "hasty-primary"
 }
 
 /// The rewriting of a byzantine replica's output.
@@ -38,8 +52,11 @@ struct ByzantineRewriter {
     var heard: [ConsensusMessage] = []
     /// The transaction a censoring primary leaves out.
     var censored: Hash?
+    /// The normal-case, sync and timer adversary's state (Byzantine+Normal.swift).
+    var normal = NormalAdversary()
 
     mutating func observe(_ message: ConsensusMessage) {
+        if behaviour == .rogueProposer { observeAsRogue(message) }
         guard behaviour == .replay else { return }
         if heard.count < 512 { heard.append(message) } else { heard[Int.random(in: 0..<512, using: &rng)] = message }
     }
@@ -54,35 +71,13 @@ struct ByzantineRewriter {
         case .silent:
             return []
         case .equivocatingPrimary:
-            guard case .prePrepare(let pp) = message, pp.block.transactions.count > 0 else { return [(to, message)] }
-            var other = pp.block
-            other.transactions.removeLast()
-            other.header.transactionsRoot = Block.transactionsRoot(other.transactions)
-            other.header.stateRoot = SimApplication.stateRoot(parent: other.header.previousHash,
-                                                              transactionsRoot: other.header.transactionsRoot)
-            other.header.receiptsRoot = SimApplication.receiptsRoot(other.transactions)
-            let body = PrePrepare.signingBody(view: pp.view, height: pp.height, blockHash: other.hash, proposerIndex: pp.proposerIndex)
-            let twin = PrePrepare(view: pp.view, height: pp.height, block: other, proposerIndex: pp.proposerIndex,
-                                  signature: crypto.sign(.prePrepare, body))
-            return (0..<n).filter { $0 != index }.map { ($0, $0 % 2 == 0 ? message : .prePrepare(twin)) }
+            return twinProposals(message, to: to)
         case .conflictingVotes:
-            guard case .vote(let v) = message else { return [(to, message)] }
-            var out: [(Int?, ConsensusMessage)] = [(to, message)]
-            for peer in (0..<n) where peer != index && rng.chance(0.5) {
-                let hash = SHA256.hash(utf8: "conflict \(rng.next())")
-                let body = Vote.signingBody(phase: v.phase, view: v.view, height: v.height, blockHash: hash, validatorIndex: v.validatorIndex)
-                out.append((peer, .vote(Vote(phase: v.phase, view: v.view, height: v.height, blockHash: hash,
-                                             validatorIndex: v.validatorIndex, signature: crypto.sign(v.phase.domain, body)))))
-            }
-            return out
+            return colludingVotes(message, to: to)
         case .invalidSignatures:
             return [(to, forged(message))]
         case .replay:
-            var out: [(Int?, ConsensusMessage)] = [(to, message)]
-            if !heard.isEmpty {
-                for _ in 0..<2 { out.append((Int.random(in: 0..<n, using: &rng), heard.randomElement(using: &rng)!)) }
-            }
-            return out
+            return replayingOwn(message, to: to)
         case .flood:
             var out: [(Int?, ConsensusMessage)] = [(to, message)]
             if case .vote(let v) = message {
@@ -117,6 +112,19 @@ struct ByzantineRewriter {
             return [(to, .prePrepare(back))]
         case .censoringPrimary:
             // It censors when it builds its blocks (`censor`); its messages are honest.
+            return [(to, message)]
+        case .rogueProposer:
+            // Its rogue proposals go out as it sees proposals (`observeAsRogue`); its core's
+            // own messages are honest.
+            return [(to, message)]
+        case .selectiveSender:
+            return selective(message, to: to)
+        case .slowPrimary:
+            return slowed(message, to: to)
+        case .hastyPrimary:
+            return hastyProposals(message, to: to)
+        case .lyingSyncServer:
+            // It lies when asked to sync (`lyingSyncAnswer`); its messages are honest.
             return [(to, message)]
         }
     }

@@ -48,6 +48,24 @@ struct Checkers {
         }
     }
 
+    /// Authenticity (§4.2: only the primary of a view orders requests in it), at every honest
+    /// commit: the header names the primary of its view as proposer, and when that primary is
+    /// honest it signed a pre-prepare for this block in that view. A re-proposal keeps the
+    /// header of the view it was first proposed in, so this holds for it too; a block that
+    /// commits without any such pre-prepare was ordered by someone else.
+    mutating func checkAuthenticity(node: Int, block: Block, validators: ValidatorSet, honest: (Int) -> Bool) {
+        let h = block.header
+        let primary = Int(h.view % UInt64(validators.count))
+        guard validators.validators[primary].address == h.proposer else {
+            failures.append("authenticity: node \(node) committed height \(h.height) whose header names a proposer that is not the primary of view \(h.view)")
+            return
+        }
+        guard honest(primary) else { return }
+        if signed[SlotKey(node: primary, kind: "pre-prepare", view: h.view, height: h.height)] != block.hash {
+            failures.append("authenticity: node \(node) committed height \(h.height), view \(h.view) block \(block.hash), which the primary of that view, honest node \(primary), never proposed")
+        }
+    }
+
     /// Notes an honest prepare: it vouches for its block's time as the sender's clock read
     /// then (the clock its replica judged the proposal by).
     mutating func notePrepare(node: Int, height: UInt64, hash: Hash, clockMillis: UInt64) {

@@ -100,6 +100,7 @@ extension Cluster {
         let p = SimConfig.parameters
         checkers.checkTimeliness(node: node.index, block: block, maxLagMillis: p.maxProposalLagMillis,
                                  maxLeadMillis: p.maxClockDriftMillis)
+        checkers.checkAuthenticity(node: node.index, block: block, validators: validators, honest: { self.nodes[$0].isHonest })
         checkers.checkCommit(node: node.index, block: block, certificate: certificate, repeated: repeated,
                              submitted: submitted, quorum: validators.quorum, n: validators.count, verifier: verifier)
         transactionLiveness.noteCommit(block)
@@ -134,7 +135,7 @@ extension Cluster {
         let copies = networkRNG.chance(plan.duplicateRate) ? 2 : 1
         for _ in 0..<copies {
             enqueue(.message(from: from, to: to, message, digest: digest),
-                    delay: Int.random(in: 1...plan.maxDelayTicks, using: &networkRNG))
+                    delay: Int.random(in: plan.minDelayTicks...plan.maxDelayTicks, using: &networkRNG))
         }
     }
 
@@ -186,6 +187,10 @@ extension Cluster {
     func serveSync(_ node: SimNode, from: UInt64, to: UInt64, peers: [Int]) {
         for p in peers where reachable(node.index, p) && nodes[p].height >= from {
             guard let server = nodes[p].driver else { continue }
+            if let lie = nodes[p].byzantine?.lyingSyncAnswer(from: from, ledger: nodes[p].chain) {
+                if !lie.isEmpty { enqueue(.synced(to: node.index, lie), delay: Int.random(in: 1...3, using: &networkRNG)) }
+                return
+            }
             enqueue(.synced(to: node.index, server.syncRange(fromHeight: from, toHeight: to)), delay: Int.random(in: 1...3, using: &networkRNG))
             return
         }

@@ -43,6 +43,8 @@ public final class Cluster {
     var viewChangesInstalled = 0
     /// Proposals honest replicas refused (`proposalRejection`), over all incarnations.
     var proposalsRefused = 0
+    /// The highest view-change timeout an honest replica ran with (Byzantine+Normal.swift).
+    var maxTimeoutTicks: UInt64 = 0
     /// Every event of the run, hashed as it happens (SimTrace).
     let trace: SimTrace
 
@@ -106,6 +108,7 @@ public final class Cluster {
             workload = RequestClient()
         }
         self.rng = rng
+        shareCollusion()
         for node in nodes { start(node) }
     }
 
@@ -185,6 +188,7 @@ public final class Cluster {
         if traceEvery > 0 && tick % traceEvery == 0 { print(stateLine()) }
         if tick == config.faultTicks { healEverything() }
         for event in plan.events[tick] ?? [] { apply(event) }
+        adversaryStep()
         for tx in workload.transactions(at: tick, in: self) { submit(tx) }
         if tick % SimConfig.clientRetryTicks == 0 { resubmitPending() }
         if tick % SimConfig.refusalRetryTicks == 0 { retryRefused() }
@@ -206,7 +210,7 @@ public final class Cluster {
     func healEverything() {
         plan.dropRate = 0
         plan.duplicateRate = 0
-        plan.maxDelayTicks = 2
+        (plan.minDelayTicks, plan.maxDelayTicks) = (plan.healedDelayTicks.lowerBound, plan.healedDelayTicks.upperBound)
         partition = nil
         trace.heal(tick: tick)
         plan.events = plan.events.filter { $0.key < tick }
@@ -337,5 +341,10 @@ public struct SimOutcome: Sendable {
     public let workload: String?
     /// The SHA-256 of the run's whole event trace (SimTrace): equal digests, equal runs.
     public let traceDigest: Hash
+    /// The highest view-change timeout any honest replica ran with (the cap is
+    /// `max_view_change_timeout_ticks`): how far backoff climbed.
+    public var maxTimeoutTicks: UInt64 = 0
+    /// Sync answers lying sync servers gave that withheld the range or were wrong.
+    public var lyingSyncAnswers = 0
     public var passed: Bool { failures.isEmpty }
 }

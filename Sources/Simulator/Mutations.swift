@@ -7,7 +7,7 @@ import PBFT
 /// anything, some seed of a small budget fails. Any checker may catch it — agreement,
 /// validity, certificates, double signing, timeliness, block or transaction liveness — but
 /// the seed that catches it must pass without the flaw (else the catch proves nothing about
-/// the flaw: it is a real bug). docs/PROTOCOL.md §14 (mutation testing) lists the table with the seeds each
+/// the flaw: it is a real bug). docs/PROTOCOL.md §14 (Mutation testing) lists the table with the seeds each
 /// needed. Mutation build only (`scripts/mutate`).
 public struct Mutation: Sendable {
     public let flaw: ProtocolFlaw
@@ -35,6 +35,12 @@ public struct Mutation: Sendable {
         case .ignorePreparedCertificates: Mutation(flaw, runner(4, 0))
         case .noProposalLagBound: Mutation(flaw, runner(4, 1, .backDatingPrimary))
         case .commitResetsRequestTimer: Mutation(flaw, runner(4, 1, .censoringPrimary))
+        case .preparedQuorumOneShort: Mutation(flaw, runner(4, 1, .equivocatingPrimary))
+        case .commitQuorumOneShort: Mutation(flaw, runner(4, 1, .equivocatingPrimary))
+        case .prePrepareFromNonPrimary: Mutation(flaw, runner(4, 1, .rogueProposer))
+        case .syncedCertificateUnchecked: Mutation(flaw, runner(4, 1, .lyingSyncServer, scenario: .longOutage))
+        case .syncedBodyUnchecked: Mutation(flaw, runner(4, 1, .lyingSyncServer, scenario: .longOutage))
+        case .noViewChangeBackoff: Mutation(flaw, runner(4, 0, scenario: .slowNetwork))
         }
     }
 

@@ -50,10 +50,26 @@ public struct SimConfig: Sendable {
     public enum Scenario: String, Sendable, CaseIterable {
         /// Everything at random from the seed (the default).
         case random
-        /// f + 1 honest validators down from tick 50 until the heal: consensus stalls, the
-        /// survivors' view-change timeouts climb to their cap, then everyone comes back.
+        /// f + 1 honest validators down from tick 50 to `outageRestartTick`: consensus stalls
+        /// (no quorum, so no view-change timer runs, §4.5.2). Then, until the heal, the primary
+        /// of the highest view an honest replica is in is cut off from everyone whenever it is
+        /// honest: view change after view change fails and the view-change timeout climbs to
+        /// its cap (`SimOutcome.maxTimeoutTicks`); then everything heals.
         case longOutage = "long-outage"
+        /// Every message takes `slowDelayTicks` from start to end — the heal does not speed
+        /// it up — and nothing else goes wrong: three message delays (a round of the normal
+        /// case) exceed the request timeout, so a view completes only once its timeout has
+        /// doubled (§4.5.2: the backoff is what makes PBFT live when delays are unknown).
+        case slowNetwork = "slow-network"
     }
+
+    /// Message delays of the slow-network scenario.
+    public static let slowDelayTicks = 21...25
+    /// Ticks between client submissions on the slow network: its capacity is about a block per
+    /// hundred ticks (four message delays and the timeouts a view needs), so the clients of
+    /// the other scenarios (one transaction per 2 ticks) would outrun it and every seed would
+    /// fail per-transaction liveness for load, not for a fault.
+    public static let slowSubmitIntervalTicks = 20
 
     public static let parameters = ConsensusParameters(
         tickMillis: 100, requestTimeoutTicks: 20, maxViewChangeTimeoutTicks: 160, checkpointInterval: 16,
@@ -66,6 +82,10 @@ public struct SimConfig: Sendable {
     }
 
     public var f: Int { (nodes - 1) / 3 }
+
+    /// In the long outage, the tick the crashed validators restart and the cut-off
+    /// primaries begin: a third of the way from tick 50 to the heal.
+    public var outageRestartTick: Int { 50 + max(0, faultTicks - 50) / 3 }
 
     /// The flaw's name, "" when none (or in a normal build): for traces and replay commands.
     public var flawName: String {
@@ -130,7 +150,10 @@ struct FaultPlan {
 
     var dropRate = 0.0
     var duplicateRate = 0.0
+    var minDelayTicks = 1
     var maxDelayTicks = 1
+    /// Message delays from the heal on.
+    var healedDelayTicks = 1...2
     var events: [Int: [Event]] = [:]
     var clockSkewMillis: [Int64] = []
     var description: [String] = []
@@ -142,7 +165,15 @@ struct FaultPlan {
         if config.scenario == .longOutage {
             let victims = Array(honest.shuffled(using: &rng).prefix(config.f + 1))
             plan.events[50, default: []].append(.crash(victims, midBatch: rng.chance(0.5)))
-            plan.description.append("long outage: \(victims.sorted()) down from tick 50 until the heal at \(config.faultTicks)")
+            plan.events[config.outageRestartTick, default: []].append(.restart(victims))
+            plan.description.append("long outage: \(victims.sorted()) down from tick 50 to \(config.outageRestartTick), then each view's primary cut off until the heal at \(config.faultTicks)")
+            return plan
+        }
+        if config.scenario == .slowNetwork {
+            plan.minDelayTicks = SimConfig.slowDelayTicks.lowerBound
+            plan.maxDelayTicks = SimConfig.slowDelayTicks.upperBound
+            plan.healedDelayTicks = SimConfig.slowDelayTicks
+            plan.description.append("slow network: every message takes \(SimConfig.slowDelayTicks) ticks, after the heal too")
             return plan
         }
         let level = config.faultLevel ?? [0.0, 0.5, 1.0, 1.0][Int.random(in: 0..<4, using: &rng)]

@@ -35,6 +35,7 @@ public struct SimRunner: Sendable {
         c.flaw = flaw
         #endif
         c.scenario = scenario
+        if scenario == .slowNetwork { c.submitIntervalTicks = SimConfig.slowSubmitIntervalTicks }
         c.behaviour = behaviour
         c.ledger = ledger
         c.letterOfCredit = ledger == .real ? letterOfCredit : nil
@@ -45,7 +46,10 @@ public struct SimRunner: Sendable {
     public func run(seed: UInt64, traceEvery: Int = 0) -> SimOutcome {
         let cluster = Cluster(config(seed: seed))
         cluster.traceEvery = traceEvery
-        return cluster.run()
+        var outcome = cluster.run()
+        outcome.maxTimeoutTicks = cluster.maxTimeoutTicks
+        outcome.lyingSyncAnswers = cluster.nodes.compactMap { $0.byzantine?.normal.liesServed }.reduce(0, +)
+        return outcome
     }
 
     /// The one command that replays `seed` exactly.
@@ -88,6 +92,9 @@ public struct SimSummary: Sendable {
     public var messages = 0
     public var blocks: UInt64 = 0
     public var viewChanges = 0
+    /// The highest view-change timeout of any run, and how many runs reached the cap.
+    public var maxTimeoutTicks: UInt64 = 0
+    public var runsAtTimeoutCap = 0
 
     public init() {}
 
@@ -101,6 +108,8 @@ public struct SimSummary: Sendable {
         messages += o.messages
         blocks += o.height
         viewChanges += o.viewChanges
+        maxTimeoutTicks = max(maxTimeoutTicks, o.maxTimeoutTicks)
+        if o.maxTimeoutTicks >= SimConfig.parameters.maxViewChangeTimeoutTicks { runsAtTimeoutCap += 1 }
     }
 
     public var meanRecoveryTicks: Double { recoveryCount == 0 ? 0 : Double(recoverySum) / Double(recoveryCount) }

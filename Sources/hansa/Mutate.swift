@@ -14,7 +14,7 @@ struct Mutate: ParsableCommand {
         Only the mutation build has the bugs: scripts/mutate builds it (swift build \
         -Xswiftc -DHANSA_FLAWS into .build-flaws) and runs this command. A normal build \
         refuses. Each bug runs alone, seed after seed, on the cluster, byzantine behaviour \
-        and fault scenario listed for it in docs/PROTOCOL.md §14 (mutation testing); it is caught when some \
+        and fault scenario listed for it in docs/PROTOCOL.md §14 (Mutation testing); it is caught when some \
         safety or liveness checker fails. A catching seed is run again without the bug and \
         must pass. Prints one line per bug, then "N caught, M survived"; exits non-zero if \
         any survived or a catching seed also fails without its bug.

@@ -48,7 +48,7 @@ struct Sim: ParsableCommand {
     @Option(help: "Make every byzantine replica behave one way (default: drawn per replica from the seed): \(ByzantineBehaviour.allCases.map(\.rawValue).joined(separator: ", ")).")
     var behaviour: String?
 
-    @Option(help: "Fault scenario: random (default) or long-outage (f + 1 validators down until the heal).")
+    @Option(help: "Fault scenario: random (default) long-outage (f + 1 validators down, then each view's primary cut off, until the heal) or slow-network (every message 8–12 ticks, throughout).")
     var scenario: String = "random"
 
     @Option(help: "What the replicas run over: fast (a stand-in application, the default) or real (the real ledger, transfers and a letter of credit).")
@@ -110,12 +110,13 @@ struct Sim: ParsableCommand {
                 print("  trace digest: \(outcome.traceDigest.hex)")
             } else if verbose {
                 let workload = outcome.workload.map { ", \($0)" } ?? ""
-                print("ok   seed \(seed): height \(outcome.height), \(outcome.viewChanges) new views, \(outcome.proposalsRefused) proposals refused, \(outcome.messages) messages, recovery \(outcome.recoveryTicks.map(String.init) ?? "-") ticks\(workload), trace \(outcome.traceDigest.hex.prefix(16))")
+                print("ok   seed \(seed): height \(outcome.height), \(outcome.viewChanges) new views, \(outcome.proposalsRefused) proposals refused, \(outcome.messages) messages, recovery \(outcome.recoveryTicks.map(String.init) ?? "-") ticks, timeout ≤ \(outcome.maxTimeoutTicks)\(workload), trace \(outcome.traceDigest.hex.prefix(16))")
             }
             if traceDigest { print("trace seed \(seed): \(outcome.traceDigest.hex)") }
         }
         let elapsed = clock.now - start
         print("nodes \(nodes), byzantine \(byzantine), scenario \(scenario), ledger \(ledger), seeds \(range.lowerBound)..<\(range.upperBound): \(summary.blocks) blocks, \(summary.viewChanges) new views, \(summary.messages) messages, \(elapsed)")
+        print("view-change timeout: max \(summary.maxTimeoutTicks) ticks, at the cap (\(SimConfig.parameters.maxViewChangeTimeoutTicks)) in \(summary.runsAtTimeoutCap) of \(summary.passed + summary.failed) runs")
         print("recovery after heal: max \(summary.maxRecoveryTicks) ticks, mean \(String(format: "%.1f", summary.meanRecoveryTicks)) (bound \(runner.config(seed: 0).livenessBoundTicks))")
         print("\(summary.passed) passed, \(summary.failed) failed")
         if summary.failed > 0 { throw ExitCode(1) }

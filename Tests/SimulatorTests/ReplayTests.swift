@@ -24,12 +24,14 @@ struct ReplayTests {
         let byzantine: Int
         let seeds: Range<UInt64>
         var realLedger = false
+        /// A behaviour forced on every byzantine replica (the colluders share state).
+        var behaviour: String? = nil
         var testDescription: String {
-            "n = \(nodes), \(byzantine) byzantine, seeds \(seeds.lowerBound)..<\(seeds.upperBound)\(realLedger ? ", the real ledger" : "")"
+            "n = \(nodes), \(byzantine) byzantine\(behaviour.map { " (\($0))" } ?? ""), seeds \(seeds.lowerBound)..<\(seeds.upperBound)\(realLedger ? ", the real ledger" : "")"
         }
         var args: [String] {
             ["sim", "--nodes", "\(nodes)", "--byzantine", "\(byzantine)", "--seeds", "\(seeds.lowerBound)..<\(seeds.upperBound)",
-             "--trace-digest"]
+             "--trace-digest"] + (behaviour.map { ["--behaviour", $0] } ?? [])
                 + (realLedger ? ["--ledger", "real", "--contract", repositoryRoot() + "/contracts/letter_of_credit.hc"] : [])
         }
     }
@@ -39,6 +41,8 @@ struct ReplayTests {
         Case(nodes: 4, byzantine: 1, seeds: 10..<15),
         Case(nodes: 7, byzantine: 2, seeds: 1001..<1003),
         Case(nodes: 4, byzantine: 1, seeds: 0..<2, realLedger: true),
+        Case(nodes: 7, byzantine: 2, seeds: 2000..<2002, behaviour: "equivocating-primary"),
+        Case(nodes: 4, byzantine: 1, seeds: 0..<2, behaviour: "lying-sync-server"),
     ]
 
     /// The `trace seed S: HEX` lines of one `hansa sim` process.
@@ -64,6 +68,7 @@ struct ReplayTests {
             runner.ledger = .real
             runner.letterOfCredit = try LetterOfCredit.compile(repositoryRoot() + "/contracts/letter_of_credit.hc")
         }
+        runner.behaviour = c.behaviour.flatMap(ByzantineBehaviour.init(rawValue:))
         let inProcess = c.seeds.map { "trace seed \($0): \(runner.run(seed: $0).traceDigest.hex)" }
         #expect(inProcess == fixed)
         #expect(Set(fixed.map { $0.split(separator: " ").last! }).count == c.seeds.count)
