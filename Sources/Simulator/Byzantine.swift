@@ -26,6 +26,20 @@ public enum ByzantineBehaviour: String, CaseIterable, Sendable {
     /// that one commits) out of every block it builds, and otherwise behaves: blocks keep
     /// committing while that transaction waits.
     case censoringPrimary = "censoring-primary"
+    /// As primary of a new view (Byzantine+ViewChange.swift): omits the highest prepared
+    /// certificate (a quorum of view-changes that lacks it, or no re-proposal), includes a
+    /// stale or invalid view-change, re-proposes a different block, or sends two different
+    /// new-views to two halves; in the normal case it sends a premature new-view for the next
+    /// view it leads to all but one honest replica, and its commits go to that one only.
+    case byzantineNewPrimary = "byzantine-new-primary"
+    /// Sends view-changes under its own valid signature with forged contents: a stale
+    /// prepared certificate from an older view, a fake one (signatures nobody made) of a view
+    /// above every real one, a re-labelled higher-view certificate, or a prepared block that
+    /// does not match its certificate; it sends no commits.
+    case forgedViewChange = "forged-view-change"
+    /// Asks, with correctly signed view-changes, for the next view it leads while the view
+    /// works, and leads nothing when it is primary.
+    case prematureViewChange = "premature-view-change"
 }
 
 /// The rewriting of a byzantine replica's output.
@@ -38,8 +52,11 @@ struct ByzantineRewriter {
     var heard: [ConsensusMessage] = []
     /// The transaction a censoring primary leaves out.
     var censored: Hash?
+    /// What the view-change behaviours remember (Byzantine+ViewChange.swift).
+    var adversary = ViewChangeAdversary()
 
     mutating func observe(_ message: ConsensusMessage) {
+        if isViewChangeAdversary { adversary.note(message, n: n) }
         guard behaviour == .replay else { return }
         if heard.count < 512 { heard.append(message) } else { heard[Int.random(in: 0..<512, using: &rng)] = message }
     }
@@ -115,6 +132,9 @@ struct ByzantineRewriter {
         case .backDatingPrimary:
             guard case .prePrepare(let pp) = message, let back = backDated(pp, ledger: ledger) else { return [(to, message)] }
             return [(to, .prePrepare(back))]
+        case .byzantineNewPrimary: return rewriteViewChange(message, to: to, ledger: ledger)
+        case .forgedViewChange: return rewriteViewChange(message, to: to, ledger: ledger)
+        case .prematureViewChange: return rewriteViewChange(message, to: to, ledger: ledger)
         case .censoringPrimary:
             // It censors when it builds its blocks (`censor`); its messages are honest.
             return [(to, message)]

@@ -35,6 +35,11 @@ public struct Mutation: Sendable {
         case .ignorePreparedCertificates: Mutation(flaw, runner(4, 0))
         case .noProposalLagBound: Mutation(flaw, runner(4, 1, .backDatingPrimary))
         case .commitResetsRequestTimer: Mutation(flaw, runner(4, 1, .censoringPrimary))
+        case .lowestViewPreparedCertificate: Mutation(flaw, runner(4, 1, .forgedViewChange, scenario: .isolations))
+        case .newViewSetUnchecked: Mutation(flaw, runner(4, 1, .byzantineNewPrimary))
+        case .viewChangeCertificateUnchecked: Mutation(flaw, runner(4, 1, .forgedViewChange, scenario: .isolations))
+        case .newViewReproposalUnchecked: Mutation(flaw, runner(4, 1, .byzantineNewPrimary, scenario: .isolations))
+        case .joinOnF: Mutation(flaw, runner(4, 1, .prematureViewChange))
         }
     }
 

@@ -31,6 +31,12 @@ public struct SimConfig: Sendable {
         /// f + 1 honest validators down from tick 50 until the heal: consensus stalls, the
         /// survivors' view-change timeouts climb to their cap, then everyone comes back.
         case longOutage = "long-outage"
+        /// One honest validator at a time cut off from all others for 30–60 ticks, with 20–60
+        /// ticks between cuts, on a network that delays 1–4 ticks and loses nothing else. A
+        /// height often commits at one replica just before it is cut off, while the others —
+        /// still needing its commit — change view over their prepared certificates: the case
+        /// that §4.4's new-view rules exist for, which random faults rarely produce.
+        case isolations
     }
 
     public static let parameters = ConsensusParameters(
@@ -105,6 +111,19 @@ struct FaultPlan {
             let victims = Array(honest.shuffled(using: &rng).prefix(config.f + 1))
             plan.events[50, default: []].append(.crash(victims, midBatch: rng.chance(0.5)))
             plan.description.append("long outage: \(victims.sorted()) down from tick 50 until the heal at \(config.faultTicks)")
+            return plan
+        }
+        if config.scenario == .isolations {
+            plan.maxDelayTicks = 4
+            var start = Int.random(in: 20...60, using: &rng)
+            while start + 30 < config.faultTicks {
+                let victim = honest[Int.random(in: 0..<honest.count, using: &rng)]
+                let length = min(Int.random(in: 30...60, using: &rng), config.faultTicks - start)
+                plan.events[start, default: []].append(.partition([[victim], Set((0..<config.nodes).filter { $0 != victim })]))
+                plan.events[start + length, default: []].append(.heal)
+                plan.description.append("isolate \(victim) at \(start) for \(length)")
+                start += length + Int.random(in: 20...60, using: &rng)
+            }
             return plan
         }
         let level = config.faultLevel ?? [0.0, 0.5, 1.0, 1.0][Int.random(in: 0..<4, using: &rng)]

@@ -38,7 +38,7 @@ struct Sim: ParsableCommand {
     @Option(help: "Make every byzantine replica behave one way (default: drawn per replica from the seed): \(ByzantineBehaviour.allCases.map(\.rawValue).joined(separator: ", ")).")
     var behaviour: String?
 
-    @Option(help: "Fault scenario: random (default) or long-outage (f + 1 validators down until the heal).")
+    @Option(help: "Fault scenario: random (default), long-outage (f + 1 validators down until the heal) or isolations (one honest validator cut off at a time).")
     var scenario: String = "random"
 
     @Option(help: "Print each replica's view, height and timeout every N ticks (debugging one seed).")
