@@ -27,6 +27,9 @@ struct ViewChangeAdversary {
     var prematureHeights: Set<UInt64> = []
     /// Views for which a premature view-change went out.
     var prematureViews: Set<UInt64> = []
+    /// Blocks of the stale certificates it reported, latest last (at most 16): it votes for
+    /// them everywhere, should they be re-proposed.
+    var pushed: [Hash] = []
     var highestHeight: UInt64 = 0
     var highestView: UInt64 = 0
 
@@ -103,6 +106,17 @@ struct ViewChangeAdversary {
 
     func block(height: UInt64, hash: Hash) -> Block? { blocks[height]?.first { $0.hash == hash } }
 
+    /// Whether it holds a prepared certificate at `height` for a block other than `hash`.
+    func holdsCertificate(height: UInt64, otherThan hash: Hash) -> Bool {
+        certificates[height]?.contains { $0.blockHash != hash } == true
+    }
+
+    mutating func push(_ hash: Hash) {
+        guard !pushed.contains(hash) else { return }
+        pushed.append(hash)
+        if pushed.count > 16 { pushed.removeFirst() }
+    }
+
     /// A certificate for `height` of a lower view than the highest one known there, naming
     /// another block, whose block is known: what a stale view-change reports.
     func staleCertificate(height: UInt64) -> (PreparedCertificate, Block)? {
@@ -138,11 +152,17 @@ extension ByzantineRewriter {
         case (.forgedViewChange, .viewChange(let vc)) where Int(vc.validatorIndex) == index:
             let plan = forgedPlan(vc)
             return others.filter { to == nil || to == $0 }.map { ($0, .viewChange(plan[$0])) }
-        case (.forgedViewChange, .vote(let v)) where v.phase == .commit:
-            // Its commits go nowhere: a height commits only with every honest replica's commit,
-            // so a replica cut off just after committing leaves the others to change view
-            // over a prepared certificate — where forged view-changes matter.
-            return []
+        case (.forgedViewChange, .newView(let nv)) where Int(nv.primaryIndex) == index:
+            return deliver(withoutOwnCertificate(nv), to: to)
+        case (.forgedViewChange, .vote(let v)) where adversary.pushed.contains(v.blockHash):
+            return [(to, message)]
+        case (.forgedViewChange, .vote(let v)) where v.phase == .prepare:
+            // Its first prepare at a height stays private: with one honest replica cut off the
+            // others cannot prepare without it, and it alone assembles that certificate — a
+            // stale one once another block prepares at the height in a later view.
+            return adversary.holdsCertificate(height: v.height, otherThan: v.blockHash) ? [(to, message)] : []
+        case (.forgedViewChange, .vote(let v)):
+            return withheldCommit(v, to: to)
         case (.prematureViewChange, .vote(let v)):
             return [(to, message)] + prematureViewChange(after: v.view, ledger: ledger)
         case (.prematureViewChange, .prePrepare(let pp)) where Int(pp.proposerIndex) == index:
@@ -168,11 +188,19 @@ extension ByzantineRewriter {
         others.filter { to == nil || to == $0 }.compactMap { r in plan[r].map { (r, .newView($0)) } }
     }
 
-    /// Its commit for a height goes to one honest replica only (chosen by height), so that
-    /// replica can commit while the others still need every honest commit.
+    /// Its commit for a height goes to one replica only, so that one can commit while the
+    /// others still need every honest commit.
     func withheldCommit(_ v: Vote, to: Int?) -> [(Int?, ConsensusMessage)] {
-        let favoured = others[Int(v.height % UInt64(others.count))]
+        let favoured = favouredPeer(view: v.view, height: v.height, hash: v.blockHash)
         return to == nil || to == favoured ? [(favoured, .vote(v))] : []
+    }
+
+    /// The replica its commit goes to: the first other one it saw prepare the block (one it
+    /// can reach), else one chosen by height.
+    func favouredPeer(view: UInt64, height: UInt64, hash: Hash) -> Int {
+        let key = ViewChangeAdversary.CertificateKey(view: view, height: height, hash: hash)
+        let slots = adversary.prepares[key] ?? []
+        return others.first { $0 < slots.count && slots[$0] != nil } ?? others[Int(height % UInt64(others.count))]
     }
 
     // MARK: Signing with its own key
@@ -316,7 +344,7 @@ extension ByzantineRewriter {
         let nv = signedNewView(view: target, [vc], signedPrePrepare(view: target, twin))
         let prepare = signedVote(.prepare, view: target, height: v.height, hash: twin.hash)
         let commit = signedVote(.commit, view: target, height: v.height, hash: twin.hash)
-        let favoured = others[Int(v.height % UInt64(others.count))]
+        let favoured = favouredPeer(view: v.view, height: v.height, hash: v.blockHash)
         return others.filter { $0 != favoured }.flatMap { r in
             [(r, ConsensusMessage.newView(nv)), (r, .vote(prepare)), (r, .vote(commit))] as [(Int?, ConsensusMessage)]
         }
@@ -326,16 +354,24 @@ extension ByzantineRewriter {
 // MARK: Forged view-change contents under a valid outer signature (§4.4)
 extension ByzantineRewriter {
     /// What each recipient gets instead of its core's view-change `vc`, chosen once per new
-    /// view. The new view's primary — whose choice it wants to sway — gets a stale
-    /// certificate from an older view if one is known, else a fake one of a view above every
-    /// real one; the others get, by index, a higher-view (re-labelled) certificate, a
-    /// prepared block that does not match its certificate, or a fake certificate.
+    /// view. Where it holds a stale certificate for the next height — of an older view than
+    /// the highest it knows, for another block — everyone gets a view-change carrying it
+    /// (valid, and harmless only if the new view takes the highest). Where it holds some
+    /// certificate there, its view-change is valid but leaves that out. Otherwise, for every
+    /// other new view, the new view's primary — whose choice it wants to sway — gets a fake
+    /// certificate of a view above every real one, and the others get, by index, a
+    /// higher-view (re-labelled) certificate, a prepared block that does not match its
+    /// certificate, or a fake certificate; in the remaining views its view-change is valid
+    /// but leaves out its own prepared certificate, so it still counts toward quorums and
+    /// timers.
     mutating func forgedPlan(_ vc: ViewChange) -> [ViewChange] {
         if let plan = adversary.forgedViewChanges[vc.newView] { return plan }
         let h = vc.committedHeight + 1
-        let stale = adversary.staleCertificate(height: h).map { cert, b in
+        let staleCertificate = adversary.staleCertificate(height: h)
+        let stale = staleCertificate.map { cert, b in
             signedViewChange(newView: vc.newView, highestCommit: vc.highestCommit, prepared: cert, block: b)
         }
+        if let (cert, _) = staleCertificate { adversary.push(cert.blockHash) }
         let known = vc.prepared.map { ($0, vc.preparedBlock) }
             ?? adversary.certificates[h]?.last.map { ($0, adversary.block(height: h, hash: $0.blockHash)) }
         let seen = vc.preparedBlock ?? adversary.blocks[h]?.last
@@ -355,11 +391,41 @@ extension ByzantineRewriter {
             }
         }
         let primary = Int(vc.newView % UInt64(n))
-        var plan = [ViewChange](repeating: vc, count: n)
-        for r in others {
-            plan[r] = r == primary ? (stale ?? fake ?? higher ?? vc) : ([higher, mismatched, fake][r % 3] ?? fake ?? vc)
+        // Its own prepared certificate it keeps to itself: a block it alone could prove prepared
+        // is not re-proposed, so another one prepares at the height in the new view.
+        let silent = signedViewChange(newView: vc.newView, highestCommit: vc.highestCommit, prepared: nil, block: nil)
+        var plan = [ViewChange](repeating: stale ?? silent, count: n)
+        if stale == nil && adversary.certificates[h] == nil && vc.newView % 2 == 0 {
+            for r in others {
+                plan[r] = r == primary ? (fake ?? higher ?? vc) : ([higher, mismatched, fake][r % 3] ?? fake ?? vc)
+            }
         }
         adversary.forgedViewChanges[vc.newView] = plan
+        return plan
+    }
+}
+
+extension ByzantineRewriter {
+    /// As primary, its core's new-view `nv` rebuilt over the same view-changes but with its
+    /// own one stripped of its prepared certificate (what it sent everyone else), and the
+    /// re-proposal those dictate: a block it alone proved prepared is not re-proposed.
+    mutating func withoutOwnCertificate(_ nv: NewView) -> [NewView?] {
+        if let plan = adversary.craftedNewViews[nv.view] { return plan }
+        var vcs = nv.viewChanges
+        if let k = vcs.firstIndex(where: { Int($0.validatorIndex) == index }), vcs[k].prepared != nil {
+            vcs[k] = signedViewChange(newView: nv.view, highestCommit: vcs[k].highestCommit, prepared: nil, block: nil)
+        }
+        var rebuilt = nv
+        if vcs != nv.viewChanges {
+            let chosen = ViewChangeAdversary.decide(vcs).chosen
+            var reproposal: PrePrepare? = nil
+            if let c = chosen, let b = adversary.block(height: c.height, hash: c.blockHash) {
+                reproposal = signedPrePrepare(view: nv.view, b)
+            }
+            rebuilt = signedNewView(view: nv.view, vcs, reproposal)
+        }
+        let plan = (0..<n).map { $0 == index ? nil : rebuilt }
+        adversary.craftedNewViews[nv.view] = plan
         return plan
     }
 }

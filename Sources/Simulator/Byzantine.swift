@@ -35,7 +35,8 @@ public enum ByzantineBehaviour: String, CaseIterable, Sendable {
     /// Sends view-changes under its own valid signature with forged contents: a stale
     /// prepared certificate from an older view, a fake one (signatures nobody made) of a view
     /// above every real one, a re-labelled higher-view certificate, or a prepared block that
-    /// does not match its certificate; it sends no commits.
+    /// does not match its certificate. Its first prepare at a height stays private (it alone
+    /// holds that certificate), and its commits go to one honest replica only.
     case forgedViewChange = "forged-view-change"
     /// Asks, with correctly signed view-changes, for the next view it leads while the view
     /// works, and leads nothing when it is primary.

@@ -35,7 +35,7 @@ public struct Mutation: Sendable {
         case .ignorePreparedCertificates: Mutation(flaw, runner(4, 0))
         case .noProposalLagBound: Mutation(flaw, runner(4, 1, .backDatingPrimary))
         case .commitResetsRequestTimer: Mutation(flaw, runner(4, 1, .censoringPrimary))
-        case .lowestViewPreparedCertificate: Mutation(flaw, runner(4, 1, .forgedViewChange, scenario: .isolations))
+        case .lowestViewPreparedCertificate: Mutation(flaw, runner(7, 2, .forgedViewChange, scenario: .isolations))
         case .newViewSetUnchecked: Mutation(flaw, runner(4, 1, .byzantineNewPrimary))
         case .viewChangeCertificateUnchecked: Mutation(flaw, runner(4, 1, .forgedViewChange, scenario: .isolations))
         case .newViewReproposalUnchecked: Mutation(flaw, runner(4, 1, .byzantineNewPrimary, scenario: .isolations))

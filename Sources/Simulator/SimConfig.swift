@@ -31,8 +31,9 @@ public struct SimConfig: Sendable {
         /// f + 1 honest validators down from tick 50 until the heal: consensus stalls, the
         /// survivors' view-change timeouts climb to their cap, then everyone comes back.
         case longOutage = "long-outage"
-        /// One honest validator at a time cut off from all others for 30–60 ticks, with 20–60
-        /// ticks between cuts, on a network that delays 1–4 ticks and loses nothing else. A
+        /// One honest validator at a time cut off from all others for 30–60 ticks, the next cut
+        /// following at once or after 20–60 ticks, on a network that delays 1–4 ticks and
+        /// loses nothing else. A
         /// height often commits at one replica just before it is cut off, while the others —
         /// still needing its commit — change view over their prepared certificates: the case
         /// that §4.4's new-view rules exist for, which random faults rarely produce.
@@ -116,13 +117,18 @@ struct FaultPlan {
         if config.scenario == .isolations {
             plan.maxDelayTicks = 4
             var start = Int.random(in: 20...60, using: &rng)
+            var previous: Int? = nil
             while start + 30 < config.faultTicks {
-                let victim = honest[Int.random(in: 0..<honest.count, using: &rng)]
+                let candidates = honest.filter { $0 != previous }
+                let victim = candidates[Int.random(in: 0..<candidates.count, using: &rng)]
+                previous = victim
                 let length = min(Int.random(in: 30...60, using: &rng), config.faultTicks - start)
                 plan.events[start, default: []].append(.partition([[victim], Set((0..<config.nodes).filter { $0 != victim })]))
                 plan.events[start + length, default: []].append(.heal)
                 plan.description.append("isolate \(victim) at \(start) for \(length)")
-                start += length + Int.random(in: 20...60, using: &rng)
+                // Often the next cut follows at once: then the cluster never has every honest
+                // validator at hand, and the byzantine ones' votes decide what prepares.
+                start += length + (rng.chance(0.5) ? Int.random(in: 20...60, using: &rng) : 0)
             }
             return plan
         }
