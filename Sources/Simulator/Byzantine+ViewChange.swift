@@ -32,6 +32,9 @@ struct ViewChangeAdversary {
     var pushed: [Hash] = []
     var highestHeight: UInt64 = 0
     var highestView: UInt64 = 0
+    /// What it did, for tests: new-views crafted, view-changes forged (per new view), stale
+    /// certificates reported, premature new-views and view-changes sent.
+    var craftedCount = 0, forgedCount = 0, staleCount = 0, prematureNewViewCount = 0, prematureViewChangeCount = 0
 
     struct CertificateKey: Hashable {
         let view: UInt64
@@ -274,6 +277,7 @@ extension ByzantineRewriter {
             }
         }
         adversary.craftedNewViews[nv.view] = plan
+        adversary.craftedCount += 1
         return plan
     }
 
@@ -345,6 +349,7 @@ extension ByzantineRewriter {
         let prepare = signedVote(.prepare, view: target, height: v.height, hash: twin.hash)
         let commit = signedVote(.commit, view: target, height: v.height, hash: twin.hash)
         let favoured = favouredPeer(view: v.view, height: v.height, hash: v.blockHash)
+        adversary.prematureNewViewCount += 1
         return others.filter { $0 != favoured }.flatMap { r in
             [(r, ConsensusMessage.newView(nv)), (r, .vote(prepare)), (r, .vote(commit))] as [(Int?, ConsensusMessage)]
         }
@@ -371,7 +376,7 @@ extension ByzantineRewriter {
         let stale = staleCertificate.map { cert, b in
             signedViewChange(newView: vc.newView, highestCommit: vc.highestCommit, prepared: cert, block: b)
         }
-        if let (cert, _) = staleCertificate { adversary.push(cert.blockHash) }
+        if let (cert, _) = staleCertificate { adversary.push(cert.blockHash); adversary.staleCount += 1 }
         let known = vc.prepared.map { ($0, vc.preparedBlock) }
             ?? adversary.certificates[h]?.last.map { ($0, adversary.block(height: h, hash: $0.blockHash)) }
         let seen = vc.preparedBlock ?? adversary.blocks[h]?.last
@@ -401,6 +406,7 @@ extension ByzantineRewriter {
             }
         }
         adversary.forgedViewChanges[vc.newView] = plan
+        adversary.forgedCount += 1
         return plan
     }
 }
@@ -439,6 +445,7 @@ extension ByzantineRewriter {
         guard adversary.prematureViews.insert(view).inserted else { return [] }
         adversary.highestView = max(adversary.highestView, view)
         let vc = signedViewChange(newView: nextLedView(after: view), highestCommit: ledger.tip.certificate, prepared: nil, block: nil)
+        adversary.prematureViewChangeCount += 1
         return [(nil, .viewChange(vc))]
     }
 }
