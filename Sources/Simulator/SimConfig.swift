@@ -32,11 +32,11 @@ public struct SimConfig: Sendable {
         /// survivors' view-change timeouts climb to their cap, then everyone comes back.
         case longOutage = "long-outage"
         /// One honest validator at a time cut off from all others for 30–60 ticks, the next cut
-        /// following at once or after 20–60 ticks, on a network that delays 1–4 ticks and
-        /// loses nothing else. A
-        /// height often commits at one replica just before it is cut off, while the others —
-        /// still needing its commit — change view over their prepared certificates: the case
-        /// that §4.4's new-view rules exist for, which random faults rarely produce.
+        /// (of another one) following at once or after 20–60 ticks, on a network that delays
+        /// 1–4 ticks and loses nothing else. A height often commits at one replica just before
+        /// it is cut off, while the others — still needing its commit — change view over their
+        /// prepared certificates: the case that §4.4's new-view rules exist for, which random
+        /// faults rarely produce.
         case isolations
     }
 
