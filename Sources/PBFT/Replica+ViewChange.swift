@@ -45,7 +45,12 @@ extension PBFTReplica {
         guard from < config.n, crypto.verify(.viewChange, vc.signingBody, vc.signature, signer: from) else { return false }
         if let c = vc.highestCommit, !isValid(c) { return false }
         if let p = vc.prepared {
-            guard p.view < vc.newView, p.height == vc.committedHeight + 1, isValid(p) else { return false }
+            #if HANSA_FLAWS
+            let checkPrepared = !config.has(.viewChangeCertificateUnchecked)
+            #else
+            let checkPrepared = true
+            #endif
+            if checkPrepared { guard p.view < vc.newView, p.height == vc.committedHeight + 1, isValid(p) else { return false } }
             if requireBlock {
                 guard let b = vc.preparedBlock, b.hash == p.blockHash, b.header.height == p.height,
                       Block.transactionsRoot(b.transactions) == b.header.transactionsRoot else { return false }
@@ -94,7 +99,11 @@ extension PBFTReplica {
         // §4.5.2: f + 1 replicas ahead of us cannot all be faulty; join the smallest such view.
         let current = view
         let ahead = viewChanges.values.filter { $0.newView > current }
-        if ahead.count >= config.f + 1, let smallest = ahead.map(\.newView).min() {
+        var joinAt = config.f + 1
+        #if HANSA_FLAWS
+        if config.has(.joinOnF) { joinAt = config.f }
+        #endif
+        if ahead.count >= joinAt, let smallest = ahead.map(\.newView).min() {
             startViewChange(to: smallest)
             return
         }
@@ -116,6 +125,9 @@ extension PBFTReplica {
         var chosen = viewChanges.compactMap(\.prepared).filter { $0.height == base + 1 }.max { $0.view < $1.view }
         #if HANSA_FLAWS
         if config.has(.ignorePreparedCertificates) { chosen = nil }
+        if config.has(.lowestViewPreparedCertificate) {
+            chosen = viewChanges.compactMap(\.prepared).filter { $0.height == base + 1 }.min { $0.view < $1.view }
+        }
         #endif
         return NewViewDecision(base: base, basePeers: peers, chosen: chosen)
     }
@@ -166,17 +178,27 @@ extension PBFTReplica {
     /// its view, and a re-proposal equal to the one they dictate — and returns the decision.
     func verifiedDecision(_ nv: NewView) -> NewViewDecision? {
         guard crypto.verify(.newView, nv.signingBody, nv.signature, signer: Int(nv.primaryIndex)) else { return nil }
+        #if HANSA_FLAWS
+        let checkSet = !config.has(.newViewSetUnchecked)
+        #else
+        let checkSet = true
+        #endif
         var signers = Set<UInt16>()
-        for vc in nv.viewChanges {
+        for vc in nv.viewChanges where checkSet {
             guard vc.newView == nv.view, signers.insert(vc.validatorIndex).inserted, isValid(vc, requireBlock: false) else { return nil }
         }
-        guard signers.count >= config.quorum else { return nil }
+        guard !checkSet || signers.count >= config.quorum else { return nil }
         let decision = decide(nv.viewChanges)
         switch (decision.chosen, nv.reproposal) {
         case (nil, nil):
             return decision
         case (let chosen?, let pp?):
-            guard pp.view == nv.view, pp.height == chosen.height, pp.blockHash == chosen.blockHash,
+            #if HANSA_FLAWS
+            let sameBlock = pp.blockHash == chosen.blockHash || config.has(.newViewReproposalUnchecked)
+            #else
+            let sameBlock = pp.blockHash == chosen.blockHash
+            #endif
+            guard pp.view == nv.view, pp.height == chosen.height, sameBlock,
                   pp.proposerIndex == nv.primaryIndex, pp.height == pp.block.header.height,
                   crypto.verify(.prePrepare, pp.signingBody, pp.signature, signer: Int(nv.primaryIndex)) else { return nil }
             return decision

@@ -191,6 +191,30 @@ public enum ProtocolFlaw: String, Sendable, CaseIterable {
     /// when a view change takes longer than the base timeout — message delays above it — the
     /// timer expires before every new view arrives and no view is ever installed (liveness).
     case noViewChangeBackoff = "no-view-change-backoff"
+    /// The new primary (and every backup checking its new-view) takes the prepared
+    /// certificate of the **lowest** view at base + 1 instead of the highest (breaks §4.4:
+    /// "the pre-prepare … with the highest view number"; the proof that a committed block is
+    /// re-proposed rests on it): a stale certificate from an older view, for a block that was
+    /// prepared but superseded, outranks the one for the block that committed.
+    case lowestViewPreparedCertificate = "lowest-view-prepared-certificate"
+    /// A backup accepts a new-view without checking its view-change set — count, distinct
+    /// senders, view, validity (breaks §4.4: the new-view must prove that a quorum moved and
+    /// what they prepared): a byzantine primary announces a view nobody asked for, over its
+    /// own view-change alone, and re-proposes what it likes.
+    case newViewSetUnchecked = "new-view-set-unchecked"
+    /// A view-change's prepared certificate is not checked (`isValid(vc)`: its view below the
+    /// new view, its height, its quorum of prepare signatures) (breaks §4.4, §4.5.1: view-
+    /// change messages must carry valid prepared certificates): a fake certificate of a high
+    /// view wins the new view's choice over the real one.
+    case viewChangeCertificateUnchecked = "view-change-certificate-unchecked"
+    /// A backup does not compare the new-view's re-proposal with the certificate its
+    /// view-change set dictates (breaks §4.4: backups recompute the new-view's pre-prepares):
+    /// a byzantine new primary re-proposes another block in place of one that committed.
+    case newViewReproposalUnchecked = "new-view-reproposal-unchecked"
+    /// The join rule counts f view-changes ahead instead of f + 1 (breaks §4.5.2: f + 1 cannot
+    /// all be faulty, f can): f byzantine replicas drag every honest one into a view change —
+    /// into a view they lead and leave idle — whenever they like, and no block commits.
+    case joinOnF = "join-on-f"
 }
 
 extension ReplicaConfig {

@@ -308,6 +308,7 @@ extension Cluster {
             for (to, message) in node.byzantine!.takeDue(tick) { sendAsIs(from: node, message, to: to) }
         }
         cutOffPrimary()
+        cutOffLoneCommitter()
         for node in nodes where node.isHonest { maxTimeoutTicks = max(maxTimeoutTicks, node.replica?.timeoutTicks ?? 0) }
     }
 
@@ -317,6 +318,30 @@ extension Cluster {
         for peer in to.map({ [$0] }) ?? Array(0..<config.nodes) where peer != node.index {
             transmit(from: node.index, to: peer, m, digest: digest)
         }
+    }
+
+    /// The lone-commit scenario (`SimConfig.Scenario.loneCommit`): an honest validator whose
+    /// committed height no other honest validator has reached yet is cut off from everyone
+    /// (a partition of it alone) for 30–60 ticks; the next cut may start 0–40 ticks after.
+    func cutOffLoneCommitter() {
+        guard config.scenario == .loneCommit, tick < config.faultTicks else { return }
+        if let cut = loneCut {
+            guard tick >= cut.until else { return }
+            loneCut = nil
+            partition = nil
+            trace.heal(tick: tick)
+            nextLoneCut = tick + Int.random(in: 0...40, using: &rng)
+            return
+        }
+        guard tick >= nextLoneCut else { return }
+        let honest = nodes.filter { $0.isHonest && $0.isUp }
+        guard let top = honest.map(\.height).max(), top > 0,
+              let leader = honest.first(where: { $0.height == top }),
+              honest.filter({ $0.height == top }).count == 1 else { return }
+        let groups = [Set([leader.index]), Set((0..<config.nodes).filter { $0 != leader.index })]
+        partition = groups
+        trace.partition(tick: tick, groups)
+        loneCut = (leader.index, tick + Int.random(in: 30...60, using: &rng))
     }
 
     /// The long outage's second phase (`SimConfig.Scenario.longOutage`): from the restart of

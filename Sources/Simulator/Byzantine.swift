@@ -40,6 +40,21 @@ public enum ByzantineBehaviour: String, CaseIterable, Sendable {
     case lyingSyncServer = "lying-sync-server"
     /// As primary, sends its proposal for h + 1 with the one for h, repeating h's transactions.
     case hastyPrimary = "hasty-primary"
+    /// As primary of a new view (Byzantine+ViewChange.swift): omits the highest prepared
+    /// certificate (a quorum of view-changes that lacks it, or no re-proposal), includes a
+    /// stale or invalid view-change, re-proposes a different block, or sends two different
+    /// new-views to two halves; in the normal case it sends a premature new-view for the next
+    /// view it leads to all but one honest replica, and its commits go to that one only.
+    case byzantineNewPrimary = "byzantine-new-primary"
+    /// Sends view-changes under its own valid signature with forged contents: a stale
+    /// prepared certificate from an older view, a fake one (signatures nobody made) of a view
+    /// above every real one, a re-labelled higher-view certificate, or a prepared block that
+    /// does not match its certificate. Its first prepare at a height stays private (it alone
+    /// holds that certificate), and its commits go to one honest replica only.
+    case forgedViewChange = "forged-view-change"
+    /// Asks, with correctly signed view-changes, for the next view it leads while the view
+    /// works, and leads nothing when it is primary.
+    case prematureViewChange = "premature-view-change"
 }
 
 /// The rewriting of a byzantine replica's output.
@@ -54,9 +69,12 @@ struct ByzantineRewriter {
     var censored: Hash?
     /// The normal-case, sync and timer adversary's state (Byzantine+Normal.swift).
     var normal = NormalAdversary()
+    /// What the view-change behaviours remember (Byzantine+ViewChange.swift).
+    var adversary = ViewChangeAdversary()
 
     mutating func observe(_ message: ConsensusMessage) {
         if behaviour == .rogueProposer { observeAsRogue(message) }
+        if isViewChangeAdversary { adversary.note(message, n: n) }
         guard behaviour == .replay else { return }
         if heard.count < 512 { heard.append(message) } else { heard[Int.random(in: 0..<512, using: &rng)] = message }
     }
@@ -110,6 +128,9 @@ struct ByzantineRewriter {
         case .backDatingPrimary:
             guard case .prePrepare(let pp) = message, let back = backDated(pp, ledger: ledger) else { return [(to, message)] }
             return [(to, .prePrepare(back))]
+        case .byzantineNewPrimary: return rewriteViewChange(message, to: to, ledger: ledger)
+        case .forgedViewChange: return rewriteViewChange(message, to: to, ledger: ledger)
+        case .prematureViewChange: return rewriteViewChange(message, to: to, ledger: ledger)
         case .censoringPrimary:
             // It censors when it builds its blocks (`censor`); its messages are honest.
             return [(to, message)]

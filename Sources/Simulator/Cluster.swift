@@ -45,6 +45,10 @@ public final class Cluster {
     var proposalsRefused = 0
     /// The highest view-change timeout an honest replica ran with (Byzantine+Normal.swift).
     var maxTimeoutTicks: UInt64 = 0
+    /// The lone-commit scenario's cut in force (the validator and the tick it ends), and the
+    /// first tick the next may start.
+    var loneCut: (node: Int, until: Int)?
+    var nextLoneCut = 0
     /// Every event of the run, hashed as it happens (SimTrace).
     let trace: SimTrace
 

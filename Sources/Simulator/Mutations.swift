@@ -32,7 +32,7 @@ public struct Mutation: Sendable {
     /// Every flaw, in `ProtocolFlaw` order.
     public static let catalog: [Mutation] = ProtocolFlaw.allCases.map { flaw in
         switch flaw {
-        case .ignorePreparedCertificates: Mutation(flaw, runner(4, 0))
+        case .ignorePreparedCertificates: Mutation(flaw, runner(4, 0, scenario: .loneCommit))
         case .noProposalLagBound: Mutation(flaw, runner(4, 1, .backDatingPrimary))
         case .commitResetsRequestTimer: Mutation(flaw, runner(4, 1, .censoringPrimary))
         case .preparedQuorumOneShort: Mutation(flaw, runner(4, 1, .equivocatingPrimary))
@@ -41,6 +41,11 @@ public struct Mutation: Sendable {
         case .syncedCertificateUnchecked: Mutation(flaw, runner(4, 1, .lyingSyncServer, scenario: .longOutage))
         case .syncedBodyUnchecked: Mutation(flaw, runner(4, 1, .lyingSyncServer, scenario: .longOutage))
         case .noViewChangeBackoff: Mutation(flaw, runner(4, 0, scenario: .slowNetwork))
+        case .lowestViewPreparedCertificate: Mutation(flaw, runner(7, 2, .forgedViewChange, scenario: .isolations))
+        case .newViewSetUnchecked: Mutation(flaw, runner(4, 1, .byzantineNewPrimary))
+        case .viewChangeCertificateUnchecked: Mutation(flaw, runner(4, 1, .forgedViewChange, scenario: .isolations))
+        case .newViewReproposalUnchecked: Mutation(flaw, runner(7, 2, .byzantineNewPrimary, scenario: .isolations))
+        case .joinOnF: Mutation(flaw, runner(4, 1, .prematureViewChange))
         }
     }
 

@@ -61,6 +61,21 @@ public struct SimConfig: Sendable {
         /// case) exceed the request timeout, so a view completes only once its timeout has
         /// doubled (§4.5.2: the backoff is what makes PBFT live when delays are unknown).
         case slowNetwork = "slow-network"
+        /// One honest validator at a time cut off from all others for 30–60 ticks, the next cut
+        /// (of another one) following at once or after 20–60 ticks, on a network that delays
+        /// 1–4 ticks and loses nothing else. A height often commits at one replica just before
+        /// it is cut off, while the others — still needing its commit — change view over their
+        /// prepared certificates: the case that §4.4's new-view rules exist for, which random
+        /// faults rarely produce.
+        case isolations
+        /// An adaptive network adversary: whenever one honest validator has committed a height
+        /// that no other honest validator has, it is cut off from everyone at once (its commit
+        /// votes still in flight are lost) for 30–60 ticks, the next cut allowed 0–40 ticks
+        /// after the heal, on a network that delays 1–4 ticks and loses nothing else. Each cut
+        /// leaves a block committed at exactly one replica while the others, a commit short,
+        /// change view over their prepared certificates — §4.4's case, made on purpose rather
+        /// than waited for (`Cluster.cutOffLoneCommitter`).
+        case loneCommit = "lone-commit"
     }
 
     /// Message delays of the slow-network scenario.
@@ -174,6 +189,29 @@ struct FaultPlan {
             plan.maxDelayTicks = SimConfig.slowDelayTicks.upperBound
             plan.healedDelayTicks = SimConfig.slowDelayTicks
             plan.description.append("slow network: every message takes \(SimConfig.slowDelayTicks) ticks, after the heal too")
+            return plan
+        }
+        if config.scenario == .loneCommit {
+            plan.maxDelayTicks = 4
+            plan.description.append("lone commit: a validator that alone committed a height is cut off for 30–60 ticks")
+            return plan
+        }
+        if config.scenario == .isolations {
+            plan.maxDelayTicks = 4
+            var start = Int.random(in: 20...60, using: &rng)
+            var previous: Int? = nil
+            while start + 30 < config.faultTicks {
+                let candidates = honest.filter { $0 != previous }
+                let victim = candidates[Int.random(in: 0..<candidates.count, using: &rng)]
+                previous = victim
+                let length = min(Int.random(in: 30...60, using: &rng), config.faultTicks - start)
+                plan.events[start, default: []].append(.partition([[victim], Set((0..<config.nodes).filter { $0 != victim })]))
+                plan.events[start + length, default: []].append(.heal)
+                plan.description.append("isolate \(victim) at \(start) for \(length)")
+                // Often the next cut follows at once: then the cluster never has every honest
+                // validator at hand, and the byzantine ones' votes decide what prepares.
+                start += length + (rng.chance(0.5) ? Int.random(in: 20...60, using: &rng) : 0)
+            }
             return plan
         }
         let level = config.faultLevel ?? [0.0, 0.5, 1.0, 1.0][Int.random(in: 0..<4, using: &rng)]
