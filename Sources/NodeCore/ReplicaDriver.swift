@@ -35,6 +35,11 @@ public final class ReplicaDriver<App: ReplicaApplication> {
     public private(set) var replica: PBFTReplica
     /// The local clock as of the last tick (proposal timestamps, mempool expiry).
     public private(set) var nowMillis: UInt64 = 0
+    #if HANSA_FLAWS
+    /// The mutation build's `send-before-persist`: the last step's state, written only when
+    /// the next step begins — after that step's messages have left.
+    var deferredPersist: DurableState?
+    #endif
 
     /// Starts (or restarts) a replica on `app`, from the durable state the application holds.
     public init(app: App, config: ReplicaConfig, crypto: any ConsensusCrypto) throws(DriverError) {
@@ -61,6 +66,12 @@ public final class ReplicaDriver<App: ReplicaApplication> {
     /// nothing is left; returns the messages to send. A `.tick` input sets the driver's clock.
     public func step(_ input: ReplicaInput) throws(DriverError) -> [Outbound] {
         if case .tick(let now, _, _) = input { nowMillis = now }
+        #if HANSA_FLAWS
+        if let state = deferredPersist {
+            deferredPersist = nil
+            try app.saveDurableState(state)
+        }
+        #endif
         var pending = [input]
         var out: [Outbound] = []
         while !pending.isEmpty {
@@ -75,6 +86,9 @@ public final class ReplicaDriver<App: ReplicaApplication> {
     private func perform(_ action: ReplicaAction, into out: inout [Outbound]) throws(DriverError) -> ReplicaInput? {
         switch action {
         case .persist(let state):
+            #if HANSA_FLAWS
+            if replica.config.flaw == .sendBeforePersist { deferredPersist = state; return nil }
+            #endif
             try app.saveDurableState(state)
         case .send(let message, let to):
             out.append(.send(message, to: to))

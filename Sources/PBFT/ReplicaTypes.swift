@@ -215,6 +215,12 @@ public enum ProtocolFlaw: String, Sendable, CaseIterable {
     /// all be faulty, f can): f byzantine replicas drag every honest one into a view change —
     /// into a view they lead and leave idle — whenever they like, and no block commits.
     case joinOnF = "join-on-f"
+    /// The replica driver (`NodeCore.ReplicaDriver`) writes a step's durable state only when
+    /// the next step begins, after the step's messages have left (breaks persist before send,
+    /// TOCS 2002 §4.6 / habit 2): a node that dies between the two has sent votes its store
+    /// does not remember, and restarted it signs conflicting ones (double signing) or forgets
+    /// a prepared certificate its view-change should carry.
+    case sendBeforePersist = "send-before-persist"
 }
 
 extension ReplicaConfig {

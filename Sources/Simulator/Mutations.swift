@@ -46,6 +46,7 @@ public struct Mutation: Sendable {
         case .viewChangeCertificateUnchecked: Mutation(flaw, runner(4, 1, .forgedViewChange, scenario: .isolations))
         case .newViewReproposalUnchecked: Mutation(flaw, runner(7, 2, .byzantineNewPrimary, scenario: .isolations))
         case .joinOnF: Mutation(flaw, runner(4, 1, .prematureViewChange))
+        case .sendBeforePersist: Mutation(flaw, runner(4, 0, scenario: .crashes))
         }
     }
 

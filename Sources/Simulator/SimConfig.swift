@@ -76,6 +76,12 @@ public struct SimConfig: Sendable {
         /// change view over their prepared certificates — §4.4's case, made on purpose rather
         /// than waited for (`Cluster.cutOffLoneCommitter`).
         case loneCommit = "lone-commit"
+        /// Crash after crash at the places a node dies mid-step (`Cluster.armCrash`: at a store
+        /// write, or after the first few sends of a step): every 15–40 ticks one honest
+        /// validator, drawn from the seed, is armed to die mid-step and comes back 5–20 ticks
+        /// later from its store, on a network that delays 1–4 ticks and loses nothing else.
+        /// What a restart finds is what persist before send promised.
+        case crashes
     }
 
     /// Message delays of the slow-network scenario.
@@ -189,6 +195,18 @@ struct FaultPlan {
             plan.maxDelayTicks = SimConfig.slowDelayTicks.upperBound
             plan.healedDelayTicks = SimConfig.slowDelayTicks
             plan.description.append("slow network: every message takes \(SimConfig.slowDelayTicks) ticks, after the heal too")
+            return plan
+        }
+        if config.scenario == .crashes {
+            plan.maxDelayTicks = 4
+            var start = Int.random(in: 10...40, using: &rng)
+            while start + 25 < config.faultTicks {
+                let victim = honest[Int.random(in: 0..<honest.count, using: &rng)]
+                plan.events[start, default: []].append(.crash([victim], midBatch: true))
+                plan.events[start + Int.random(in: 5...20, using: &rng), default: []].append(.restart([victim]))
+                start += Int.random(in: 15...40, using: &rng)
+            }
+            plan.description.append("crashes: one honest validator at a time dies mid-step and restarts 5–20 ticks later")
             return plan
         }
         if config.scenario == .loneCommit {

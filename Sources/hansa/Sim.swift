@@ -48,7 +48,7 @@ struct Sim: ParsableCommand {
     @Option(help: "Make every byzantine replica behave one way (default: drawn per replica from the seed): \(ByzantineBehaviour.allCases.map(\.rawValue).joined(separator: ", ")).")
     var behaviour: String?
 
-    @Option(help: "Fault scenario: random (default), long-outage (f + 1 validators down, then each view's primary cut off, until the heal), slow-network (every message 21–25 ticks, throughout), isolations (one honest validator cut off at a time) or lone-commit (a validator that alone committed a height is cut off at once).")
+    @Option(help: "Fault scenario: random (default), long-outage (f + 1 validators down, then each view's primary cut off, until the heal), slow-network (every message 21–25 ticks, throughout), isolations (one honest validator cut off at a time), lone-commit (a validator that alone committed a height is cut off at once) or crashes (one validator after another dies mid-step and restarts).")
     var scenario: String = "random"
 
     @Option(help: "What the replicas run over: fast (a stand-in application, the default) or real (the real ledger, transfers and a letter of credit).")

@@ -65,11 +65,11 @@ struct ViewChangeAdversaryTests {
         #expect(forged > 0 && refused > 0, "forged \(forged) view-changes, honest replicas refused \(refused) messages")
     }
 
-    /// Seed 51 is where the mutation build's `lowest-view-prepared-certificate` breaks
+    /// Seed 108 is where the mutation build's `lowest-view-prepared-certificate` breaks
     /// agreement (docs/PROTOCOL.md §14, mutation testing): taking the highest view, it passes.
-    @Test("§4.4: a stale prepared certificate reported beside a newer one does not displace it (n = 7, two forgers, seed 51)")
+    @Test("§4.4: a stale prepared certificate reported beside a newer one does not displace it (n = 7, two forgers, seed 108)")
     func staleCertificateOutranked() {
-        let (cluster, outcome) = Self.run(7, 2, .forgedViewChange, seed: 51, scenario: .isolations)
+        let (cluster, outcome) = Self.run(7, 2, .forgedViewChange, seed: 108, scenario: .isolations)
         #expect(outcome.passed, "\(outcome.failures.first ?? "")")
         let stale = Self.adversaries(cluster).map(\.staleCount).reduce(0, +)
         #expect(stale > 0, "no stale certificate was ever reported")
