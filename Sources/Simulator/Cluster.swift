@@ -51,6 +51,8 @@ public final class Cluster {
     var nextLoneCut = 0
     /// Every event of the run, hashed as it happens (SimTrace).
     let trace: SimTrace
+    /// Why each node went down, in order (for the tests of the crash points).
+    var crashes: [SimTrace.CrashCause] = []
 
     enum Delivery {
         /// `digest` is the SHA-256 of the message's canonical bytes (for the trace).
@@ -273,6 +275,7 @@ public final class Cluster {
 
     func crash(_ node: SimNode, _ cause: SimTrace.CrashCause) {
         trace.crash(tick: tick, node: node.index, cause)
+        crashes.append(cause)
         node.crash()
     }
 

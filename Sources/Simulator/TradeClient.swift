@@ -28,6 +28,8 @@ final class TradeClient: SimWorkload {
     /// When the goods were loaded (the carrier's LOAD event, the bill of lading's date).
     var loadedAtMillis: UInt64 = 0
     var failure: String?
+    /// The receipts of the steps done, in order.
+    var stepReceipts: [Receipt] = []
     var paidHeight: UInt64?
     var done = false
 
@@ -101,6 +103,7 @@ final class TradeClient: SimWorkload {
             failure = "letter of credit: step \(step + 1) (\(Self.steps[step])) failed at height \(found.height): \(code): \(message)"
             return nil
         }
+        stepReceipts.append(found.receipt)
         guard step + 1 < Self.steps.count else {
             finish(found.receipt, height: found.height)
             return nil
@@ -161,11 +164,18 @@ final class TradeClient: SimWorkload {
         failure = "letter of credit: every step committed, but the arrival at height \(height) paid nothing (credit's events: \(describe(events))); \(presentationDiagnosis())"
     }
 
-    /// Why the presentation did not comply, from the contract's `Discrepant` notice.
+    /// Why the presentation did not comply, from the contract's own notice: the `Discrepant`
+    /// event of the presentation's receipt, its bits in words (UCP 600 articles).
     func presentationDiagnosis() -> String {
-        seam == .discrepantPresentation
-            ? "the presentation was discrepant — \(world.contract.discrepancies(in: world.contract.bits("D_INSURANCE_AMOUNT")).joined(separator: "; ")) — and nobody waived it"
-            : "the presentation did not comply"
+        let discrepant = Event.topic("Discrepant")
+        for receipt in stepReceipts {
+            for e in receipt.events where e.emitter == credit && e.topics.first == discrepant {
+                guard let values = try? ABI.decodeValues(e.data), values.count == 2, case .int(let bits) = values[1] else { continue }
+                return "the presentation was discrepant — \(world.contract.discrepancies(in: bits).joined(separator: "; ")) — and nobody waived it"
+            }
+        }
+        let presented = stepReceipts.count > 5 ? describe(stepReceipts[5].events.filter { $0.emitter == credit }) : "none"
+        return "the presentation did not comply (its events: \(presented))"
     }
 
     func describe(_ events: [Event]) -> String {

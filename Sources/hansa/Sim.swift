@@ -24,7 +24,8 @@ struct Sim: ParsableCommand {
         signatures, seeded clients sending signed transfers, and a letter of credit (compiled \
         from --contract) from issuance to payment; it also checks that every honest replica \
         holds the same state root at every height, that no receipt is ever lost, and that the \
-        credit is paid (about 1 s per seed in a release build).
+        credit is paid (about half a second per seed for n = 4 in a release build; \
+        --real-crypto-every does not apply there).
         """)
 
     @Option(help: "Validators per cluster (n ≥ 4).")
