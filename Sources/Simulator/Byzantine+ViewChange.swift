@@ -217,9 +217,7 @@ extension ByzantineRewriter {
     }
 
     func signedPrePrepare(view: UInt64, _ block: Block) -> PrePrepare {
-        let h = block.header.height
-        let body = PrePrepare.signingBody(view: view, height: h, blockHash: block.hash, proposerIndex: UInt16(index))
-        return PrePrepare(view: view, height: h, block: block, proposerIndex: UInt16(index), signature: crypto.sign(.prePrepare, body))
+        signedPrePrepare(view: view, height: block.header.height, block: block)
     }
 
     func signedNewView(view: UInt64, _ vcs: [ViewChange], _ reproposal: PrePrepare?) -> NewView {
@@ -237,17 +235,11 @@ extension ByzantineRewriter {
         return PreparedCertificate(view: view, height: height, blockHash: hash, signers: signers)
     }
 
-    /// Another block with `block`'s header fields (height, parent, view, proposer, time) but
-    /// without its last transaction, with consistent roots: one that the simulated
-    /// application accepts wherever `block` is acceptable (nil for an empty block).
-    static func twin(of block: Block) -> Block? {
-        guard !block.transactions.isEmpty else { return nil }
-        var other = block
-        other.transactions.removeLast()
-        other.header.transactionsRoot = Block.transactionsRoot(other.transactions)
-        other.header.stateRoot = SimApplication.stateRoot(parent: other.header.previousHash, transactionsRoot: other.header.transactionsRoot)
-        other.header.receiptsRoot = SimApplication.receiptsRoot(other.transactions)
-        return other
+    /// The equivocating primary's twin of `block` (`twin(of:)`: its header fields, one
+    /// transaction fewer, consistent roots), or nil for an empty block: the view-change
+    /// forgeries only twin blocks that carry transactions.
+    static func nonEmptyTwin(of block: Block) -> Block? {
+        block.transactions.isEmpty ? nil : twin(of: block)
     }
 }
 
@@ -307,7 +299,7 @@ extension ByzantineRewriter {
     func differentBlock(_ nv: NewView) -> NewView? {
         let base = ViewChangeAdversary.decide(nv.viewChanges).base
         guard let original = nv.reproposal?.block ?? adversary.blocks[base + 1]?.last,
-              let twin = Self.twin(of: original) else { return nil }
+              let twin = Self.nonEmptyTwin(of: original) else { return nil }
         return signedNewView(view: nv.view, nv.viewChanges, signedPrePrepare(view: nv.view, twin))
     }
 
@@ -335,7 +327,7 @@ extension ByzantineRewriter {
     /// a fake certificate); one that took it would split height h.
     mutating func prematureNewView(_ v: Vote, ledger: SimLedger) -> [(Int?, ConsensusMessage)] {
         guard ledger.height + 1 == v.height, adversary.prematureHeights.insert(v.height).inserted,
-              let b = adversary.block(height: v.height, hash: v.blockHash), let twin = Self.twin(of: b) else { return [] }
+              let b = adversary.block(height: v.height, hash: v.blockHash), let twin = Self.nonEmptyTwin(of: b) else { return [] }
         let target = nextLedView(after: v.view)
         let fake = fakeCertificate(view: v.view, height: v.height, hash: twin.hash)
         let vc = signedViewChange(newView: target, highestCommit: ledger.tip.certificate, prepared: fake, block: nil)
@@ -375,7 +367,7 @@ extension ByzantineRewriter {
             ?? adversary.certificates[h]?.last.map { ($0, adversary.block(height: h, hash: $0.blockHash)) }
         let seen = vc.preparedBlock ?? adversary.blocks[h]?.last
         var fake: ViewChange? = nil
-        if let b = seen, let twin = Self.twin(of: b) {
+        if let b = seen, let twin = Self.nonEmptyTwin(of: b) {
             // A view no real certificate can have: above the new view itself.
             let cert = fakeCertificate(view: vc.newView + 1, height: h, hash: twin.hash)
             fake = signedViewChange(newView: vc.newView, highestCommit: vc.highestCommit, prepared: cert, block: twin)
@@ -385,7 +377,7 @@ extension ByzantineRewriter {
             var relabelled = cert
             relabelled.view = vc.newView + 1
             higher = signedViewChange(newView: vc.newView, highestCommit: vc.highestCommit, prepared: relabelled, block: block)
-            if let b = block, let twin = Self.twin(of: b) {
+            if let b = block, let twin = Self.nonEmptyTwin(of: b) {
                 mismatched = signedViewChange(newView: vc.newView, highestCommit: vc.highestCommit, prepared: cert, block: twin)
             }
         }
