@@ -1,0 +1,120 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+@testable import PeerTransport
+
+/// The whole transport over real TCP on 127.0.0.1 (port 0: the OS picks a free port): TLS 1.3
+/// with pinned keys, the signed handshake, frames.
+@Suite("Transport over sockets", .serialized)
+struct SocketTransportTests {
+    /// One listening node (bob) and one connecting node, each with its own event log.
+    struct Pair {
+        let group: MultiThreadedEventLoopGroup
+        let server: any Channel
+        let serverLog: EventLog
+        let client: any Channel
+        let clientLog: EventLog
+
+        func shutdown() async throws {
+            for channel in serverLog.establishedChannels + clientLog.establishedChannels {
+                try? await channel.close()
+            }
+            try? await client.close()
+            try await server.close()
+            try await group.shutdownGracefully()
+        }
+    }
+
+    static func config(_ node: TestNode, handshake: HandshakeConfig? = nil, maxFrameBytes: Int = Fixture.maxFrameBytes,
+                       now: @escaping @Sendable () -> Date = { Date() }) -> PeerEndpointConfig {
+        PeerEndpointConfig(identity: node.tls, handshake: handshake ?? Fixture.handshake(node),
+                           maxFrameBytes: maxFrameBytes, now: now, logger: Fixture.logger)
+    }
+
+    static func connect(server: PeerEndpointConfig, client: PeerEndpointConfig) async throws -> Pair {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let serverLog = EventLog(), clientLog = EventLog()
+        let listener = try await PeerEndpoint(config: server, group: group, onEvent: serverLog.record).listen(host: "127.0.0.1", port: 0)
+        let port = try #require(listener.localAddress?.port)
+        let channel = try await PeerEndpoint(config: client, group: group, onEvent: clientLog.record).connect(host: "127.0.0.1", port: port)
+        return Pair(group: group, server: listener, serverLog: serverLog, client: channel, clientLog: clientLog)
+    }
+
+    @Test("two pinned peers complete TLS and the handshake and exchange frames both ways")
+    func exchange() async throws {
+        let pair = try await Self.connect(server: Self.config(Fixture.bob), client: Self.config(Fixture.alice))
+        #expect(await pair.clientLog.wait { $0.established.count == 1 } && pair.serverLog.established.count == 1)
+        #expect(pair.clientLog.established.first?.nodeKey == Fixture.bob.nodeKey.publicKey)
+        #expect(pair.serverLog.established.first?.nodeKey == Fixture.alice.nodeKey.publicKey)
+        let toBob = try #require(pair.clientLog.establishedChannels.first)
+        let toAlice = try #require(pair.serverLog.establishedChannels.first)
+        try await toBob.writeAndFlush(ByteBuffer(bytes: [1, 2, 3]))
+        try await toAlice.writeAndFlush(ByteBuffer(bytes: [9]))
+        #expect(await pair.serverLog.wait { $0.messages == [[1, 2, 3]] })
+        #expect(await pair.clientLog.wait { $0.messages == [[9]] })
+        #expect(pair.serverLog.closeReasons.isEmpty && pair.clientLog.closeReasons.isEmpty)
+        try await pair.shutdown()
+    }
+
+    @Test("a certificate whose key is not pinned is refused during TLS")
+    func unpinned() async throws {
+        let pair = try await Self.connect(server: Self.config(Fixture.bob),
+                                          client: Self.config(Fixture.mallory, handshake: Fixture.handshake(Fixture.mallory)))
+        #expect(await pair.serverLog.wait { !$0.closeReasons.isEmpty })
+        #expect(pair.serverLog.closeReasons == [.notPinned(Fixture.mallory.tls.fingerprint)])
+        #expect(await pair.clientLog.wait { !$0.closeReasons.isEmpty })
+        #expect(pair.serverLog.established.isEmpty && pair.clientLog.established.isEmpty)
+        try await pair.shutdown()
+    }
+
+    @Test("the right certificate with the wrong node key is refused")
+    func wrongNodeKey() async throws {
+        // Alice's TLS key, pinned, but mallory's node key: a stolen TLS key alone is not enough.
+        let client = Self.config(Fixture.alice, handshake: Fixture.handshake(Fixture.alice, nodeKey: Fixture.mallory.nodeKey))
+        let pair = try await Self.connect(server: Self.config(Fixture.bob), client: client)
+        #expect(await pair.serverLog.wait { !$0.closeReasons.isEmpty })
+        #expect(pair.serverLog.closeReasons == [.nodeKeyMismatch(spki: Fixture.alice.tls.fingerprint, expected: Fixture.alice.nodeKey.publicKey,
+                                                                 claimed: Fixture.mallory.nodeKey.publicKey)])
+        #expect(pair.serverLog.established.isEmpty)
+        try await pair.shutdown()
+    }
+
+    @Test("a peer with another chain's genesis hash is refused")
+    func otherGenesis() async throws {
+        let client = Self.config(Fixture.alice, handshake: Fixture.handshake(Fixture.alice, chain: Fixture.otherGenesis))
+        let pair = try await Self.connect(server: Self.config(Fixture.bob), client: client)
+        #expect(await pair.serverLog.wait { !$0.closeReasons.isEmpty })
+        #expect(pair.serverLog.closeReasons == [.wrongGenesis(expected: Fixture.chain.genesisHash, got: Fixture.otherGenesis.genesisHash)])
+        #expect(pair.serverLog.established.isEmpty && pair.clientLog.established.isEmpty)
+        try await pair.shutdown()
+    }
+
+    @Test("a peer whose certificate has expired is refused during TLS")
+    func expired() async throws {
+        let inThreeYears = Date().addingTimeInterval(3 * 365 * 24 * 3600)
+        let pair = try await Self.connect(server: Self.config(Fixture.bob, now: { inThreeYears }), client: Self.config(Fixture.alice))
+        #expect(await pair.serverLog.wait { !$0.closeReasons.isEmpty })
+        guard case .certificateNotValidNow = pair.serverLog.closeReasons.first else {
+            Issue.record("expected an expired-certificate refusal, got \(pair.serverLog.closeReasons)")
+            try await pair.shutdown()
+            return
+        }
+        #expect(pair.serverLog.established.isEmpty)
+        try await pair.shutdown()
+    }
+
+    @Test("an oversize frame after the handshake disconnects the sender")
+    func oversizeFrame() async throws {
+        // The client allows itself bigger frames than bob accepts.
+        let pair = try await Self.connect(server: Self.config(Fixture.bob), client: Self.config(Fixture.alice, maxFrameBytes: 1 << 20))
+        #expect(await pair.clientLog.wait { $0.established.count == 1 })
+        let toBob = try #require(pair.clientLog.establishedChannels.first)
+        try await toBob.writeAndFlush(ByteBuffer(repeating: 0x55, count: Fixture.maxFrameBytes + 1))
+        #expect(await pair.serverLog.wait { !$0.closeReasons.isEmpty })
+        #expect(pair.serverLog.closeReasons == [.frameTooLarge(bytes: Fixture.maxFrameBytes + 2, maxFrameBytes: Fixture.maxFrameBytes)])
+        #expect(pair.serverLog.messages.isEmpty)
+        #expect(await pair.clientLog.wait { !$0.closeReasons.isEmpty })
+        try await pair.shutdown()
+    }
+}
