@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Testing
 @testable import PeerTransport
 
@@ -49,6 +50,7 @@ struct SocketTransportTests {
         #expect(pair.serverLog.established.first?.nodeKey == Fixture.alice.nodeKey.publicKey)
         let toBob = try #require(pair.clientLog.establishedChannels.first)
         let toAlice = try #require(pair.serverLog.establishedChannels.first)
+        #expect(try await toBob.nioSSL_tlsVersion().get() == .tlsv13)
         try await toBob.writeAndFlush(ByteBuffer(bytes: [1, 2, 3]))
         try await toAlice.writeAndFlush(ByteBuffer(bytes: [9]))
         #expect(await pair.serverLog.wait { $0.messages == [[1, 2, 3]] })
@@ -63,7 +65,9 @@ struct SocketTransportTests {
                                           client: Self.config(Fixture.mallory, handshake: Fixture.handshake(Fixture.mallory)))
         #expect(await pair.serverLog.wait { !$0.closeReasons.isEmpty })
         #expect(pair.serverLog.closeReasons == [.notPinned(Fixture.mallory.tls.fingerprint)])
+        // Refused inside TLS (the client gets an alert), not later by the handshake.
         #expect(await pair.clientLog.wait { !$0.closeReasons.isEmpty })
+        #expect(pair.clientLog.closeReasons.allSatisfy { if case .tlsFailed = $0 { true } else { false } })
         #expect(pair.serverLog.established.isEmpty && pair.clientLog.established.isEmpty)
         try await pair.shutdown()
     }
@@ -95,6 +99,8 @@ struct SocketTransportTests {
         let inThreeYears = Date().addingTimeInterval(3 * 365 * 24 * 3600)
         let pair = try await Self.connect(server: Self.config(Fixture.bob, now: { inThreeYears }), client: Self.config(Fixture.alice))
         #expect(await pair.serverLog.wait { !$0.closeReasons.isEmpty })
+        #expect(await pair.clientLog.wait { !$0.closeReasons.isEmpty })
+        #expect(pair.clientLog.closeReasons.allSatisfy { if case .tlsFailed = $0 { true } else { false } })
         guard case .certificateNotValidNow = pair.serverLog.closeReasons.first else {
             Issue.record("expected an expired-certificate refusal, got \(pair.serverLog.closeReasons)")
             try await pair.shutdown()
@@ -116,5 +122,42 @@ struct SocketTransportTests {
         #expect(pair.serverLog.messages.isEmpty)
         #expect(await pair.clientLog.wait { !$0.closeReasons.isEmpty })
         try await pair.shutdown()
+    }
+
+    /// A raw TLS client from `tls`, or plain TCP when nil; returns the server's event log.
+    static func rawClient(_ tls: TLSConfiguration?, send bytes: [UInt8] = []) async throws -> (EventLog, MultiThreadedEventLoopGroup, any Channel, any Channel) {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let serverLog = EventLog()
+        let listener = try await PeerEndpoint(config: config(Fixture.bob), group: group, onEvent: serverLog.record).listen(host: "127.0.0.1", port: 0)
+        let port = try #require(listener.localAddress?.port)
+        let context = try tls.map { try NIOSSLContext(configuration: $0) }
+        let client = try await ClientBootstrap(group: group).channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil)) }
+            }
+        }.connect(host: "127.0.0.1", port: port).get()
+        if !bytes.isEmpty { try await client.writeAndFlush(ByteBuffer(bytes: bytes)) }
+        return (serverLog, group, listener, client)
+    }
+
+    @Test("a TLS client that presents no certificate is refused (both sides must authenticate)")
+    func noClientCertificate() async throws {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        tls.applicationProtocols = [PeerTLS.alpn]
+        let (log, group, listener, client) = try await Self.rawClient(tls)
+        #expect(await log.wait { !$0.closeReasons.isEmpty })
+        #expect(log.established.isEmpty)
+        #expect(log.closeReasons.allSatisfy { if case .tlsFailed = $0 { true } else { false } }, "\(log.closeReasons)")
+        try? await client.close(); try await listener.close(); try await group.shutdownGracefully()
+    }
+
+    @Test("garbage bytes instead of TLS are refused")
+    func garbageBytes() async throws {
+        let (log, group, listener, client) = try await Self.rawClient(nil, send: Array("GET / HTTP/1.1\r\n\r\n".utf8))
+        #expect(await log.wait { !$0.closeReasons.isEmpty })
+        #expect(log.established.isEmpty)
+        #expect(log.closeReasons.allSatisfy { if case .tlsFailed = $0 { true } else { false } }, "\(log.closeReasons)")
+        try? await client.close(); try await listener.close(); try await group.shutdownGracefully()
     }
 }
