@@ -73,6 +73,9 @@ public struct HandshakeStateMachine: Sendable {
         self.config = config
     }
 
+    /// Where the handshake stands, for log lines and timeout reasons.
+    public var phaseName: String { state.phaseName }
+
     public var isEstablished: Bool {
         if case .established = state { return true }
         return false

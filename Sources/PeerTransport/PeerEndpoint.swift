@@ -11,12 +11,15 @@ public struct PeerEndpointConfig: Sendable {
     public let handshake: HandshakeConfig
     /// The largest frame accepted or sent (see `FrameLimits.maxFrameBytes(maxBlockBytes:)`).
     public let maxFrameBytes: Int
+    /// The handshake timeout and the per-peer send queue bounds.
+    public let limits: PeerConnectionLimits
     /// Wall-clock time for certificate validity only; the protocol logic never reads it.
     public let now: @Sendable () -> Date
     public let makeNonce: @Sendable () -> [UInt8]
     public let logger: Logger
 
     public init(identity: NodeTLSIdentity, handshake: HandshakeConfig, maxFrameBytes: Int,
+                limits: PeerConnectionLimits? = nil,
                 now: @escaping @Sendable () -> Date = { Date() },
                 makeNonce: @escaping @Sendable () -> [UInt8] = { SecureRandom.bytes(PeerHello.nonceBytes) },
                 logger: Logger) {
@@ -24,6 +27,7 @@ public struct PeerEndpointConfig: Sendable {
         self.identity = identity
         self.handshake = handshake
         self.maxFrameBytes = maxFrameBytes
+        self.limits = limits ?? PeerConnectionLimits(send: .forFrames(maxFrameBytes: maxFrameBytes))
         self.now = now
         self.makeNonce = makeNonce
         self.logger = logger
@@ -85,7 +89,7 @@ public final class PeerEndpoint: Sendable {
         try sync.addHandler(tls)
         try sync.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: config.maxFrameBytes)))
         try sync.addHandler(MessageToByteHandler(FrameEncoder(maxFrameBytes: config.maxFrameBytes)))
-        try sync.addHandler(PeerConnectionHandler(role: role, config: config.handshake, logger: config.logger,
+        try sync.addHandler(PeerConnectionHandler(role: role, config: config.handshake, limits: config.limits, logger: config.logger,
                                                   makeNonce: config.makeNonce, verifier: verifier, onEvent: onEvent))
     }
 }

@@ -35,6 +35,14 @@ public enum PeerTransportError: Error, Equatable, Sendable, CustomStringConverti
     case unexpectedFrame(FrameKind, phase: String)
     /// This node tried to send a message before the handshake completed.
     case notEstablished
+    /// TLS and the application handshake did not both complete within the configured time.
+    case handshakeTimedOut(afterMilliseconds: Int64, phase: String)
+    // Sending
+    /// A bulk message was dropped because the peer's send queue was full (`PeerSendQueue`).
+    case droppedFromSendQueue
+    /// A critical message did not fit the peer's send queue: the peer is not reading fast enough
+    /// to follow consensus, and is closed.
+    case peerTooSlow(queuedMessages: Int, queuedBytes: Int)
     /// The peer closed the connection.
     case connectionClosed
     /// The socket failed (reset, refused, unreachable).
@@ -62,6 +70,11 @@ public enum PeerTransportError: Error, Equatable, Sendable, CustomStringConverti
         case .malformedFrame(let e): "the peer sent a malformed frame: \(e)"
         case .unexpectedFrame(let k, let phase): "the peer sent a \(k) frame while \(phase)"
         case .notEstablished: "cannot send before the peer handshake completes"
+        case .handshakeTimedOut(let ms, let phase):
+            "the peer did not complete the handshake within \(ms) ms (still \(phase))"
+        case .droppedFromSendQueue: "a bulk message was dropped: the peer's send queue was full"
+        case .peerTooSlow(let n, let b):
+            "the peer is too slow: its send queue is full of critical messages (\(n) messages, \(b) bytes)"
         case .connectionClosed: "the connection closed"
         case .connectionFailed(let why): "the connection failed: \(why)"
         }

@@ -21,6 +21,9 @@ enum Fixture {
     static let otherGenesis = ChainBinding(id: try! ChainID("hansa-test"), genesisHash: HansaCrypto.SHA256.hash(utf8: "genesis B"))
     static let otherChain = ChainBinding(id: try! ChainID("hansa-other"), genesisHash: HansaCrypto.SHA256.hash(utf8: "genesis A"))
     static let maxFrameBytes = 4096
+    /// Embedded tests: a 5 s handshake deadline and a small send queue (4 messages, 64 bytes).
+    static let limits = PeerConnectionLimits(handshakeTimeout: .seconds(5),
+                                             send: PeerSendLimits(maxQueuedMessages: 4, maxQueuedBytes: 64))
 
     /// Generated once: key generation is the slow part of these tests.
     static let alice = TestNode.make("alice")

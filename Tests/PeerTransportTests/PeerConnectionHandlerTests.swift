@@ -12,10 +12,12 @@ struct PeerConnectionHandlerTests {
         let log: EventLog
     }
 
-    static func end(_ node: TestNode, role: HandshakeRole, config: HandshakeConfig? = nil, nonce: UInt8) throws -> End {
+    static func end(_ node: TestNode, role: HandshakeRole, config: HandshakeConfig? = nil,
+                    limits: PeerConnectionLimits = Fixture.limits, nonce: UInt8) throws -> End {
         let log = EventLog()
         let channel = EmbeddedChannel()
-        let handler = PeerConnectionHandler(role: role, config: config ?? Fixture.handshake(node), logger: Fixture.logger,
+        let handler = PeerConnectionHandler(role: role, config: config ?? Fixture.handshake(node),
+                                            limits: limits, logger: Fixture.logger,
                                             makeNonce: { Fixture.nonce(nonce) }, onEvent: log.record)
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: .init(ipAddress: "127.0.0.1", port: 1)).wait()
@@ -51,8 +53,8 @@ struct PeerConnectionHandlerTests {
         try Self.pump(a, b)
         #expect(a.log.established.map(\.nodeKey) == [Fixture.bob.nodeKey.publicKey])
         #expect(b.log.established.map(\.nodeKey) == [Fixture.alice.nodeKey.publicKey])
-        try a.channel.writeOutbound(ByteBuffer(bytes: [1, 2, 3]))
-        try b.channel.writeOutbound(ByteBuffer(bytes: [4]))
+        try a.channel.writeOutbound(PeerOutboundMessage(ByteBuffer(bytes: [1, 2, 3]), priority: .critical))
+        try b.channel.writeOutbound(PeerOutboundMessage(ByteBuffer(bytes: [4]), priority: .critical))
         try Self.pump(a, b)
         #expect(b.log.messages == [[1, 2, 3]])
         #expect(a.log.messages == [[4]])
@@ -63,7 +65,9 @@ struct PeerConnectionHandlerTests {
     func writeBeforeEstablished() throws {
         let a = try Self.end(Fixture.alice, role: .initiator, nonce: 1)
         defer { _ = try? a.channel.finish() }
-        #expect(throws: PeerTransportError.notEstablished) { try a.channel.writeOutbound(ByteBuffer(bytes: [1])) }
+        #expect(throws: PeerTransportError.notEstablished) {
+            try a.channel.writeOutbound(PeerOutboundMessage(ByteBuffer(bytes: [1]), priority: .critical))
+        }
         #expect(try a.channel.readOutbound(as: ByteBuffer.self) == nil)
     }
 

@@ -28,9 +28,10 @@ struct SocketTransportTests {
     }
 
     static func config(_ node: TestNode, handshake: HandshakeConfig? = nil, maxFrameBytes: Int = Fixture.maxFrameBytes,
+                       limits: PeerConnectionLimits? = nil,
                        now: @escaping @Sendable () -> Date = { Date() }) -> PeerEndpointConfig {
         PeerEndpointConfig(identity: node.tls, handshake: handshake ?? Fixture.handshake(node),
-                           maxFrameBytes: maxFrameBytes, now: now, logger: Fixture.logger)
+                           maxFrameBytes: maxFrameBytes, limits: limits, now: now, logger: Fixture.logger)
     }
 
     static func connect(server: PeerEndpointConfig, client: PeerEndpointConfig) async throws -> Pair {
@@ -51,8 +52,8 @@ struct SocketTransportTests {
         let toBob = try #require(pair.clientLog.establishedChannels.first)
         let toAlice = try #require(pair.serverLog.establishedChannels.first)
         #expect(try await toBob.nioSSL_tlsVersion().get() == .tlsv13)
-        try await toBob.writeAndFlush(ByteBuffer(bytes: [1, 2, 3]))
-        try await toAlice.writeAndFlush(ByteBuffer(bytes: [9]))
+        try await toBob.writeAndFlush(PeerOutboundMessage(ByteBuffer(bytes: [1, 2, 3]), priority: .critical))
+        try await toAlice.writeAndFlush(PeerOutboundMessage(ByteBuffer(bytes: [9]), priority: .critical))
         #expect(await pair.serverLog.wait { $0.messages == [[1, 2, 3]] })
         #expect(await pair.clientLog.wait { $0.messages == [[9]] })
         #expect(pair.serverLog.closeReasons.isEmpty && pair.clientLog.closeReasons.isEmpty)
@@ -116,7 +117,7 @@ struct SocketTransportTests {
         let pair = try await Self.connect(server: Self.config(Fixture.bob), client: Self.config(Fixture.alice, maxFrameBytes: 1 << 20))
         #expect(await pair.clientLog.wait { $0.established.count == 1 })
         let toBob = try #require(pair.clientLog.establishedChannels.first)
-        try await toBob.writeAndFlush(ByteBuffer(repeating: 0x55, count: Fixture.maxFrameBytes + 1))
+        try await toBob.writeAndFlush(PeerOutboundMessage(ByteBuffer(repeating: 0x55, count: Fixture.maxFrameBytes + 1), priority: .critical))
         #expect(await pair.serverLog.wait { !$0.closeReasons.isEmpty })
         #expect(pair.serverLog.closeReasons == [.frameTooLarge(bytes: Fixture.maxFrameBytes + 2, maxFrameBytes: Fixture.maxFrameBytes)])
         #expect(pair.serverLog.messages.isEmpty)
@@ -125,10 +126,11 @@ struct SocketTransportTests {
     }
 
     /// A raw TLS client from `tls`, or plain TCP when nil; returns the server's event log.
-    static func rawClient(_ tls: TLSConfiguration?, send bytes: [UInt8] = []) async throws -> (EventLog, MultiThreadedEventLoopGroup, any Channel, any Channel) {
+    static func rawClient(_ tls: TLSConfiguration?, send bytes: [UInt8] = [], limits: PeerConnectionLimits? = nil)
+        async throws -> (EventLog, MultiThreadedEventLoopGroup, any Channel, any Channel) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let serverLog = EventLog()
-        let listener = try await PeerEndpoint(config: config(Fixture.bob), group: group, onEvent: serverLog.record).listen(host: "127.0.0.1", port: 0)
+        let listener = try await PeerEndpoint(config: config(Fixture.bob, limits: limits), group: group, onEvent: serverLog.record).listen(host: "127.0.0.1", port: 0)
         let port = try #require(listener.localAddress?.port)
         let context = try tls.map { try NIOSSLContext(configuration: $0) }
         let client = try await ClientBootstrap(group: group).channelInitializer { channel in
@@ -159,5 +161,22 @@ struct SocketTransportTests {
         #expect(log.established.isEmpty)
         #expect(log.closeReasons.allSatisfy { if case .tlsFailed = $0 { true } else { false } }, "\(log.closeReasons)")
         try? await client.close(); try await listener.close(); try await group.shutdownGracefully()
+    }
+
+    @Test("a TCP client that connects and stays silent is closed at the handshake deadline")
+    func silentClientTimesOut() async throws {
+        let limits = PeerConnectionLimits(handshakeTimeout: .milliseconds(200),
+                                          send: .forFrames(maxFrameBytes: Fixture.maxFrameBytes))
+        let (log, group, listener, client) = try await Self.rawClient(nil, limits: limits)
+        #expect(await log.wait { !$0.closeReasons.isEmpty })
+        #expect(log.closeReasons == [.handshakeTimedOut(afterMilliseconds: 200, phase: "waiting for TLS")])
+        #expect(await Self.closed(client))
+        try? await client.close(); try await listener.close(); try await group.shutdownGracefully()
+    }
+
+    /// Whether `channel` is closed within a few seconds (real time; polled).
+    static func closed(_ channel: any Channel) async -> Bool {
+        for _ in 0..<500 where channel.isActive { try? await Task.sleep(for: .milliseconds(10)) }
+        return !channel.isActive
     }
 }
