@@ -76,6 +76,22 @@ public final class PeerEndpoint: Sendable {
             .get()
     }
 
+    /// A dialer that keeps a connection to `host:port` open, redialling with `policy`'s backoff
+    /// on `eventLoop` (one of this endpoint's group). Call `start()` on it.
+    public func dialer<RNG: RandomNumberGenerator & Sendable>(host: String, port: Int, on eventLoop: any EventLoop,
+                                                               policy: ReconnectBackoff.Policy = .init(),
+                                                               rng: RNG) -> PeerDialer<RNG> {
+        precondition(policy.stableAfter > config.limits.handshakeTimeout,
+                     "a connection must outlive the handshake timeout to count as stable")
+        return PeerDialer(eventLoop: eventLoop, policy: policy, rng: rng, logger: config.logger) {
+            ClientBootstrap(group: eventLoop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try self.addHandlers(to: channel, role: .initiator) }
+                }
+                .connect(host: host, port: port)
+        }
+    }
+
     private func addHandlers(to channel: any Channel, role: HandshakeRole) throws {
         let verifier = PinnedCertificateVerifier(allowed: config.handshake.allowed, now: config.now, logger: config.logger)
         let tls: NIOSSLHandler = switch role {

@@ -46,7 +46,9 @@ struct SocketTransportTests {
     @Test("two pinned peers complete TLS and the handshake and exchange frames both ways")
     func exchange() async throws {
         let pair = try await Self.connect(server: Self.config(Fixture.bob), client: Self.config(Fixture.alice))
-        #expect(await pair.clientLog.wait { $0.established.count == 1 } && pair.serverLog.established.count == 1)
+        // Each side establishes on the other's signature: wait for both, not one then read the other.
+        #expect(await pair.clientLog.wait { $0.established.count == 1 })
+        #expect(await pair.serverLog.wait { $0.established.count == 1 })
         #expect(pair.clientLog.established.first?.nodeKey == Fixture.bob.nodeKey.publicKey)
         #expect(pair.serverLog.established.first?.nodeKey == Fixture.alice.nodeKey.publicKey)
         let toBob = try #require(pair.clientLog.establishedChannels.first)
