@@ -181,4 +181,29 @@ struct SocketTransportTests {
         for _ in 0..<500 where channel.isActive { try? await Task.sleep(for: .milliseconds(10)) }
         return !channel.isActive
     }
+
+    @Test("a peer that stops reading fills its sender's queue and is closed as too slow")
+    func stalledReaderClosedAsTooSlow() async throws {
+        let small = PeerConnectionLimits(send: PeerSendLimits(maxQueuedMessages: 64, maxQueuedBytes: 4 * Fixture.maxFrameBytes))
+        let pair = try await Self.connect(server: Self.config(Fixture.bob), client: Self.config(Fixture.alice, limits: small))
+        #expect(await pair.clientLog.wait { $0.established.count == 1 })
+        #expect(await pair.serverLog.wait { $0.established.count == 1 })
+        // bob stops reading: the kernel buffers fill, then NIO's, then alice's queue.
+        try await pair.serverLog.establishedChannels[0].setOption(ChannelOptions.autoRead, value: false).get()
+        let toBob = try #require(pair.clientLog.establishedChannels.first)
+        let payload = ByteBuffer(repeating: 0x42, count: Fixture.maxFrameBytes - 64)
+        var written = 0
+        while written < 20_000, pair.clientLog.closeReasons.isEmpty {  // ≤ 80 MB: far past loopback buffers
+            for _ in 0..<256 { toBob.writeAndFlush(PeerOutboundMessage(payload, priority: .critical), promise: nil) }
+            written += 256
+            try await toBob.eventLoop.submit {}.get()  // let the loop catch up
+        }
+        #expect(await pair.clientLog.wait { !$0.closeReasons.isEmpty })
+        #expect(pair.clientLog.closeReasons.allSatisfy { if case .peerTooSlow = $0 { true } else { false } },
+                "\(pair.clientLog.closeReasons)")
+        #expect(pair.serverLog.messages.isEmpty)  // bob really read nothing
+        // The channel itself stays open up to NIOSSL's shutdown timeout (5 s by default): its
+        // close_notify cannot leave an unwritable socket. Shutting down waits for that.
+        try await pair.shutdown()
+    }
 }
