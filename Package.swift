@@ -22,6 +22,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        // The peer transport (PeerTransport): SwiftNIO, TLS (BoringSSL), X.509 certificates made in Swift.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // C libraries from Debian, each behind exactly one thin Swift wrapper.
@@ -56,6 +63,20 @@ let package = Package(
         // replica runs the one driver (NodeCore) over a fast stand-in or the real ledger.
         .target(name: "Simulator", dependencies: ["NodeCore", "PBFT", "Ledger", "ContractVM", "TradeFinance", "ChainTypes"],
                 swiftSettings: strict),
+        // Peer transport: mutual TLS 1.3 pinned by SPKI hash, the signed application handshake,
+        // length-prefixed frames (SwiftNIO + swift-nio-ssl). See docs/TRANSPORT.md.
+        .target(name: "PeerTransport",
+                dependencies: ["ChainTypes", "HansaCrypto",
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio"),
+                               .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                               .product(name: "NIOTLS", package: "swift-nio"),
+                               .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                               .product(name: "X509", package: "swift-certificates"),
+                               .product(name: "SwiftASN1", package: "swift-asn1"),
+                               .product(name: "Crypto", package: "swift-crypto"),
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
         // Wrapper of LevelDB.
         .target(name: "LevelDBStore", dependencies: ["CLevelDB", "Ledger"], swiftSettings: strict),
 
@@ -79,6 +100,16 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["HansaTestSupport", "Ledger", "ChainTypes"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["HansaTestSupport", "PBFT", "Ledger", "ChainTypes", "ContractVM", "NodeCore", "LevelDBStore"], swiftSettings: strict),
         .testTarget(name: "ContractVMTests", dependencies: ["HansaTestSupport", "ContractVM", "Ledger", "ChainTypes", "HansaCrypto"], swiftSettings: strict),
+        .testTarget(name: "PeerTransportTests",
+                    dependencies: ["PeerTransport", "ChainTypes", "HansaCrypto",
+                                   .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "NIOPosix", package: "swift-nio"),
+                                   .product(name: "NIOEmbedded", package: "swift-nio"),
+                                   .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                               .product(name: "NIOTLS", package: "swift-nio"),
+                                   .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                                   .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: strict),
         .testTarget(name: "LevelDBStoreTests", dependencies: ["HansaTestSupport", "LevelDBStore", "Ledger", "ChainTypes"], swiftSettings: strict),
     ]
 )
