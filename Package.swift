@@ -79,6 +79,15 @@ let package = Package(
                 swiftSettings: strict),
         // Wrapper of LevelDB.
         .target(name: "LevelDBStore", dependencies: ["CLevelDB", "Ledger"], swiftSettings: strict),
+        // The node: the one driver on real clocks over the peer network, gossip, block sync,
+        // observers, the transaction intake. Glue: it depends on the core, never the reverse.
+        .target(name: "Node",
+                dependencies: ["ChainTypes", "HansaCrypto", "PBFT", "Ledger", "NodeCore", "LevelDBStore", "ContractVM", "PeerTransport",
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio"),
+                               .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
 
         .executableTarget(name: "hansa",
                           dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator", "Ledger", "LevelDBStore", "ContractVM", "TradeFinance",
@@ -108,6 +117,11 @@ let package = Package(
                                    .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                                .product(name: "NIOTLS", package: "swift-nio"),
                                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                                   .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: strict),
+        .testTarget(name: "NodeTests",
+                    dependencies: ["Node", "HansaTestSupport", "PeerTransport", "PBFT", "Ledger", "ChainTypes", "HansaCrypto",
+                                   .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "Logging", package: "swift-log")],
                     swiftSettings: strict),
         .testTarget(name: "LevelDBStoreTests", dependencies: ["HansaTestSupport", "LevelDBStore", "Ledger", "ChainTypes"], swiftSettings: strict),

@@ -1,0 +1,112 @@
+import ChainTypes
+import Foundation
+import HansaCrypto
+import Ledger
+import Logging
+import NIOCore
+import NIOPosix
+import Node
+import PeerTransport
+
+/// A four-validator network in this process: real TCP on 127.0.0.1 with ports picked at run
+/// time, real TLS and handshakes, a LevelDB directory per node under a temporary folder.
+final class TestNetwork: @unchecked Sendable {
+    let dev: DevChain
+    let tls: [NodeTLSIdentity]
+    let ports: [Int]
+    let root: String
+    var nodes: [NodeRuntime?]
+    var nonces: [Int: UInt64] = [:]
+
+    static let logger: Logger = {
+        var l = Logger(label: "hansa.node.test")
+        l.logLevel = ProcessInfo.processInfo.environment["HANSA_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
+        return l
+    }()
+
+    init(users: Int = 8) throws {
+        let base = DevChain(users: users)
+        let ports = try Self.freePorts(base.validatorKeys.count)
+        let tls = try base.validatorKeys.indices.map { try NodeTLSIdentity.generate(commonName: "bank-\($0)", now: Date()) }
+        self.ports = ports
+        self.tls = tls
+        var genesis = base.genesis
+        let validators = genesis.validators.validators.enumerated().map { i, v in
+            Validator(name: v.name, publicKey: v.publicKey, p2pAddress: "127.0.0.1:\(ports[i])",
+                      tlsCertificateSHA256: Hash(bytes: tls[i].fingerprint.bytes))
+        }
+        genesis.validators = try ValidatorSet(validators)
+        genesis.genesisTimeMillis = UInt64(Date().timeIntervalSince1970 * 1000) - 60_000
+        dev = DevChain(genesis: genesis, validatorKeys: base.validatorKeys, userKeys: base.userKeys)
+        root = NSTemporaryDirectory() + "hansa-node-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        nodes = Array(repeating: nil, count: validators.count)
+    }
+
+    func settings(_ i: Int, dataDirectory: String? = nil) -> NodeSettings {
+        var logger = Self.logger
+        logger[metadataKey: "node"] = "bank-\(i)"
+        return NodeSettings(genesis: dev.genesis, nodeKey: dev.validatorKeys[i], tls: tls[i],
+                            dataDirectory: dataDirectory ?? "\(root)/bank-\(i)", p2pListen: PeerAddress(host: "127.0.0.1", port: ports[i]),
+                            handshakeTimeout: .seconds(5),
+                            redial: .init(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), stableAfter: .seconds(6)),
+                            penaltyDuration: .seconds(2), statusIntervalMillis: 300, syncTimeoutMillis: 3_000, logger: logger)
+    }
+
+    func start(_ indices: [Int]? = nil) async throws {
+        for i in indices ?? Array(nodes.indices) { nodes[i] = try await NodeRuntime.start(settings(i)) }
+    }
+
+    func stop(_ i: Int) async {
+        await nodes[i]?.stop()
+        nodes[i] = nil
+    }
+
+    func stopAll() async {
+        for i in nodes.indices { await stop(i) }
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    /// A signed transfer from user `from` with its next nonce.
+    func transfer(from: Int, to: Int, amount: UInt64 = 100) -> Transaction {
+        let n = nonces[from, default: 0]
+        nonces[from] = n + 1
+        return dev.transfer(from: from, to: to, amount: amount, nonce: n)
+    }
+
+    var running: [NodeRuntime] { nodes.compactMap { $0 } }
+
+    /// Waits (polling, up to `seconds`) until `condition` holds; false at the deadline.
+    func eventually(_ seconds: Double = 30, _ condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return condition()
+    }
+
+    /// Every running node at `height` or above with the same hash at the lowest common head.
+    func allAt(_ height: UInt64) -> Bool {
+        let heads = running.compactMap(\.status)
+        return heads.count == running.count && heads.allSatisfy { $0.height >= height }
+    }
+
+    /// Block hashes at `height` on every running node (nil where a node lacks it).
+    func hashes(at height: UInt64) -> [Hash?] {
+        running.map { node in (try? node.snapshot?.block(at: height))?.hash }
+    }
+
+    /// Ports that were free a moment ago on 127.0.0.1 (bound to port 0, then closed).
+    static func freePorts(_ n: Int) throws -> [Int] {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        var channels: [any Channel] = []
+        for _ in 0..<n {
+            channels.append(try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait())
+        }
+        let ports = channels.compactMap { $0.localAddress?.port }
+        for c in channels { try c.close().wait() }
+        return ports
+    }
+}
