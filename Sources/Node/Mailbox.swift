@@ -3,9 +3,10 @@ import Foundation
 /// The node loop's inbox: many producers (event loops, the signature pool, clients), one
 /// consumer (the loop thread), first in first out.
 ///
-/// Bounded by kind: `post` always accepts (consensus traffic, replies, control), while
-/// `offer` — for what can be lost and fetched again, such as gossip — is refused once
-/// `maxOptional` such events wait, so a flood of gossip cannot grow memory without bound.
+/// Bounded by kind: `post` always accepts (clients' submissions, connection events, stop),
+/// while `offer` — for peer messages, which can be lost and sent or fetched again (PBFT
+/// retransmits, sync asks again, gossip is re-sent on connect) — is refused once
+/// `maxOptional` such events wait, so a flood from peers cannot grow memory without bound.
 final class Mailbox<Event>: @unchecked Sendable {
     private let condition = NSCondition()
     private var events: [(event: Event, optional: Bool)] = []
@@ -72,6 +73,12 @@ final class Mailbox<Event>: @unchecked Sendable {
         closed = true
         condition.broadcast()
         condition.unlock()
+    }
+
+    var isClosed: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return closed
     }
 
     var count: Int {

@@ -121,6 +121,23 @@ extension NodeEngine {
         if let driver { try driver.submit(tx, nowMillis: now) } else { try mempool.add(tx, state: ledger.store, nowMillis: now) }
     }
 
+    /// A validator that connects gets what this node's mempool holds (up to
+    /// `maxResentTransactions`, oldest runs first): a transaction gossiped while no validator
+    /// was connected, or while this one was down, would otherwise wait for nobody.
+    func resendMempool(to peer: PeerInfo) {
+        guard peer.isValidator, mempool.count > 0 else { return }
+        let txs = mempool.select(maxCount: Self.maxResentTransactions, maxBytes: Int.max, maxGas: .max, nextNonce: nextNonce)
+        var start = 0
+        while start < txs.count {
+            let end = min(txs.count, start + WireMessage.maxGossipTransactions)
+            network.send(.transactions(Array(txs[start..<end])), to: peer.nodeKey, priority: .bulk)
+            start = end
+        }
+    }
+
+    /// Most transactions sent to a validator that connects.
+    static let maxResentTransactions = 10_000
+
     /// Transactions go to the validators (that is where blocks are made), never back to
     /// the peer they came from; observers do not receive gossip.
     private func relay(_ txs: [Transaction], except: PublicKey?) {

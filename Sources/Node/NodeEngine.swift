@@ -97,6 +97,7 @@ final class NodeEngine {
         case .submit(let tx, let reply): reply(admitClient(tx))
         case .connected(let peer):
             network.send(.status(height: ledger.head.height, headHash: ledger.head.hash), to: peer.nodeKey, priority: .bulk)
+            resendMempool(to: peer)
         case .disconnected(let peer):
             peerHeads[peer.nodeKey] = nil
             if outstanding?.peer == peer.nodeKey { outstanding = nil }
@@ -155,11 +156,16 @@ final class NodeEngine {
     func step(_ driver: LedgerReplicaDriver, _ input: ReplicaInput) {
         guard failure == nil else { return }
         let views = driver.replica.stats.newViewsInstalled
+        let started = driver.replica.stats.viewChangesStarted
         do {
             for o in try driver.step(input) { route(o) }
         } catch {
             logger.critical("consensus stopped", metadata: ["error": "\(error)"])
             failure = .driver(error)
+        }
+        if driver.replica.stats.viewChangesStarted > started {
+            logger.notice("view change started", metadata: ["view": "\(driver.replica.view)",
+                                                           "height": "\(ledger.head.height)"])
         }
         let installed = driver.replica.stats.newViewsInstalled - views
         if installed > 0 {

@@ -129,7 +129,7 @@ public final class NodeRuntime: TransactionIntake, Sendable {
                         Self.serveSync(from: from, to: to, snapshot: snapshot, maxFrameBytes: maxFrame, peer: peer, network: network)
                     }
                 default:
-                    if !mailbox.offer(.peer(peer, message)) {
+                    if !mailbox.offer(.peer(peer, message)), !mailbox.isClosed {
                         logger.warning("node loop overloaded; dropping a peer message", metadata: ["peer": "\(peer.name)"])
                     }
                 }
@@ -229,6 +229,9 @@ public final class NodeRuntime: TransactionIntake, Sendable {
         settings.logger.info("node stopped", metadata: ["name": "\(local.name)"])
         return failure
     }
+
+    /// Cuts the node off from every peer, or heals it (tests: a partition in one process).
+    func isolate(_ on: Bool) { network.isolate(on) }
 
     /// The latest status the node loop published.
     public var status: NodeStatusSnapshot? { published.withLockedValue { $0.status } }

@@ -35,6 +35,8 @@ public final class PeerNetwork: Sendable {
         var penalties: [PublicKey: NIODeadline] = [:]
         var dialers: [PeerDialer<SystemRandomNumberGenerator>] = []
         var stopped = false
+        /// Tests' partition: every connection closed and refused, nothing sent.
+        var isolated = false
     }
 
     /// What the network reports; called on an event loop (keep them short: post to the node loop).
@@ -128,7 +130,7 @@ public final class PeerNetwork: Sendable {
     }
 
     private func send(bytes: [UInt8], to peers: [PublicKey], priority: PeerSendPriority) -> Int {
-        let channels = state.withLockedValue { s in peers.compactMap { s.connections[$0] } }
+        let channels = state.withLockedValue { s in s.isolated ? [] : peers.compactMap { s.connections[$0] } }
         for channel in channels {
             let buffer = channel.allocator.buffer(bytes: bytes)
             channel.writeAndFlush(PeerOutboundMessage(buffer, priority: priority), promise: nil)
@@ -146,6 +148,18 @@ public final class PeerNetwork: Sendable {
             logger.warning("disconnecting peer", metadata: ["peer": "\(info.name)", "reason": "\(reason)"])
         }
         channel?.close(promise: nil)
+    }
+
+    /// Cuts this node off (tests: a partition without a proxy): closes every connection and
+    /// refuses new ones until called with false; the dialers keep redialling.
+    func isolate(_ on: Bool) {
+        let channels = state.withLockedValue { s -> [any Channel] in
+            s.isolated = on
+            guard on else { return [] }
+            defer { s.connections = [:] }
+            return Array(s.connections.values)
+        }
+        for c in channels { c.close(promise: nil) }
     }
 
     // MARK: Events, on the connection's event loop
@@ -169,9 +183,10 @@ public final class PeerNetwork: Sendable {
         case .closed(let identity, _, _):
             guard let identity, let peer = directory.peer(nodeKey: identity.nodeKey) else { return }
             // A replaced connection's close arrives after its successor is in the table: keep
-            // the open one.
+            // the open one. One this node dropped itself is already out of the table.
             let removed = state.withLockedValue { s -> Bool in
-                guard let c = s.connections[identity.nodeKey], !c.isActive else { return false }
+                guard let c = s.connections[identity.nodeKey] else { return true }
+                guard !c.isActive else { return false }
                 s.connections[identity.nodeKey] = nil
                 return true
             }
@@ -191,7 +206,7 @@ public final class PeerNetwork: Sendable {
             return
         }
         let (accepted, old) = state.withLockedValue { s -> (Bool, (any Channel)?) in
-            if s.stopped { return (false, nil) }
+            if s.stopped || s.isolated { return (false, nil) }
             if let until = s.penalties[identity.nodeKey] {
                 if until > .now() { return (false, nil) }
                 s.penalties[identity.nodeKey] = nil

@@ -97,6 +97,13 @@ final class TestNetwork: @unchecked Sendable {
         running.map { node in (try? node.snapshot?.block(at: height))?.hash }
     }
 
+    /// One line per running node, for failure messages.
+    func describe() -> String {
+        running.compactMap(\.status).map {
+            "\($0.name) \($0.role): height \($0.height) view \($0.view)\($0.viewChanging ? " (changing)" : "") peers \($0.peersConnected) mempool \($0.mempoolTransactions)"
+        }.joined(separator: "; ")
+    }
+
     /// Ports that were free a moment ago on 127.0.0.1 (bound to port 0, then closed).
     static func freePorts(_ n: Int) throws -> [Int] {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -1,7 +1,7 @@
 import ChainTypes
 import Foundation
 import Ledger
-import Node
+@testable import Node
 import Testing
 
 /// Four validators in this process over real TLS on 127.0.0.1: transactions commit
@@ -90,6 +90,63 @@ struct NetworkTests {
         let h = try await net.nodes[3]!.submit(net.transfer(from: 6, to: 7))
         let r = try #require(await net.nodes[3]!.receipt(of: h, timeout: .seconds(60)))
         #expect(r.height > head)
+        await net.stopAll()
+    }
+}
+
+/// Failures other BFT systems shipped, each turned into a test (issue 17, "Block sync").
+@Suite("Node network: known failures of other systems", .serialized)
+struct KnownFailureTests {
+    /// Hyperledger Fabric's SmartBFT orderer (fabric-x-orderer#57): two recovering nodes chose
+    /// each other as sync source and deadlocked. Here two validators restart empty at once;
+    /// neither is ahead of the other, so neither asks the other, and with only two nodes
+    /// that kept their data no quorum exists until both have synced and vote.
+    @Test("two validators restarted empty at the same time both sync from the others and the network goes on")
+    func twoRecoveringNodes() async throws {
+        let net = try TestNetwork()
+        try await net.start()
+        var last: CommittedReceipt?
+        for _ in 0..<3 {
+            let h = try await net.nodes[0]!.submit(net.transfer(from: 0, to: 1))
+            last = await net.nodes[0]!.receipt(of: h, timeout: .seconds(30))
+            try #require(last != nil)
+        }
+        await net.stop(2)
+        await net.stop(3)
+        for i in [2, 3] { try FileManager.default.removeItem(atPath: "\(net.root)/bank-\(i)") }
+        try await net.start([2, 3])
+        let head = try #require(last).height
+        #expect(await net.eventually { net.allAt(head) })
+        // Validators 0 and 1 alone are no quorum: this commits only with 2 or 3 voting.
+        await net.stop(1)
+        let h = try await net.nodes[2]!.submit(net.transfer(from: 2, to: 3))
+        let r = try #require(await net.nodes[2]!.receipt(of: h, timeout: .seconds(60)))
+        #expect(r.height > head)
+        await net.stopAll()
+    }
+
+    /// cosmos-sdk#19242: a node that fell behind while consensus ran never re-entered block
+    /// sync. Here a running validator is cut off while the others commit, then healed: it
+    /// must sync what it missed and take part again.
+    @Test("a validator cut off while the others commit syncs after the heal and votes again")
+    func fallsBehindWhileRunning() async throws {
+        let net = try TestNetwork()
+        try await net.start()
+        net.nodes[3]!.isolate(true)
+        var last: CommittedReceipt?
+        for _ in 0..<4 {
+            let h = try await net.nodes[0]!.submit(net.transfer(from: 0, to: 1))
+            last = await net.nodes[0]!.receipt(of: h, timeout: .seconds(30))
+            try #require(last != nil)
+        }
+        let head = try #require(last).height
+        #expect((net.nodes[3]?.status?.height ?? 0) < head)
+        net.nodes[3]!.isolate(false)
+        #expect(await net.eventually { (net.nodes[3]?.status?.height ?? 0) >= head })
+        await net.stop(2)
+        let h = try await net.nodes[3]!.submit(net.transfer(from: 4, to: 5))
+        let r = await net.nodes[3]!.receipt(of: h, timeout: .seconds(60))
+        #expect(r != nil && r!.height > head, "\(net.describe())")
         await net.stopAll()
     }
 }
