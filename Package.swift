@@ -77,11 +77,16 @@ let package = Package(
                                .product(name: "Crypto", package: "swift-crypto"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
+        // A node's home directory: `hansa node init` writes it (node key, TLS key and certificate,
+        // config.toml, genesis) and the node loads and checks it at start (NodeHome.load).
+        .target(name: "NodeSetup", dependencies: ["HansaConfig", "PeerTransport", "ChainTypes", "HansaCrypto"],
+                swiftSettings: strict),
         // Wrapper of LevelDB.
         .target(name: "LevelDBStore", dependencies: ["CLevelDB", "Ledger"], swiftSettings: strict),
 
         .executableTarget(name: "hansa",
                           dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator", "Ledger", "LevelDBStore", "ContractVM", "TradeFinance",
+                                         "NodeSetup", "PeerTransport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
 
@@ -109,6 +114,9 @@ let package = Package(
                                .product(name: "NIOTLS", package: "swift-nio"),
                                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                    .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: strict),
+        .testTarget(name: "NodeSetupTests",
+                    dependencies: ["HansaTestSupport", "NodeSetup", "HansaConfig", "PeerTransport", "ChainTypes", "HansaCrypto"],
                     swiftSettings: strict),
         .testTarget(name: "LevelDBStoreTests", dependencies: ["HansaTestSupport", "LevelDBStore", "Ledger", "ChainTypes"], swiftSettings: strict),
     ]
