@@ -77,6 +77,10 @@ let package = Package(
                                .product(name: "Crypto", package: "swift-crypto"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
+        // A node's home directory: `hansa node init` writes it (node key, TLS key and certificate,
+        // config.toml, genesis) and the node loads and checks it at start (NodeHome.load).
+        .target(name: "NodeSetup", dependencies: ["HansaConfig", "PeerTransport", "ChainTypes", "HansaCrypto"],
+                swiftSettings: strict),
         // Wrapper of LevelDB.
         .target(name: "LevelDBStore", dependencies: ["CLevelDB", "Ledger"], swiftSettings: strict),
         // The node: the one driver on real clocks over the peer network, gossip, block sync,
@@ -91,6 +95,7 @@ let package = Package(
 
         .executableTarget(name: "hansa",
                           dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator", "Ledger", "LevelDBStore", "ContractVM", "TradeFinance",
+                                         "NodeSetup", "PeerTransport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
 
@@ -123,6 +128,9 @@ let package = Package(
                     dependencies: ["Node", "HansaTestSupport", "PeerTransport", "PBFT", "Ledger", "ChainTypes", "HansaCrypto",
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: strict),
+        .testTarget(name: "NodeSetupTests",
+                    dependencies: ["HansaTestSupport", "NodeSetup", "HansaConfig", "PeerTransport", "ChainTypes", "HansaCrypto"],
                     swiftSettings: strict),
         .testTarget(name: "LevelDBStoreTests", dependencies: ["HansaTestSupport", "LevelDBStore", "Ledger", "ChainTypes"], swiftSettings: strict),
     ]

@@ -7,12 +7,17 @@ public struct Validator: Hashable, Sendable, CanonicalCodable {
     public var publicKey: PublicKey
     /// Where its peers reach it: `host:port`.
     public var p2pAddress: String
-    /// SHA-256 of the DER form of its TLS certificate, when genesis pins one.
-    public var tlsCertificateSHA256: Hash?
+    /// The pin of its TLS key: SHA-256 of the whole DER SubjectPublicKeyInfo of its TLS
+    /// certificate (`SPKIFingerprint` in PeerTransport; docs/TRANSPORT.md). Pinning the key, not
+    /// the certificate, lets a node renew its certificate with the same key.
+    ///
+    /// Optional in the type because dev and simulated chains run without TLS; the node refuses
+    /// to start a network in which any peer lacks a pin (`hansa node init` prints the value).
+    public var tlsSPKISHA256: Hash?
 
-    public init(name: String, publicKey: PublicKey, p2pAddress: String, tlsCertificateSHA256: Hash?) {
+    public init(name: String, publicKey: PublicKey, p2pAddress: String, tlsSPKISHA256: Hash?) {
         self.name = name; self.publicKey = publicKey
-        self.p2pAddress = p2pAddress; self.tlsCertificateSHA256 = tlsCertificateSHA256
+        self.p2pAddress = p2pAddress; self.tlsSPKISHA256 = tlsSPKISHA256
     }
 
     public var address: Address { publicKey.address }
@@ -21,15 +26,15 @@ public struct Validator: Hashable, Sendable, CanonicalCodable {
         w.string(name)
         w.publicKey(publicKey)
         w.string(p2pAddress)
-        w.optional(tlsCertificateSHA256) { $0.hash($1) }
+        w.optional(tlsSPKISHA256) { $0.hash($1) }
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
         name = try r.string("name", limit: Limits.maxNameBytes)
         publicKey = try r.publicKey("public_key")
         p2pAddress = try r.string("p2p_address", limit: Limits.maxP2PAddressBytes)
-        tlsCertificateSHA256 = try r.optional("tls_cert_sha256") { (r: inout CanonicalReader) throws(DecodeError) in
-            try r.hash("tls_cert_sha256")
+        tlsSPKISHA256 = try r.optional("tls_spki_sha256") { (r: inout CanonicalReader) throws(DecodeError) in
+            try r.hash("tls_spki_sha256")
         }
     }
 }

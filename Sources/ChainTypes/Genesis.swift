@@ -180,16 +180,21 @@ public struct ConsensusParameters: Hashable, Sendable, CanonicalCodable {
 /// Everything a chain starts from. Its hash — SHA-256 of the canonical encoding — names the
 /// chain: a node refuses a data directory made from another genesis.
 ///
-/// Sets (validators, participants, currencies, deposits) are stored in strictly ascending
-/// order of their keys, so the same content always has the same bytes and hash.
+/// Sets (validators, participants, observers, currencies, deposits) are stored in strictly
+/// ascending order of their keys, so the same content always has the same bytes and hash.
 public struct Genesis: Hashable, Sendable, CanonicalCodable {
-    /// 2: consensus parameters gained max_block_gas and max_block_state_bytes.
-    public static let version: UInt8 = 2
+    /// 3: validators pin their TLS key (`tls_spki_sha256`, the SPKI hash, in place of v2's
+    /// certificate hash) and the `observers` set follows `participants`. 2 added
+    /// max_block_gas and max_block_state_bytes to the consensus parameters.
+    /// Decoding accepts version 3 only: an older genesis is rebuilt from its template.
+    public static let version: UInt8 = 3
 
     public var chain: ChainID
     public var genesisTimeMillis: UInt64
     public var validators: ValidatorSet
     public var participants: [Participant]
+    /// Non-voting nodes (auditors, regulators, banks' read replicas), by node-key address.
+    public var observers: [Observer]
     public var currencies: [Currency]
     public var deposits: [Deposit]
     public var consensus: ConsensusParameters
@@ -197,10 +202,11 @@ public struct Genesis: Hashable, Sendable, CanonicalCodable {
     public var governanceThreshold: UInt64
 
     public init(chain: ChainID, genesisTimeMillis: UInt64, validators: ValidatorSet, participants: [Participant],
-                currencies: [Currency], deposits: [Deposit], consensus: ConsensusParameters,
+                observers: [Observer] = [], currencies: [Currency], deposits: [Deposit], consensus: ConsensusParameters,
                 governanceThreshold: UInt64) {
         self.chain = chain; self.genesisTimeMillis = genesisTimeMillis; self.validators = validators
         self.participants = participants.sorted { $0.address < $1.address }
+        self.observers = observers.sorted { $0.address < $1.address }
         self.currencies = currencies.sorted { $0.code < $1.code }
         self.deposits = deposits.sorted { $0.key < $1.key }
         self.consensus = consensus; self.governanceThreshold = governanceThreshold
@@ -214,6 +220,7 @@ public struct Genesis: Hashable, Sendable, CanonicalCodable {
         w.uvarint(genesisTimeMillis)
         w.list(validators.validators)
         w.list(participants)
+        w.list(observers)
         w.list(currencies)
         w.list(deposits)
         w.value(consensus)
@@ -230,6 +237,7 @@ public struct Genesis: Hashable, Sendable, CanonicalCodable {
             throw r.error("validators", .invalidValue(error.message), at: validatorsStart)
         }
         participants = try r.sortedList("participants", limit: Limits.maxGenesisParticipants) { (p: Participant) in p.address }
+        observers = try r.sortedList("observers", limit: Limits.maxObservers) { (o: Observer) in o.address }
         currencies = try r.sortedList("currencies", limit: Limits.maxCurrencies) { (c: Currency) in c.code }
         deposits = try r.sortedList("deposits", limit: Limits.maxGenesisDeposits) { (d: Deposit) in d.key }
         consensus = try r.value("consensus")

@@ -59,6 +59,7 @@ extension Genesis {
                 guard !p.role.isBank else { throw GenesisError("participants[\(i)].bank", "a bank holds its own deposits; it names no bank") }
             }
         }
+        try validateObservers(byAddress: byAddress, names: names)
         var currencyByCode: [CurrencyCode: Currency] = [:]
         for (i, c) in currencies.enumerated() {
             currencyByCode[c.code] = c
@@ -74,6 +75,48 @@ extension Genesis {
         try validateConsensus()
         guard governanceThreshold >= 1, governanceThreshold <= UInt64(validators.count) else {
             throw GenesisError("governance.threshold", "must be between 1 and the number of validators (\(validators.count)); got \(governanceThreshold)")
+        }
+    }
+
+    /// Observers: names unique among all parties, node keys distinct from every validator's,
+    /// a bank exactly for replicas, and TLS pins unique among all nodes (the transport maps each
+    /// pin to one node key).
+    private func validateObservers(byAddress: [Address: Participant], names: Set<String>) throws(GenesisError) {
+        try checkAscending(observers.map(\.address), "observers", "two observers share a node key")
+        guard observers.count <= Limits.maxObservers else {
+            throw GenesisError("observers", "at most \(Limits.maxObservers) observers; found \(observers.count)")
+        }
+        var names = names
+        var pins: [Hash: String] = [:]
+        for (i, v) in validators.validators.enumerated() {
+            guard let pin = v.tlsSPKISHA256 else { continue }
+            if let other = pins.updateValue(v.name, forKey: pin) {
+                throw GenesisError("validators[\(i)].tls_spki_sha256", "is also \(other)'s pin; every node needs its own TLS key")
+            }
+        }
+        for (i, o) in observers.enumerated() {
+            if let problem = NameRule.problem(o.name) { throw GenesisError("observers[\(i)].name", problem) }
+            guard names.insert(o.name).inserted else {
+                throw GenesisError("observers[\(i)].name", "name \"\(o.name)\" is already used by another validator, participant or observer")
+            }
+            if let v = validators.validators.first(where: { $0.publicKey == o.nodeKey }) {
+                throw GenesisError("observers[\(i)].node_key", "is validator \(v.name)'s key; an observer needs a node key of its own")
+            }
+            switch (o.role, o.bank) {
+            case (.replica, nil):
+                throw GenesisError("observers[\(i)].bank", "a replica names the bank whose replica it is")
+            case (.replica, let bank?):
+                guard let b = byAddress[bank], b.role.isBank else {
+                    throw GenesisError("observers[\(i)].bank", "\(bank) is not a participant with a bank role")
+                }
+            case (_, .some):
+                throw GenesisError("observers[\(i)].bank", "only a replica names a bank; \(o.name) has role \(o.role.name)")
+            case (_, nil):
+                break
+            }
+            if let other = pins.updateValue(o.name, forKey: o.tlsSPKISHA256) {
+                throw GenesisError("observers[\(i)].tls_spki_sha256", "is also \(other)'s pin; every node needs its own TLS key")
+            }
         }
     }
 

@@ -13,6 +13,9 @@ public enum Limits {
     public static let maxP2PAddressBytes = 255
     /// Participants registered in genesis.
     public static let maxGenesisParticipants = 100_000
+    /// Observer nodes (auditors, regulators, banks' read replicas) in genesis: each holds a
+    /// connection to every validator, so the set stays small.
+    public static let maxObservers = 64
     /// Currencies a chain knows.
     public static let maxCurrencies = 256
     /// Initial deposits in genesis.

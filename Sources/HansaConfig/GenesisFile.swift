@@ -6,7 +6,7 @@ import Foundation
 /// encoding; reading recomputes it and refuses a file whose content no longer matches, so
 /// an edited genesis is caught before a node joins the wrong chain.
 public enum GenesisFile {
-    public static let format = "hansa-genesis-v2"
+    public static let format = "hansa-genesis-v3"
 
     public static func write(_ genesis: Genesis, to path: String) throws(ConfigError) {
         try FileIO.write(encode(genesis), to: path)
@@ -25,16 +25,20 @@ public enum GenesisFile {
         let genesis_time_ms: UInt64
         let validators: [ValidatorForm]
         let participants: [ParticipantForm]
+        let observers: [ObserverForm]
         let currencies: [CurrencyForm]
         let deposits: [DepositForm]
         let consensus: ConsensusForm
         let governance: GovernanceForm
     }
     private struct ValidatorForm: Encodable {
-        let name: String, address: String, public_key: String, p2p_address: String, tls_cert_sha256: String?
+        let name: String, address: String, public_key: String, p2p_address: String, tls_spki_sha256: String?
     }
     private struct ParticipantForm: Encodable {
         let name: String, address: String, public_key: String, role: String, bank: String?
+    }
+    private struct ObserverForm: Encodable {
+        let name: String, address: String, public_key: String, role: String, bank: String?, tls_spki_sha256: String
     }
     private struct CurrencyForm: Encodable { let code: String, decimals: UInt8, issuers: [String] }
     private struct DepositForm: Encodable { let account: String, currency: String, amount: String }
@@ -53,11 +57,15 @@ public enum GenesisFile {
             format: format, genesis_hash: g.hash.hex, chain_id: g.chain.value, genesis_time_ms: g.genesisTimeMillis,
             validators: g.validators.validators.map {
                 ValidatorForm(name: $0.name, address: $0.address.text, public_key: $0.publicKey.hex,
-                              p2p_address: $0.p2pAddress, tls_cert_sha256: $0.tlsCertificateSHA256?.hex)
+                              p2p_address: $0.p2pAddress, tls_spki_sha256: $0.tlsSPKISHA256?.hex)
             },
             participants: g.participants.map {
                 ParticipantForm(name: $0.name, address: $0.address.text, public_key: $0.publicKey.hex,
                                 role: $0.role.name, bank: $0.bank?.text)
+            },
+            observers: g.observers.map {
+                ObserverForm(name: $0.name, address: $0.address.text, public_key: $0.nodeKey.hex, role: $0.role.name,
+                             bank: $0.bank?.text, tls_spki_sha256: $0.tlsSPKISHA256.hex)
             },
             currencies: g.currencies.map { CurrencyForm(code: $0.code.value, decimals: $0.decimals, issuers: $0.issuers.map(\.text)) },
             deposits: g.deposits.map {
@@ -94,13 +102,9 @@ public enum GenesisFile {
         var validators: [Validator] = []
         for t in try doc.tables("validators") {
             let key = try publicKey(t)
-            var tls: Hash? = nil
-            if let hex = try t.optionalString("tls_cert_sha256") {
-                guard let raw = Hex.decode(hex), let h = Hash(bytes: raw) else { throw t.fail("tls_cert_sha256", "expected 64 hex digits") }
-                tls = h
-            }
+            let tls = try pin(t)
             validators.append(Validator(name: try t.string("name"), publicKey: key, p2pAddress: try t.string("p2p_address"),
-                                        tlsCertificateSHA256: tls))
+                                        tlsSPKISHA256: tls))
             try t.finish()
         }
         var participants: [Participant] = []
@@ -113,6 +117,19 @@ public enum GenesisFile {
                 return a
             }
             participants.append(Participant(name: try t.string("name"), publicKey: key, role: role, bank: bank))
+            try t.finish()
+        }
+        var observers: [Observer] = []
+        for t in try doc.tables("observers") {
+            let key = try publicKey(t)
+            let roleName = try t.string("role")
+            guard let role = ObserverRole(name: roleName) else { throw t.fail("role", "unknown observer role \"\(roleName)\"") }
+            let bank = try t.optionalString("bank").map { (text: String) throws(ConfigError) -> Address in
+                guard let a = Address(text: text) else { throw t.fail("bank", "not an address (hx + 40 hex digits)") }
+                return a
+            }
+            guard let tls = try pin(t) else { throw t.fail("tls_spki_sha256", "is missing; every observer's TLS key is pinned") }
+            observers.append(Observer(name: try t.string("name"), nodeKey: key, role: role, bank: bank, tlsSPKISHA256: tls))
             try t.finish()
         }
         var currencies: [Currency] = []
@@ -161,12 +178,19 @@ public enum GenesisFile {
         let set: ValidatorSet
         do { set = try ValidatorSet(validators) } catch { throw doc.fail("validators", error.message) }
         let genesis = Genesis(chain: chain, genesisTimeMillis: time, validators: set, participants: participants,
-                              currencies: currencies, deposits: deposits, consensus: consensus, governanceThreshold: threshold)
+                              observers: observers, currencies: currencies, deposits: deposits, consensus: consensus, governanceThreshold: threshold)
         do { try genesis.validate() } catch { throw .field(path: file, field: error.field, problem: error.problem) }
         guard genesis.hash.hex == claimedHash.lowercased() else {
             throw doc.fail("genesis_hash", "is \(claimedHash) but the content hashes to \(genesis.hash.hex): the file was edited after it was made")
         }
         return genesis
+    }
+
+    /// Reads an optional `tls_spki_sha256`: 64 hex digits.
+    private static func pin(_ t: DocTable) throws(ConfigError) -> Hash? {
+        guard let hex = try t.optionalString("tls_spki_sha256") else { return nil }
+        guard let raw = Hex.decode(hex), let h = Hash(bytes: raw) else { throw t.fail("tls_spki_sha256", "expected 64 hex digits") }
+        return h
     }
 
     /// Reads `public_key` and checks the `address` printed beside it, if any.

@@ -4,10 +4,11 @@ import Foundation
 /// Builds a `Genesis` from the human-written TOML template (genesis/README.md documents the
 /// format; genesis/consortium.toml is a complete example).
 ///
-/// Participants and validators are named in the template; references between them (a
-/// customer's `bank`, a currency's `issuers`, a deposit's `account`) use those names. Each
-/// party's key is either its `public_key` in hex, or `key = "NAME"`, the key file
-/// `NAME.key` in the keys directory (made by `hansa keygen`).
+/// Validators, participants and observers are named in the template; references between
+/// them (a customer's or replica's `bank`, a currency's `issuers`, a deposit's `account`) use
+/// those names. Each party's key is either its `public_key` in hex, or `key = "NAME"`, the
+/// key file `NAME.key` in the keys directory (made by `hansa keygen`). A node's TLS pin,
+/// `tls_spki_sha256`, is what `hansa node init` prints.
 public struct GenesisTemplate {
     public let file: String
     public let keysDirectory: String?
@@ -74,7 +75,7 @@ public struct GenesisTemplate {
                 throw t.fail("p2p_address", "\"\(p2p)\" is not host:port")
             }
             validators.append(Validator(name: party.name, publicKey: party.key, p2pAddress: p2p,
-                                        tlsCertificateSHA256: try tlsFingerprint(t)))
+                                        tlsSPKISHA256: try tlsFingerprint(t, required: false)))
             participants.append(Participant(name: party.name, publicKey: party.key, role: .validatorBank, bank: nil))
             try t.finish()
         }
@@ -106,6 +107,13 @@ public struct GenesisTemplate {
             try t.finish()
         }
 
+        var observers: [Observer] = []
+        for t in try doc.tables("observers") {
+            let party = try register(t)
+            observers.append(try buildObserver(t, party, names: names, customers: customers, validators: validators))
+            try t.finish()
+        }
+
         let currencies = try buildCurrencies(doc, names: names, customers: customers, validators: validators)
         let deposits = try buildDeposits(doc, names: names, currencies: currencies)
         let consensus = try buildConsensus(doc)
@@ -121,7 +129,7 @@ public struct GenesisTemplate {
         let set: ValidatorSet
         do { set = try ValidatorSet(validators) } catch { throw doc.fail("validators", error.message) }
         let genesis = Genesis(chain: chain, genesisTimeMillis: time, validators: set, participants: participants,
-                              currencies: currencies, deposits: deposits, consensus: consensus,
+                              observers: observers, currencies: currencies, deposits: deposits, consensus: consensus,
                               governanceThreshold: threshold)
         do { try genesis.validate() } catch { throw .field(path: file, field: error.field, problem: error.problem) }
         return genesis
@@ -150,12 +158,38 @@ public struct GenesisTemplate {
         }
     }
 
-    private func tlsFingerprint(_ t: DocTable) throws(ConfigError) -> Hash? {
-        guard let hex = try t.optionalString("tls_cert_sha256") else { return nil }
+    /// The node's TLS pin: 64 hex digits, SHA-256 of its certificate's DER SubjectPublicKeyInfo.
+    private func tlsFingerprint(_ t: DocTable, required: Bool) throws(ConfigError) -> Hash? {
+        guard let hex = try t.optionalString("tls_spki_sha256") else {
+            if required {
+                throw t.fail("tls_spki_sha256", "is missing; an observer needs its TLS key pinned (run hansa node init on that node and paste the fingerprint it prints)")
+            }
+            return nil
+        }
         guard let bytes = Hex.decode(hex), let hash = Hash(bytes: bytes) else {
-            throw t.fail("tls_cert_sha256", "expected 64 hex digits (SHA-256 of the certificate's DER form)")
+            throw t.fail("tls_spki_sha256", "expected 64 hex digits (SHA-256 of the TLS certificate's SubjectPublicKeyInfo, as hansa node init prints it)")
         }
         return hash
+    }
+
+    /// One `[[observers]]` table: role, the bank a replica belongs to, the TLS pin.
+    private func buildObserver(_ t: DocTable, _ party: Party, names: [String: Party], customers: [(Party, Role)],
+                               validators: [Validator]) throws(ConfigError) -> Observer {
+        let roleName = try t.string("role")
+        guard let role = ObserverRole(name: roleName) else {
+            throw t.fail("role", "unknown observer role \"\(roleName)\"; expected one of \(ObserverRole.allCases.map(\.name).joined(separator: ", "))")
+        }
+        var bank: Address? = nil
+        if let bankName = try t.optionalString("bank") {
+            guard role == .replica else { throw t.fail("bank", "only a replica names a bank; leave bank out for role \(role.name)") }
+            guard let b = names[bankName] else { throw t.fail("bank", "no validator or participant is named \"\(bankName)\"") }
+            guard isBank(b, customers: customers, validators: validators) else { throw t.fail("bank", "\"\(bankName)\" is not a bank") }
+            bank = b.key.address
+        } else if role == .replica {
+            throw t.fail("bank", "is missing; a replica names the bank whose replica it is")
+        }
+        guard let pin = try tlsFingerprint(t, required: true) else { preconditionFailure("a required pin is present") }
+        return Observer(name: party.name, nodeKey: party.key, role: role, bank: bank, tlsSPKISHA256: pin)
     }
 
     private func buildCurrencies(_ doc: DocTable, names: [String: Party], customers: [(Party, Role)],

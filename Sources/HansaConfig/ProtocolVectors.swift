@@ -18,7 +18,7 @@ public enum ProtocolVectors {
     public static func files() -> [(String, Data)] {
         [("keys.json", keys()), ("sha256.json", sha256()), ("uvarint.json", uvarint()),
          ("signatures.json", signatures()), ("transactions.json", transactions()),
-         ("blocks.json", blocks()), ("rejections.json", rejections())].map { ($0.0, json($0.1)) }
+         ("blocks.json", blocks()), ("genesis.json", genesis()), ("rejections.json", rejections())].map { ($0.0, json($0.1)) }
     }
 
     static func json(_ object: Any) -> Data {
@@ -130,6 +130,38 @@ public enum ProtocolVectors {
                 "commit_vote": ["validator_index": 0, "signing_body_hex": Hex.encode(votes[0].signingBody),
                                 "encoded_hex": Hex.encode(votes[0].canonicalBytes)],
                 "commit_certificate": ["encoded_hex": Hex.encode(cert.canonicalBytes)]] as [String: Any]
+    }
+
+    /// A version-3 genesis: four validator banks (test keys 0–3; 0 and 1 pin a TLS key), an
+    /// importer of bank 0 (key 4), an auditor observer and a replica of bank 2 (node keys 5, 6).
+    public static func sampleGenesis() -> Genesis {
+        let banks = (0..<4).map { key($0).publicKey }
+        let validators = banks.enumerated().map { i, k in
+            Validator(name: "bank-\(i)", publicKey: k, p2pAddress: "10.0.0.\(i + 1):26656",
+                      tlsSPKISHA256: i < 2 ? SHA256.hash(utf8: "tls key of bank-\(i)") : nil)
+        }
+        var participants = validators.map { Participant(name: $0.name, publicKey: $0.publicKey, role: .validatorBank, bank: nil) }
+        participants.append(Participant(name: "importer-1", publicKey: key(4).publicKey, role: .importer, bank: banks[0].address))
+        let usd = try! CurrencyCode("USD")
+        return Genesis(
+            chain: chain.id, genesisTimeMillis: 1_764_028_800_000, validators: try! ValidatorSet(validators),
+            participants: participants,
+            observers: [
+                Observer(name: "auditor-node", nodeKey: key(5).publicKey, role: .auditor, bank: nil,
+                         tlsSPKISHA256: SHA256.hash(utf8: "tls key of auditor-node")),
+                Observer(name: "bank-2-replica", nodeKey: key(6).publicKey, role: .replica, bank: banks[2].address,
+                         tlsSPKISHA256: SHA256.hash(utf8: "tls key of bank-2-replica")),
+            ],
+            currencies: [Currency(code: usd, decimals: 2, issuers: [banks[0].address, banks[2].address])],
+            deposits: [Deposit(account: key(4).publicKey.address, currency: usd, amount: 125_000_00)],
+            consensus: .standard, governanceThreshold: 3)
+    }
+
+    static func genesis() -> Any {
+        let g = sampleGenesis()
+        return ["description": "A version-3 genesis (docs/PROTOCOL.md §6): its canonical encoding, hash = SHA-256(encoding), and the genesis file (§6.1) that carries it. Sets are sorted by address; observers by the address of their node key.",
+                "encoded_hex": Hex.encode(g.canonicalBytes), "hash": g.hash.hex,
+                "file": String(decoding: GenesisFile.encode(g), as: UTF8.self)] as [String: Any]
     }
 
     static func rejections() -> Any {

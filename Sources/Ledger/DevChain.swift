@@ -28,7 +28,7 @@ public struct DevChain: Sendable {
     public init(users: Int, depositPerUser: UInt64 = 1_000_000_00) {
         let banks = (0..<4).map { Self.key("bank \($0)") }
         let validators = banks.enumerated().map {
-            Validator(name: "bank-\($0.offset)", publicKey: $0.element.publicKey, p2pAddress: "127.0.0.1:\(7100 + $0.offset)", tlsCertificateSHA256: nil)
+            Validator(name: "bank-\($0.offset)", publicKey: $0.element.publicKey, p2pAddress: "127.0.0.1:\(7100 + $0.offset)", tlsSPKISHA256: nil)
         }
         let set = try! ValidatorSet(validators)
         validatorKeys = set.validators.map { v in banks.first { $0.publicKey == v.publicKey }! }

@@ -58,18 +58,22 @@ public struct PeerDirectory: Sendable {
         byIndex = Dictionary(peers.compactMap { p in p.validatorIndex.map { ($0, p) } }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// The validators of `genesis` (observers join when genesis lists them). Throws when a
-    /// validator has no TLS pin or no dialable address: a network cannot run without them.
+    /// The validators and observers of `genesis`. Throws when a validator has no TLS pin or
+    /// no dialable address: a network cannot run without them.
     public static func from(genesis: Genesis) throws(NodeError) -> PeerDirectory {
         var peers: [PeerInfo] = []
         for (i, v) in genesis.validators.validators.enumerated() {
-            guard let pin = v.tlsCertificateSHA256, let spki = SPKIFingerprint(bytes: pin.bytes) else {
+            guard let pin = v.tlsSPKISHA256, let spki = SPKIFingerprint(bytes: pin.bytes) else {
                 throw .genesis("validator \(v.name) has no tls_spki_sha256 pin; every validator of a network needs one")
             }
             guard let address = PeerAddress(v.p2pAddress) else {
                 throw .genesis("validator \(v.name)'s p2p_address \"\(v.p2pAddress)\" is not host:port")
             }
             peers.append(PeerInfo(name: v.name, nodeKey: v.publicKey, spki: spki, validatorIndex: i, address: address))
+        }
+        for o in genesis.observers {
+            guard let spki = SPKIFingerprint(bytes: o.tlsSPKISHA256.bytes) else { continue }
+            peers.append(PeerInfo(name: o.name, nodeKey: o.nodeKey, spki: spki, validatorIndex: nil, address: nil))
         }
         return PeerDirectory(peers)
     }

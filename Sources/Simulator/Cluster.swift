@@ -68,7 +68,7 @@ public final class Cluster {
         var rng = SimRandom(seed: config.seed)
         let keys = (0..<config.nodes).map { try! PrivateKey(secret: SHA256.hash(utf8: "hansa sim validator \($0)").bytes) }
         let set = try! ValidatorSet(keys.map {
-            Validator(name: "v\($0.publicKey.address.text.prefix(8))", publicKey: $0.publicKey, p2pAddress: "sim:0", tlsCertificateSHA256: nil)
+            Validator(name: "v\($0.publicKey.address.text.prefix(8))", publicKey: $0.publicKey, p2pAddress: "sim:0", tlsSPKISHA256: nil)
         })
         validators = set
         let ordered = set.validators.map { v in keys.first { $0.publicKey == v.publicKey }! }

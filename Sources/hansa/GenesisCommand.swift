@@ -56,7 +56,11 @@ func printSummary(_ g: Genesis) {
     print("genesis hash: \(g.hash.hex)")
     print("validators:   \(g.validators.count) (tolerates \(g.validators.maxFaulty) faulty; quorum \(g.validators.quorum))")
     for v in g.validators.validators { print("  \(v.name)  \(v.address)  \(v.p2pAddress)") }
+    let unpinned = g.validators.validators.filter { $0.tlsSPKISHA256 == nil }.map(\.name)
+    if !unpinned.isEmpty { print("  no TLS pin (tls_spki_sha256): \(unpinned.joined(separator: ", ")) — fine for a dev chain; a network node refuses to start") }
     print("participants: \(g.participants.count)")
+    print("observers:    \(g.observers.count)")
+    for o in g.observers { print("  \(o.name)  \(o.role.name)  \(o.address)") }
     print("currencies:   \(g.currencies.map(\.code.value).joined(separator: ", "))")
     print("deposits:     \(g.deposits.count)")
 }

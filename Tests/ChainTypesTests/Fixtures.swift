@@ -52,7 +52,7 @@ enum Fixture {
 
     static func validator(_ i: Int, p2p: String? = nil, tls: Hash? = nil) -> Validator {
         Validator(name: "bank-\(i)", publicKey: validatorKey(i).publicKey,
-                  p2pAddress: p2p ?? "10.0.0.\(i + 1):7000", tlsCertificateSHA256: tls)
+                  p2pAddress: p2p ?? "10.0.0.\(i + 1):7000", tlsSPKISHA256: tls)
     }
 
     static func validatorSet(count: Int) -> ValidatorSet {

@@ -31,6 +31,18 @@ struct GenesisEncodabilityTests {
         Case(name: "issuer listed twice") { g in
             g.currencies[0].issuers = [g.currencies[0].issuers[0], g.currencies[0].issuers[0]]
         },
+        Case(name: "observer listed twice") { g in
+            g.observers.insert(g.observers[0], at: 1)
+        },
+        Case(name: "observer name of 65 bytes") { g in
+            g.observers[0].name = String(repeating: "o", count: Limits.maxNameBytes + 1)
+        },
+        Case(name: "65 observers") { g in
+            g.observers = (0...Limits.maxObservers).map {
+                Observer(name: "obs-\($0)", nodeKey: Fixture.key(UInt8(100 + $0)).publicKey, role: .auditor, bank: nil,
+                         tlsSPKISHA256: Fixture.hash("tls obs \($0)"))
+            }.sorted { $0.address < $1.address }
+        },
         Case(name: "validator name of 65 bytes") { g in
             renameValidator(&g, to: String(repeating: "v", count: Limits.maxNameBytes + 1))
         },

@@ -2,12 +2,15 @@ import ChainTypes
 import HansaCrypto
 
 /// A valid 4-validator consortium: four validator banks, one commercial bank, an exporter, an
-/// importer and an auditor; three currencies and four opening deposits.
+/// importer and an auditor; two observer nodes (an auditor's, and citybank's read replica);
+/// three currencies and four opening deposits.
 enum GenesisFixture {
     static let citybank = Fixture.key(21)
     static let exporter = Fixture.key(22)
     static let importer = Fixture.key(23)
     static let auditor = Fixture.key(24)
+    static let auditorNode = Fixture.key(25)
+    static let replicaNode = Fixture.key(26)
 
     static func bankAddress(_ i: Int) -> Address { Fixture.validatorKey(i).publicKey.address }
 
@@ -28,6 +31,12 @@ enum GenesisFixture {
             chain: Fixture.chainA.id, genesisTimeMillis: 1_764_000_000_000,
             validators: try! ValidatorSet(validators),
             participants: participants,
+            observers: [
+                Observer(name: "auditor-node", nodeKey: auditorNode.publicKey, role: .auditor, bank: nil,
+                         tlsSPKISHA256: Fixture.hash("tls auditor-node")),
+                Observer(name: "citybank-replica", nodeKey: replicaNode.publicKey, role: .replica,
+                         bank: citybank.publicKey.address, tlsSPKISHA256: Fixture.hash("tls citybank-replica")),
+            ],
             currencies: [
                 Currency(code: usd, decimals: 2, issuers: [bankAddress(0), citybank.publicKey.address]),
                 Currency(code: eur, decimals: 2, issuers: [bankAddress(1)]),
@@ -47,6 +56,14 @@ enum GenesisFixture {
     static func participant(_ name: String, in g: Genesis) -> Int {
         guard let i = g.participants.firstIndex(where: { $0.name == name }) else {
             preconditionFailure("fixture has no participant \(name)")
+        }
+        return i
+    }
+
+    /// Index in `g.observers` (sorted by node-key address) of the observer named `name`.
+    static func observer(_ name: String, in g: Genesis) -> Int {
+        guard let i = g.observers.firstIndex(where: { $0.name == name }) else {
+            preconditionFailure("fixture has no observer \(name)")
         }
         return i
     }

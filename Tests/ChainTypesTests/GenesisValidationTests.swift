@@ -18,6 +18,7 @@ struct GenesisValidationTests {
     typealias F = GenesisFixture
 
     static func participant(_ name: String, _ g: Genesis) -> Int { F.participant(name, in: g) }
+    static func observer(_ name: String, _ g: Genesis) -> Int { F.observer(name, in: g) }
 
     /// Rebuilds the validator set with validator `name` changed.
     static func changeValidator(_ g: inout Genesis, _ name: String, _ change: (inout Validator) -> Void) -> Int {
@@ -146,6 +147,77 @@ struct GenesisValidationTests {
             let usdDeposits = g.deposits.indices.filter { g.deposits[$0].currency == usd }
             g.deposits[usdDeposits[1]].amount = Amount.maxMinorUnits + 1
             return "deposits[\(usdDeposits[1])].amount"
+        },
+        // Observers (docs/PROTOCOL.md §6): non-voting nodes with a pinned TLS key.
+        Mutation(name: "replica without a bank", says: "a replica names the bank whose replica it is") { g in
+            let i = observer("citybank-replica", g)
+            g.observers[i].bank = nil
+            return "observers[\(i)].bank"
+        },
+        Mutation(name: "auditor node naming a bank", says: "only a replica names a bank") { g in
+            let i = observer("auditor-node", g)
+            g.observers[i].bank = F.citybank.publicKey.address
+            return "observers[\(i)].bank"
+        },
+        Mutation(name: "replica of an exporter", says: "is not a participant with a bank role") { g in
+            let i = observer("citybank-replica", g)
+            g.observers[i].bank = F.exporter.publicKey.address
+            return "observers[\(i)].bank"
+        },
+        Mutation(name: "replica of a bank that is not a participant", says: "is not a participant with a bank role") { g in
+            let i = observer("citybank-replica", g)
+            g.observers[i].bank = Fixture.key(99).publicKey.address
+            return "observers[\(i)].bank"
+        },
+        Mutation(name: "observer named like a participant", says: "already used by another validator, participant or observer") { g in
+            let i = observer("auditor-node", g)
+            g.observers[i].name = "auditor_1"
+            return "observers[\(i)].name"
+        },
+        Mutation(name: "observer named like a validator", says: "already used") { g in
+            let i = observer("auditor-node", g)
+            g.observers[i].name = "bank-2"
+            return "observers[\(i)].name"
+        },
+        Mutation(name: "two observers of one name", says: "already used") { g in
+            let later = max(observer("auditor-node", g), observer("citybank-replica", g))
+            g.observers[later].name = g.observers[1 - later].name
+            return "observers[\(later)].name"
+        },
+        Mutation(name: "observer name with a space", says: "may contain only a-z") { g in
+            g.observers[0].name = "auditor node"
+            return "observers[0].name"
+        },
+        Mutation(name: "observer with a validator's node key", says: "is validator bank-1's key") { g in
+            let i = observer("auditor-node", g)
+            g.observers[i].nodeKey = Fixture.validatorKey(1).publicKey
+            g.observers.sort { $0.address < $1.address }
+            return "observers[\(observer("auditor-node", g))].node_key"
+        },
+        Mutation(name: "observers out of order", says: "is out of order") { g in
+            g.observers.reverse()
+            return "observers[1]"
+        },
+        Mutation(name: "two observers share a node key", says: "two observers share a node key") { g in
+            g.observers[1].nodeKey = g.observers[0].nodeKey
+            return "observers[1]"
+        },
+        Mutation(name: "observer pinning a validator's TLS key", says: "is also bank-0's pin; every node needs its own TLS key") { g in
+            let i = observer("citybank-replica", g)
+            g.observers[i].tlsSPKISHA256 = Fixture.hash("tls 0")
+            return "observers[\(i)].tls_spki_sha256"
+        },
+        Mutation(name: "two validators pinning one TLS key", says: "every node needs its own TLS key") { g in
+            _ = changeValidator(&g, "bank-1") { $0.tlsSPKISHA256 = Fixture.hash("tls 0") }
+            let later = max(F.validatorIndex("bank-0", in: g), F.validatorIndex("bank-1", in: g))
+            return "validators[\(later)].tls_spki_sha256"
+        },
+        Mutation(name: "more observers than the limit", says: "at most 64 observers") { g in
+            g.observers = (0..<(Limits.maxObservers + 1)).map {
+                Observer(name: "obs-\($0)", nodeKey: Fixture.key(UInt8(100 + $0)).publicKey, role: .auditor, bank: nil,
+                         tlsSPKISHA256: Fixture.hash("tls obs \($0)"))
+            }.sorted { $0.address < $1.address }
+            return "observers"
         },
         Mutation(name: "governance threshold 0", says: "between 1 and the number of validators (4); got 0") { g in
             g.governanceThreshold = 0

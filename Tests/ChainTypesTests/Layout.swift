@@ -104,7 +104,7 @@ struct Layout: Sendable {
     static func genesis(_ g: Genesis, validators: [Validator]? = nil) -> Layout {
         var chunks: [(name: String, bytes: [UInt8])] = [
             ("type", [TypeTag.genesis.rawValue]),
-            ("version", [2]),
+            ("version", [3]),
             ("chain", enc { $0.string(g.chain.value) }),
             ("genesis_time_ms", enc { $0.uvarint(g.genesisTimeMillis) }),
         ]
@@ -115,7 +115,7 @@ struct Layout: Sendable {
             chunks.append((p + "name", enc { $0.string(v.name) }))
             chunks.append((p + "public_key", v.publicKey.bytes))
             chunks.append((p + "p2p_address", enc { $0.string(v.p2pAddress) }))
-            chunks.append((p + "tls_cert_sha256", enc { $0.optional(v.tlsCertificateSHA256) { $0.hash($1) } }))
+            chunks.append((p + "tls_spki_sha256", enc { $0.optional(v.tlsSPKISHA256) { $0.hash($1) } }))
         }
         chunks.append(("participants", enc { $0.uvarint(g.participants.count) }))
         for (i, pt) in g.participants.enumerated() {
@@ -124,6 +124,15 @@ struct Layout: Sendable {
             chunks.append((p + "public_key", pt.publicKey.bytes))
             chunks.append((p + "role", [pt.role.rawValue]))
             chunks.append((p + "bank", enc { $0.optional(pt.bank) { $0.address($1) } }))
+        }
+        chunks.append(("observers", enc { $0.uvarint(g.observers.count) }))
+        for (i, o) in g.observers.enumerated() {
+            let p = "observers[\(i)]."
+            chunks.append((p + "name", enc { $0.string(o.name) }))
+            chunks.append((p + "node_key", o.nodeKey.bytes))
+            chunks.append((p + "role", [o.role.rawValue]))
+            chunks.append((p + "bank", enc { $0.optional(o.bank) { $0.address($1) } }))
+            chunks.append((p + "tls_spki_sha256", o.tlsSPKISHA256.bytes))
         }
         chunks.append(("currencies", enc { $0.uvarint(g.currencies.count) }))
         for (i, c) in g.currencies.enumerated() {

@@ -150,10 +150,15 @@ struct RoundTripTests {
         try decoded.validate()
         // Set order comes from the keys, not from the order given to init.
         let shuffled = Genesis(chain: g.chain, genesisTimeMillis: g.genesisTimeMillis, validators: g.validators,
-                               participants: g.participants.reversed(), currencies: g.currencies.reversed(),
+                               participants: g.participants.reversed(), observers: g.observers.reversed(),
+                               currencies: g.currencies.reversed(),
                                deposits: g.deposits.reversed(), consensus: g.consensus,
                                governanceThreshold: g.governanceThreshold)
         #expect(shuffled.canonicalBytes == g.canonicalBytes)
+        // Version 3 carries the observers with their roles, banks and TLS pins.
+        #expect(g.canonicalBytes[1] == 3)
+        #expect(decoded.observers.map(\.name).sorted() == ["auditor-node", "citybank-replica"])
+        #expect(decoded.observers.first { $0.role == .replica }?.bank == GenesisFixture.citybank.publicKey.address)
     }
 
     /// Mini-fuzz: change one byte of a valid encoding. Whatever still decodes must re-encode

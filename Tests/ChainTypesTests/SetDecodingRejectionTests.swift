@@ -47,7 +47,7 @@ struct SetDecodingRejectionTests {
             Rejection(name: name, kind: .genesis, bytes: layout.bytes, field: "Genesis." + field,
                       offset: layout.offset(of: field), expected: e)
         }
-        let noTLS = g.validators.validators.firstIndex { $0.tlsCertificateSHA256 == nil }!
+        let noTLS = g.validators.validators.firstIndex { $0.tlsSPKISHA256 == nil }!
         let exporter = GenesisFixture.participant("exporter-co", in: g)
         let auditor = GenesisFixture.participant("auditor_1", in: g)
         let usd = GenesisFixture.currency("USD", in: g)
@@ -60,6 +60,11 @@ struct SetDecodingRejectionTests {
         issuersReversed.currencies[usd].issuers.reverse()
         var currenciesSwapped = g
         currenciesSwapped.currencies.swapAt(0, 1)
+        let auditorNode = GenesisFixture.observer("auditor-node", in: g)
+        var observersSwapped = g
+        observersSwapped.observers.swapAt(0, 1)
+        var observerTwice = g
+        observerTwice.observers[1] = observerTwice.observers[0]
         var depositTwice = g
         depositTwice.deposits[1] = depositTwice.deposits[0]
 
@@ -84,8 +89,8 @@ struct SetDecodingRejectionTests {
               "validators[2].p2p_address", .reason(.lengthExceedsLimit(length: 256, limit: Limits.maxP2PAddressBytes))),
             c("validator key off the curve", l.replacing("validators[1].public_key", with: DecoderRejectionTests.offCurveKey),
               "validators[1].public_key", .invalidValue(containing: "not the coordinate of a point")),
-            c("TLS flag byte 2", l.replacing("validators[\(noTLS)].tls_cert_sha256", with: [2]),
-              "validators[\(noTLS)].tls_cert_sha256", .reason(.invalidBoolean(2))),
+            c("TLS flag byte 2", l.replacing("validators[\(noTLS)].tls_spki_sha256", with: [2]),
+              "validators[\(noTLS)].tls_spki_sha256", .reason(.invalidBoolean(2))),
             c("participants out of order", Layout.genesis(participantsSwapped), "participants[2]", .reason(.notStrictlyAscending)),
             c("participant listed twice", Layout.genesis(participantTwice), "participants[2]", .reason(.notStrictlyAscending)),
             c("role 0", l.replacing("participants[0].role", with: [0]), "participants[0].role", .reason(.unknownTag(0))),
@@ -115,8 +120,19 @@ struct SetDecodingRejectionTests {
               "governance_threshold", .reason(.nonCanonicalInteger)),
             c("block gas padded", l.replacing("consensus.max_block_gas", with: paddedUVarint(g.consensus.maxBlockGas)),
               "consensus.max_block_gas", .reason(.nonCanonicalInteger)),
+            c("observers out of order", Layout.genesis(observersSwapped), "observers[1]", .reason(.notStrictlyAscending)),
+            c("observer listed twice", Layout.genesis(observerTwice), "observers[1]", .reason(.notStrictlyAscending)),
+            c("65 observers", l.replacing("observers", with: Layout.enc { $0.uvarint(Limits.maxObservers + 1) }),
+              "observers", .reason(.lengthExceedsLimit(length: UInt64(Limits.maxObservers + 1), limit: Limits.maxObservers))),
+            c("observer role 0", l.replacing("observers[0].role", with: [0]), "observers[0].role", .reason(.unknownTag(0))),
+            c("observer role 4", l.replacing("observers[1].role", with: [4]), "observers[1].role", .reason(.unknownTag(4))),
+            c("observer bank flag byte 2", l.replacing("observers[\(auditorNode)].bank", with: [2]),
+              "observers[\(auditorNode)].bank", .reason(.invalidBoolean(2))),
+            c("observer node key off the curve", l.replacing("observers[0].node_key", with: DecoderRejectionTests.offCurveKey),
+              "observers[0].node_key", .invalidValue(containing: "not the coordinate of a point")),
             c("version 1 (before the block work limits)", l.replacing("version", with: [1]), "version", .reason(.unknownVersion(1))),
-            c("version 3", l.replacing("version", with: [3]), "version", .reason(.unknownVersion(3))),
+            c("version 2 (certificate pins, no observers)", l.replacing("version", with: [2]), "version", .reason(.unknownVersion(2))),
+            c("version 4", l.replacing("version", with: [4]), "version", .reason(.unknownVersion(4))),
         ]
     }()
 

@@ -44,7 +44,7 @@ final class TradeChain {
 
     init(store: MemoryStore = MemoryStore()) throws {
         let validators = banks.enumerated().map {
-            Validator(name: "bank-\($0.offset)", publicKey: $0.element.publicKey, p2pAddress: "127.0.0.1:\(7200 + $0.offset)", tlsCertificateSHA256: nil)
+            Validator(name: "bank-\($0.offset)", publicKey: $0.element.publicKey, p2pAddress: "127.0.0.1:\(7200 + $0.offset)", tlsSPKISHA256: nil)
         }
         let set = try ValidatorSet(validators)
         let validatorKeys = set.validators.map { v in TradeChain.key("bank \(validators.firstIndex { $0.publicKey == v.publicKey }!)") }

@@ -45,7 +45,7 @@ struct DecoderMutationTests {
     static let genesisBytes: [UInt8] = {
         let keys = (0..<5).map { ProtocolVectors.key($0) }
         let validators = (0..<4).map {
-            Validator(name: "bank-\($0)", publicKey: keys[$0].publicKey, p2pAddress: "127.0.0.1:\(7000 + $0)", tlsCertificateSHA256: nil)
+            Validator(name: "bank-\($0)", publicKey: keys[$0].publicKey, p2pAddress: "127.0.0.1:\(7000 + $0)", tlsSPKISHA256: nil)
         }
         var participants = validators.map { Participant(name: $0.name, publicKey: $0.publicKey, role: .validatorBank, bank: nil) }
         participants.append(Participant(name: "exporter", publicKey: keys[4].publicKey, role: .exporter, bank: validators[0].address))

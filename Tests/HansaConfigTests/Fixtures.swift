@@ -7,7 +7,7 @@ enum Fixture {
     static func key(_ name: String) -> PrivateKey { try! PrivateKey(secret: SHA256.hash(utf8: "fixture \(name)").bytes) }
     static func pub(_ name: String) -> String { key(name).publicKey.hex }
 
-    /// A complete, valid 4-bank template using public_key = "…" for every party.
+    /// A complete, valid 4-bank template with two observers, using public_key = "…" for every party.
     static func template() -> String {
         """
         chain_id = "hansa-test"
@@ -39,7 +39,7 @@ enum Fixture {
         name = "bank-d"
         public_key = "\(pub("bank-d"))"
         p2p_address = "127.0.0.1:7104"
-        tls_cert_sha256 = "\(String(repeating: "ab", count: 32))"
+        tls_spki_sha256 = "\(String(repeating: "ab", count: 32))"
 
         [[participants]]
         name = "exporter-1"
@@ -57,6 +57,19 @@ enum Fixture {
         name = "carrier-1"
         role = "carrier"
         public_key = "\(pub("carrier-1"))"
+
+        [[observers]]
+        name = "auditor-node"
+        role = "auditor"
+        public_key = "\(pub("auditor-node"))"
+        tls_spki_sha256 = "\(String(repeating: "cd", count: 32))"
+
+        [[observers]]
+        name = "replica-a"
+        role = "replica"
+        bank = "bank-a"
+        public_key = "\(pub("replica-a"))"
+        tls_spki_sha256 = "\(String(repeating: "ef", count: 32))"
 
         [[currencies]]
         code = "USD"

@@ -26,10 +26,13 @@ struct GenesisFileTests {
     static let edits: [(String, String, String)] = [
         ("\"amount\" : \"5000000.25\"", "\"amount\" : \"5000001.25\"", "genesis_hash"),
         ("\"chain_id\" : \"hansa-test\"", "\"chain_id\" : \"hansa-other\"", "genesis_hash"),
-        ("\"format\" : \"hansa-genesis-v2\"", "\"format\" : \"hansa-genesis-v3\"", "format"),
+        ("\"format\" : \"hansa-genesis-v3\"", "\"format\" : \"hansa-genesis-v4\"", "format"),
         ("\"role\" : \"carrier\"", "\"role\" : \"pilot\"", "].role"),
         ("\"threshold\" : 3", "\"threshold\" : 3, \"extra\" : 1", "governance.extra"),
         ("\"tick_ms\" : 100", "\"tick_ms\" : \"100\"", "consensus.tick_ms"),
+        ("\"role\" : \"auditor\"", "\"role\" : \"spy\"", "].role"),
+        ("\"role\" : \"replica\"", "\"role\" : \"regulator\"", "].bank"),
+        ("\"tls_spki_sha256\" : \"\(String(repeating: "cd", count: 32))\"", "\"tls_spki_sha256\" : \"cd\"", "].tls_spki_sha256"),
     ]
 
     @Test(arguments: edits)
@@ -57,11 +60,32 @@ struct GenesisFileTests {
             guard line.hasPrefix("key = \"") else { return nil }
             return String(line.dropFirst(7).prefix { $0 != "\"" })
         }
-        #expect(names.count == 13)
+        #expect(names.count == 15)
         for name in names { try KeyFile.write(PrivateKey.generate(), to: "\(dir)/\(name).key") }
         let g = try GenesisTemplate(file: template, keysDirectory: dir).build(now: { 0 })
         #expect(g.validators.count == 4)
         #expect(Set(g.participants.map(\.role)) == Set(Role.allCases))
+        #expect(Set(g.observers.map(\.name)) == ["auditor-node", "regulator-node"])
+    }
+
+    /// An observer's pin is required in the file as in the template.
+    @Test func observerWithoutPinIsRefused() throws {
+        let g = try Fixture.build(Fixture.template())
+        var json = try #require(try JSONSerialization.jsonObject(with: GenesisFile.encode(g)) as? [String: Any])
+        var observers = try #require(json["observers"] as? [[String: Any]])
+        #expect(observers.count == 2)
+        observers[1]["tls_spki_sha256"] = nil
+        json["observers"] = observers
+        let edited = try JSONSerialization.data(withJSONObject: json)
+        do {
+            _ = try GenesisFile.decode(edited, file: "g.json")
+            Issue.record("observer without a pin accepted")
+        } catch let ConfigError.field(_, f, problem) {
+            #expect(f == "observers[1].tls_spki_sha256")
+            #expect(problem.contains("is missing"))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
     }
 }
 

@@ -16,6 +16,14 @@ struct GenesisTemplateTests {
         #expect(g.consensus.checkpointInterval == ConsensusParameters.standard.checkpointInterval)
         let importer = try #require(g.participants.first { $0.name == "importer-1" })
         #expect(importer.bank == Fixture.key("bank-a").publicKey.address)
+        #expect(g.observers.count == 2)
+        let auditor = try #require(g.observers.first { $0.name == "auditor-node" })
+        #expect(auditor.role == .auditor && auditor.bank == nil)
+        #expect(auditor.nodeKey == Fixture.key("auditor-node").publicKey)
+        #expect(auditor.tlsSPKISHA256.hex == String(repeating: "cd", count: 32))
+        let replica = try #require(g.observers.first { $0.name == "replica-a" })
+        #expect(replica.role == .replica && replica.bank == Fixture.key("bank-a").publicKey.address)
+        #expect(g.validators.validators.first { $0.name == "bank-d" }?.tlsSPKISHA256?.hex == String(repeating: "ab", count: 32))
         try g.validate()
     }
 
@@ -49,7 +57,7 @@ struct GenesisTemplateTests {
         ("public_key = \"\(Fixture.pub("bank-b"))\"", "public_key = \"04abcd\"", "validators[1].public_key", "invalid public key"),
         ("public_key = \"\(Fixture.pub("bank-b"))\"", "", "validators[1].public_key", "is missing"),
         ("p2p_address = \"127.0.0.1:7103\"", "p2p_address = \"nowhere\"", "validators[2].p2p_address", "host:port"),
-        ("tls_cert_sha256 = \"\(String(repeating: "ab", count: 32))\"", "tls_cert_sha256 = \"abc\"", "validators[3].tls_cert_sha256", "64 hex"),
+        ("tls_spki_sha256 = \"\(String(repeating: "ab", count: 32))\"", "tls_spki_sha256 = \"abc\"", "validators[3].tls_spki_sha256", "64 hex"),
         ("role = \"carrier\"", "role = \"pirate\"", "participants[2].role", "unknown role \"pirate\""),
         ("role = \"carrier\"", "role = \"validator_bank\"", "participants[2].role", "[[validators]]"),
         ("bank = \"bank-b\"", "bank = \"bank-z\"", "participants[0].bank", "no validator or participant"),
@@ -72,6 +80,19 @@ struct GenesisTemplateTests {
         ("request_timeout_ticks = 20", "request_timeout_ticks = 20\nwatermark_window = 10", "consensus.watermark_window", "twice checkpoint_interval"),
         ("request_timeout_ticks = 20", "request_timeout_tiks = 20", "consensus.request_timeout_tiks", "unknown key"),
         ("chain_id = \"hansa-test\"", "chain_id = \"hansa-test\"\ncolour = \"blue\"", "colour", "unknown key"),
+        // [[observers]]: non-voting nodes, each with its TLS key pinned.
+        ("tls_spki_sha256 = \"\(String(repeating: "cd", count: 32))\"", "", "observers[0].tls_spki_sha256", "is missing"),
+        ("tls_spki_sha256 = \"\(String(repeating: "cd", count: 32))\"", "tls_spki_sha256 = \"cdcd\"", "observers[0].tls_spki_sha256", "64 hex"),
+        ("role = \"replica\"\nbank = \"bank-a\"", "role = \"replica\"", "observers[1].bank", "a replica names the bank"),
+        ("role = \"replica\"\nbank = \"bank-a\"", "role = \"replica\"\nbank = \"carrier-1\"", "observers[1].bank", "not a bank"),
+        ("role = \"replica\"\nbank = \"bank-a\"", "role = \"replica\"\nbank = \"bank-q\"", "observers[1].bank", "no validator or participant"),
+        ("role = \"auditor\"", "role = \"auditor\"\nbank = \"bank-a\"", "observers[0].bank", "only a replica names a bank"),
+        ("role = \"auditor\"", "role = \"spy\"", "observers[0].role", "unknown observer role \"spy\"; expected one of auditor, regulator, replica"),
+        ("name = \"auditor-node\"", "name = \"carrier-1\"", "observers[0].name", "already used"),
+        ("name = \"replica-a\"", "name = \"auditor-node\"", "observers[1].name", "already used"),
+        ("public_key = \"\(Fixture.pub("auditor-node"))\"", "public_key = \"\(Fixture.pub("bank-c"))\"", "observers[0].public_key", "same key as bank-c's"),
+        ("public_key = \"\(Fixture.pub("auditor-node"))\"", "", "observers[0].public_key", "is missing"),
+        ("role = \"auditor\"", "role = \"auditor\"\np2p_address = \"127.0.0.1:1\"", "observers[0].p2p_address", "unknown key"),
     ]
 
     @Test(arguments: badTemplates)

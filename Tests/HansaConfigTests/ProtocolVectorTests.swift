@@ -136,6 +136,24 @@ struct ProtocolVectorTests {
         }
     }
 
+    /// The genesis vector: the bytes decode, re-encode identically, hash to `hash`, validate,
+    /// and the JSON file carries the same genesis.
+    @Test func genesis() throws {
+        let v = try Self.load("genesis.json")
+        let hex = try #require(v["encoded_hex"] as? String)
+        let bytes = try #require(Hex.decode(hex))
+        let g = try Genesis(canonicalBytes: bytes)
+        #expect(g.canonicalBytes == bytes)
+        #expect(bytes[0] == 0x06 && bytes[1] == 3)
+        #expect(SHA256.hash(bytes).hex == v["hash"] as? String)
+        try g.validate()
+        #expect(g.observers.count == 2 && g.observers[0].address < g.observers[1].address)
+        #expect(Set(g.observers.map(\.name)) == ["auditor-node", "bank-2-replica"])
+        let text = try #require(v["file"] as? String)
+        let file = try GenesisFile.decode(Data(text.utf8), file: "genesis.json")
+        #expect(file == g)
+    }
+
     @Test func rejections() throws {
         for c in try Self.cases("rejections.json") {
             let bytes = Hex.decode(c["hex"] as! String)!

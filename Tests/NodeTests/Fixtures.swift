@@ -33,7 +33,7 @@ final class TestNetwork: @unchecked Sendable {
         var genesis = base.genesis
         let validators = genesis.validators.validators.enumerated().map { i, v in
             Validator(name: v.name, publicKey: v.publicKey, p2pAddress: "127.0.0.1:\(ports[i])",
-                      tlsCertificateSHA256: Hash(bytes: tls[i].fingerprint.bytes))
+                      tlsSPKISHA256: Hash(bytes: tls[i].fingerprint.bytes))
         }
         genesis.validators = try ValidatorSet(validators)
         genesis.genesisTimeMillis = UInt64(Date().timeIntervalSince1970 * 1000) - 60_000

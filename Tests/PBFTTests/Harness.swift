@@ -44,7 +44,7 @@ struct Harness {
         self.n = n
         self.parameters = parameters
         let keys = (0..<n).map { try! PrivateKey(secret: SHA256.hash(utf8: "harness \($0)").bytes) }
-        validators = try! ValidatorSet(keys.map { Validator(name: "v", publicKey: $0.publicKey, p2pAddress: "x:1", tlsCertificateSHA256: nil) })
+        validators = try! ValidatorSet(keys.map { Validator(name: "v", publicKey: $0.publicKey, p2pAddress: "x:1", tlsSPKISHA256: nil) })
         secrets = (0..<n).map { UInt64($0) &* 0x9E37_79B9 &+ 17 }
         replicas = Array(repeating: nil, count: n)
         durable = Array(repeating: DurableState(), count: n)
