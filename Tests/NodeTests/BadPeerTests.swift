@@ -81,6 +81,7 @@ struct BadPeerTests {
         let h = try await net.nodes[0]!.submit(net.transfer(from: 0, to: 1))
         let r = try #require(await net.nodes[0]!.receipt(of: h, timeout: .seconds(30)))
         #expect(r.receipt.status == .success)
+        #expect(await net.eventually { net.allAt(r.height) })
         for i in 0..<3 {
             let b = try #require(try net.nodes[i]?.snapshot?.block(at: 1))
             #expect(b.hash != forged.block.hash)

@@ -8,11 +8,15 @@ import NIOPosix
 import Node
 import PeerTransport
 
-/// A four-validator network in this process: real TCP on 127.0.0.1 with ports picked at run
-/// time, real TLS and handshakes, a LevelDB directory per node under a temporary folder.
+/// A four-validator network and one observer (an auditor's node, index 4) in this process:
+/// real TCP on 127.0.0.1 with ports picked at run time, real TLS and handshakes, a LevelDB
+/// directory per node under a temporary folder.
 final class TestNetwork: @unchecked Sendable {
     let dev: DevChain
     let tls: [NodeTLSIdentity]
+    /// The observer's node key (its TLS identity is `tls[4]`).
+    let observerKey = PrivateKey.generate()
+    static let observer = 4
     let ports: [Int]
     let root: String
     var nodes: [NodeRuntime?]
@@ -27,7 +31,7 @@ final class TestNetwork: @unchecked Sendable {
     init(users: Int = 8) throws {
         let base = DevChain(users: users)
         let ports = try Self.freePorts(base.validatorKeys.count)
-        let tls = try base.validatorKeys.indices.map { try NodeTLSIdentity.generate(commonName: "bank-\($0)", now: Date()) }
+        let tls = try (0...base.validatorKeys.count).map { try NodeTLSIdentity.generate(commonName: "node-\($0)", now: Date()) }
         self.ports = ports
         self.tls = tls
         var genesis = base.genesis
@@ -36,18 +40,22 @@ final class TestNetwork: @unchecked Sendable {
                       tlsSPKISHA256: Hash(bytes: tls[i].fingerprint.bytes))
         }
         genesis.validators = try ValidatorSet(validators)
+        genesis.observers = [Observer(name: "auditor-node", nodeKey: observerKey.publicKey, role: .auditor, bank: nil,
+                                      tlsSPKISHA256: Hash(bytes: tls[Self.observer].fingerprint.bytes)!)]
         genesis.genesisTimeMillis = UInt64(Date().timeIntervalSince1970 * 1000) - 60_000
         dev = DevChain(genesis: genesis, validatorKeys: base.validatorKeys, userKeys: base.userKeys)
         root = NSTemporaryDirectory() + "hansa-node-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        nodes = Array(repeating: nil, count: validators.count)
+        nodes = Array(repeating: nil, count: validators.count + 1)
     }
 
     func settings(_ i: Int, dataDirectory: String? = nil) -> NodeSettings {
         var logger = Self.logger
-        logger[metadataKey: "node"] = "bank-\(i)"
-        return NodeSettings(genesis: dev.genesis, nodeKey: dev.validatorKeys[i], tls: tls[i],
-                            dataDirectory: dataDirectory ?? "\(root)/bank-\(i)", p2pListen: PeerAddress(host: "127.0.0.1", port: ports[i]),
+        logger[metadataKey: "node"] = "node-\(i)"
+        let observer = i == Self.observer
+        return NodeSettings(genesis: dev.genesis, nodeKey: observer ? observerKey : dev.validatorKeys[i], tls: tls[i],
+                            dataDirectory: dataDirectory ?? "\(root)/node-\(i)",
+                            p2pListen: PeerAddress(host: "127.0.0.1", port: observer ? 0 : ports[i]),
                             handshakeTimeout: .seconds(5),
                             redial: .init(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), stableAfter: .seconds(6)),
                             penaltyDuration: .seconds(2), statusIntervalMillis: 300, syncTimeoutMillis: 3_000, logger: logger)

@@ -10,7 +10,7 @@ import Testing
 /// own network, and two at once would starve each other on a 2-core machine.
 @Suite("Node network (in process)", .serialized)
 struct NetworkTests {
-    @Test("a transfer submitted to one validator commits on all four with the same block")
+    @Test("a transfer submitted to one validator commits on all four and the observer, with the same block")
     func commitsEverywhere() async throws {
         let net = try TestNetwork()
         try await net.start()
@@ -20,6 +20,7 @@ struct NetworkTests {
         #expect(receipt.receipt.status == .success)
         #expect(await net.eventually { net.allAt(receipt.height) })
         let hashes = net.hashes(at: receipt.height)
+        #expect(hashes.count == 5)
         #expect(Set(hashes.compactMap { $0 }).count == 1 && hashes.allSatisfy { $0 != nil })
         // Every node's receipt agrees (the block executed the same everywhere).
         for node in net.running {
@@ -71,6 +72,26 @@ struct NetworkTests {
         await net.stopAll()
     }
 
+    @Test("a transaction submitted to the observer is forwarded, commits, and the observer follows; stopping the observer stops nothing")
+    func observerForwardsAndFollows() async throws {
+        let net = try TestNetwork()
+        try await net.start()
+        let observer = try #require(net.nodes[TestNetwork.observer])
+        #expect(observer.role == .observer)
+        let h = try await observer.submit(net.transfer(from: 3, to: 4))
+        let r = try #require(await observer.receipt(of: h, timeout: .seconds(30)))
+        #expect(r.receipt.status == .success)
+        #expect(await net.eventually { net.allAt(r.height) })
+        await net.stop(TestNetwork.observer)
+        let h2 = try await net.nodes[0]!.submit(net.transfer(from: 3, to: 4))
+        #expect(await net.nodes[0]!.receipt(of: h2, timeout: .seconds(30)) != nil)
+        // Started again on its directory, it catches up from where it stopped.
+        try await net.start([TestNetwork.observer])
+        let head = try #require(net.nodes[0]?.status).height
+        #expect(await net.eventually { (net.nodes[TestNetwork.observer]?.status?.height ?? 0) >= head })
+        await net.stopAll()
+    }
+
     @Test("a validator started with an empty directory syncs to the head, then votes")
     func emptyNodeSyncsThenVotes() async throws {
         let net = try TestNetwork()
@@ -113,7 +134,7 @@ struct KnownFailureTests {
         }
         await net.stop(2)
         await net.stop(3)
-        for i in [2, 3] { try FileManager.default.removeItem(atPath: "\(net.root)/bank-\(i)") }
+        for i in [2, 3] { try FileManager.default.removeItem(atPath: "\(net.root)/node-\(i)") }
         try await net.start([2, 3])
         let head = try #require(last).height
         #expect(await net.eventually { net.allAt(head) })
