@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // C libraries from Debian, each behind exactly one thin Swift wrapper.
@@ -90,13 +91,16 @@ let package = Package(
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOPosix", package: "swift-nio"),
                                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                               .product(name: "Logging", package: "swift-log")],
+                               .product(name: "Logging", package: "swift-log"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 swiftSettings: strict),
 
         .executableTarget(name: "hansa",
                           dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator", "Ledger", "LevelDBStore", "ContractVM", "TradeFinance",
-                                         "NodeSetup", "PeerTransport",
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                                         "NodeSetup", "PeerTransport", "Node",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Logging", package: "swift-log"),
+                                         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                           swiftSettings: strict),
 
         // libFuzzer driver for the decoders (scripts/fuzz).

@@ -110,7 +110,8 @@ public final class NodeRuntime: TransactionIntake, Sendable {
         let maxFrame = FrameLimits.maxFrameBytes(maxBlockBytes: settings.genesis.consensus.maxBlockBytes)
         let endpoint = PeerEndpointConfig(identity: settings.tls, handshake: handshake, maxFrameBytes: maxFrame,
                                           limits: PeerConnectionLimits(handshakeTimeout: settings.handshakeTimeout,
-                                                                       send: .forFrames(maxFrameBytes: maxFrame)),
+                                                                       send: PeerSendLimits(maxQueuedMessages: settings.sendQueueMaxMessages,
+                                                                                            maxQueuedBytes: 4 * maxFrame)),
                                           logger: logger)
         // The network's handlers run on its event loop: decode (done), then hand off.
         let networkBox = NIOLockedValueBox<PeerNetwork?>(nil)
@@ -216,6 +217,9 @@ public final class NodeRuntime: TransactionIntake, Sendable {
             if let failure = now { c.resume(returning: failure) }
         }
     }
+
+    /// Asks the node loop to stop after the event in hand (returns at once; `stop()` waits).
+    public func requestStop() { mailbox.post(.stop) }
 
     /// Stops: the event in hand is finished whole, the loop ends, the ledger closes (its
     /// last batch was synced), then the network closes. Returns the failure that stopped

@@ -31,7 +31,12 @@ public struct NodeSettings: Sendable {
     /// Most peer messages waiting for the node loop; more are dropped (PBFT retransmits,
     /// sync fetches again) so that a flood cannot grow memory.
     public var maxQueuedPeerMessages: Int
+    /// Messages waiting to be sent to one peer (docs/TRANSPORT.md "Send queues").
+    public var sendQueueMaxMessages: Int
     public var logger: Logger
+
+    /// The mempool's own defaults (config.toml overrides the count and bytes).
+    public static var defaultMempoolLimits: Mempool.Limits { Mempool.Limits() }
 
     public init(genesis: Genesis, nodeKey: PrivateKey, tls: NodeTLSIdentity, dataDirectory: String,
                 p2pListen: PeerAddress, mempool: Mempool.Limits = Mempool.Limits(),
@@ -39,11 +44,13 @@ public struct NodeSettings: Sendable {
                 redial: ReconnectBackoff.Policy = ReconnectBackoff.Policy(initialDelay: .milliseconds(100), maxDelay: .seconds(5),
                                                                          stableAfter: .seconds(15)),
                 penaltyDuration: TimeAmount = .seconds(10), statusIntervalMillis: UInt64 = 1_000,
-                syncTimeoutMillis: UInt64 = 10_000, maxQueuedPeerMessages: Int = 50_000, logger: Logger) {
+                syncTimeoutMillis: UInt64 = 10_000, maxQueuedPeerMessages: Int = 50_000, sendQueueMaxMessages: Int = 1024,
+                logger: Logger) {
         self.genesis = genesis; self.nodeKey = nodeKey; self.tls = tls; self.dataDirectory = dataDirectory
         self.p2pListen = p2pListen; self.mempool = mempool; self.handshakeTimeout = handshakeTimeout
         self.redial = redial; self.penaltyDuration = penaltyDuration; self.statusIntervalMillis = statusIntervalMillis
-        self.syncTimeoutMillis = syncTimeoutMillis; self.maxQueuedPeerMessages = maxQueuedPeerMessages; self.logger = logger
+        self.syncTimeoutMillis = syncTimeoutMillis; self.maxQueuedPeerMessages = maxQueuedPeerMessages
+        self.sendQueueMaxMessages = sendQueueMaxMessages; self.logger = logger
     }
 }
 

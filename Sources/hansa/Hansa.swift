@@ -5,15 +5,15 @@ import HansaConfig
 
 /// The `hansa` command-line tool. Each subcommand lives in its own file.
 @main
-struct Hansa: ParsableCommand {
+struct Hansa: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hansa",
         abstract: "Hansa: a permissioned PBFT blockchain for trade finance.",
         discussion: """
         Banks run validator nodes from a genesis file; exporters, importers, carriers and \
         inspectors submit signed transactions; auditors verify the history offline.
-        This build has the foundation: keys, genesis files and the canonical encoding. \
-        The node, RPC and audit commands arrive with later work (see README.md).
+        `hansa node init` prepares a node's home and `hansa node run` runs it; the RPC and \
+        audit commands arrive with later work (see README.md).
         """,
         version: "0.1.0",
         subcommands: [Keygen.self, GenesisCommand.self, NodeCommand.self, ContractCommand.self, Demo.self, Sim.self, Mutate.self, Bench.self, Dev.self])

@@ -5,11 +5,12 @@ import HansaConfig
 import NodeSetup
 
 /// `hansa node`: prepare and (later) run a validator or observer node.
-struct NodeCommand: ParsableCommand {
+struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
-        abstract: "Prepare a node's home directory (init); running it arrives with the node runtime.",
-        subcommands: [NodeInit.self])
+        abstract: "Prepare a node's home directory (init) and run the node (run, the default).",
+        subcommands: [NodeRun.self, NodeInit.self],
+        defaultSubcommand: NodeRun.self)
 }
 
 struct NodeInit: ParsableCommand {

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import HansaConfig
+import Logging
+import Node
+import NodeSetup
+import PeerTransport
+import ServiceLifecycle
+
+/// `hansa node run --home DIR` (also `hansa node --home DIR`): runs a validator or an observer
+/// from the home directory `hansa node init` made, until SIGTERM or SIGINT.
+struct NodeRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a validator or an observer from its home directory.",
+        discussion: """
+        Reads DIR/config.toml, the genesis, the node key and the TLS identity it names, and \
+        checks them against each other; opens the data directory (refusing one of another \
+        chain); listens for peers (validators) and dials the validators it should; then runs \
+        until SIGTERM or SIGINT, when the block in hand is finished, the ledger closed and the \
+        process exits 0. A problem before the start is one sentence and exit status 1, and \
+        nothing is written. Logs go to standard error. docs/OPERATIONS.md describes it all.
+        """)
+
+    @Option(name: .long, help: "The node's home directory (made by `hansa node init`).")
+    var home: String
+
+    @Option(name: .long, help: "Log level, overriding config.toml: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    func run() async throws {
+        let loaded: NodeHome
+        do { loaded = try NodeHome.load(home, now: Date()) } catch { throw CLIError("\(error)") }
+        let level = try logLevel.map { text -> Logger.Level in
+            guard let l = Logger.Level(rawValue: text) else {
+                throw CLIError("--log-level \(text): expected one of trace, debug, info, notice, warning, error, critical")
+            }
+            return l
+        } ?? Logger.Level(rawValue: loaded.config.logLevel.rawValue) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "hansa.node")
+        logger[metadataKey: "node"] = "\(loaded.membership.name)"
+        let runtime: NodeRuntime
+        do {
+            runtime = try await NodeRuntime.start(Self.settings(loaded, logger: logger))
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: NodeService(runtime: runtime),
+                             successTerminationBehavior: .gracefullyShutdownGroup,
+                             failureTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do { try await group.run() } catch { throw CLIError("the node stopped: \(error)") }
+    }
+
+    static func settings(_ home: NodeHome, logger: Logger) -> NodeSettings {
+        let c = home.config
+        var mempool = NodeSettings.defaultMempoolLimits
+        mempool.maxTransactions = c.limits.mempoolMaxTransactions
+        mempool.maxBytes = c.limits.mempoolMaxBytes
+        return NodeSettings(genesis: home.genesis, nodeKey: home.nodeKey, tls: home.tls, dataDirectory: home.paths.dataDirectory,
+                            p2pListen: PeerAddress(host: c.p2p.listen.host, port: Int(c.p2p.listen.port)), mempool: mempool,
+                            handshakeTimeout: .milliseconds(Int64(c.p2p.handshakeTimeoutMillis)),
+                            sendQueueMaxMessages: c.limits.sendQueueMaxMessages, logger: logger)
+    }
+}
