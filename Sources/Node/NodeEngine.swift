@@ -242,7 +242,9 @@ final class NodeEngine {
             peersConnected: connected.filter { $0.isValidator }.count, peersExpected: expected,
             syncTarget: best > ledger.head.height ? best : nil,
             mempoolTransactions: mempool.count, mempoolBytes: mempool.byteCount,
-            lastCommitWallMillis: lastCommitWallMillis, transactionsCommitted: transactionsCommitted)
+            lastCommitWallMillis: lastCommitWallMillis, transactionsCommitted: transactionsCommitted,
+            peerHeights: Dictionary(peerHeads.compactMap { key, h in directory.peer(nodeKey: key).map { ($0.name, h) } },
+                                    uniquingKeysWith: max))
         publish(status, publishedSnapshot)
     }
 }

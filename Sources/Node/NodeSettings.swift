@@ -88,4 +88,6 @@ public struct NodeStatusSnapshot: Sendable {
     public var mempoolBytes: Int
     public var lastCommitWallMillis: UInt64?
     public var transactionsCommitted: UInt64
+    /// The head each connected peer last reported, by name.
+    public var peerHeights: [String: UInt64]
 }

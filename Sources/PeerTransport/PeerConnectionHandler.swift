@@ -164,7 +164,7 @@ public final class PeerConnectionHandler: ChannelDuplexHandler {
             case .established(let identity):
                 cancelHandshakeTimer()
                 peer = identity
-                logger[metadataKey: "node"] = "\(identity.nodeKey.hex.prefix(16))"
+                logger[metadataKey: "peer_key"] = "\(identity.nodeKey.hex.prefix(16))"
                 logger.info("peer authenticated")
                 onEvent(.established(identity, role: machine.role, channel: context.channel))
             case .deliver(let message):
