@@ -61,11 +61,7 @@ public final class NodeRuntime: TransactionIntake, Sendable {
             throw .genesis("the TLS certificate's SPKI SHA-256 is \(settings.tls.fingerprint.hex), but genesis pins \(local.spki.hex) for \(local.name)")
         }
         let role: NodeRole = local.validatorIndex.map { .validator(index: $0) } ?? .observer
-        let signatures = SignatureCache()
-        let ledger = try openLedger(settings, signatures: signatures)
-        let runtime = try await NodeRuntime(settings: settings, role: role, local: local, directory: directory,
-                                            ledger: ledger, signatures: signatures)
-        return runtime
+        return try await NodeRuntime(settings: settings, role: role, local: local, directory: directory)
     }
 
     static func openLedger(_ settings: NodeSettings, signatures: SignatureCache) throws(NodeError) -> Ledger {
@@ -86,14 +82,15 @@ public final class NodeRuntime: TransactionIntake, Sendable {
         }
     }
 
-    private init(settings: NodeSettings, role: NodeRole, local: PeerInfo, directory: PeerDirectory, ledger: Ledger,
-                 signatures: SignatureCache) async throws(NodeError) {
+    /// Listens first (a port in use stops the start before the data directory is touched),
+    /// then opens the ledger, starts the engine, dials, and starts the loop.
+    private init(settings: NodeSettings, role: NodeRole, local: PeerInfo, directory: PeerDirectory) async throws(NodeError) {
         self.settings = settings
         self.role = role
         self.local = local
         self.directory = directory
+        let signatures = SignatureCache()
         self.signatures = signatures
-        self.startHeight = ledger.head.height
         let mailbox = Mailbox<NodeEvent>(maxOptional: settings.maxQueuedPeerMessages)
         self.mailbox = mailbox
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -143,19 +140,23 @@ public final class NodeRuntime: TransactionIntake, Sendable {
         self.network = network
 
         let engine: NodeEngine
+        let ledger: Ledger
         do throws(NodeError) {
+            let listen: PeerAddress? = if case .validator = role { settings.p2pListen } else { nil }
+            p2pPort = try await network.listen(listen)
+            ledger = try Self.openLedger(settings, signatures: signatures)
             engine = try NodeEngine(settings: settings, role: role, local: local, directory: directory, network: network,
                                     ledger: ledger, waiters: waiters) { status, snapshot in
                 published.withLockedValue { $0.status = status; $0.snapshot = snapshot }
             }
             engine.publishStatus(snapshot: try? ledger.snapshot(), replaceSnapshot: true)
-            let listen: PeerAddress? = if case .validator = role { settings.p2pListen } else { nil }
-            p2pPort = try await network.start(listen: listen, redial: settings.redial)
+            network.dial(redial: settings.redial)
         } catch {
             await network.stop()
             try? await group.shutdownGracefully()
             throw error
         }
+        startHeight = ledger.head.height
         logger.info("node started", metadata: ["role": "\(role)", "name": "\(local.name)", "height": "\(ledger.head.height)",
                                                "p2p": "\(p2pPort.map(String.init) ?? "-")"])
         let box = EngineBox(engine)

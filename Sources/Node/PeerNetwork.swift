@@ -1,5 +1,8 @@
 import ChainTypes
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -66,10 +69,10 @@ public final class PeerNetwork: Sendable {
         self.handlers = handlers
     }
 
-    /// Listens on `listen` (a validator; an observer passes nil) and starts dialling. Returns
-    /// the bound port (useful with port 0).
+    /// Sets up TLS and listens on `listen` (a validator; an observer passes nil). Returns the
+    /// bound port (useful with port 0). Dialling starts with `dial`.
     @discardableResult
-    public func start(listen: PeerAddress?, redial: ReconnectBackoff.Policy) async throws(NodeError) -> Int? {
+    public func listen(_ listen: PeerAddress?) async throws(NodeError) -> Int? {
         let endpoint: PeerEndpoint
         do {
             endpoint = try PeerEndpoint(config: endpointConfig, group: group) { [weak self] event in self?.handle(event) }
@@ -77,16 +80,19 @@ public final class PeerNetwork: Sendable {
             throw .genesis("cannot set up TLS with this node's certificate: \(error)")
         }
         state.withLockedValue { $0.endpoint = endpoint }
-        var port: Int?
-        if let listen {
-            do {
-                let channel = try await endpoint.listen(host: listen.host, port: listen.port)
-                state.withLockedValue { $0.listener = channel }
-                port = channel.localAddress?.port
-            } catch {
-                throw .cannotListen(what: "peers", address: listen.description, why: Self.sentence(error))
-            }
+        guard let listen else { return nil }
+        do {
+            let channel = try await endpoint.listen(host: listen.host, port: listen.port)
+            state.withLockedValue { $0.listener = channel }
+            return channel.localAddress?.port
+        } catch {
+            throw .cannotListen(what: "peers", address: listen.description, why: Self.sentence(error))
         }
+    }
+
+    /// Starts one dialer per peer this node dials (`PeerDirectory.dials`), redialling with `redial`.
+    public func dial(redial: ReconnectBackoff.Policy) {
+        guard let endpoint = state.withLockedValue({ $0.endpoint }) else { preconditionFailure("listen before dial") }
         for peer in directory.dialled(by: local) {
             guard let address = peer.address else { continue }
             let dialer = endpoint.dialer(host: address.host, port: address.port, on: group.next(), policy: redial,
@@ -94,7 +100,6 @@ public final class PeerNetwork: Sendable {
             state.withLockedValue { $0.dialers.append(dialer) }
             dialer.start()
         }
-        return port
     }
 
     /// Closes the listener, stops the dialers and closes every connection.
@@ -226,7 +231,12 @@ public final class PeerNetwork: Sendable {
     }
 
     static func sentence(_ error: any Error) -> String {
-        if let io = error as? IOError { return io.description }
+        if let io = error as? IOError {
+            if io.errnoCode == EADDRINUSE { return "the address is already in use (is another node or program listening there?)" }
+            if io.errnoCode == EADDRNOTAVAIL { return "no network interface of this machine has that address" }
+            if io.errnoCode == EACCES { return "permission denied (ports below 1024 need privileges)" }
+            return String(cString: strerror(io.errnoCode))
+        }
         return "\(error)"
     }
 }

@@ -19,8 +19,9 @@ import PeerTransport
 final class ProcessNetwork: @unchecked Sendable {
     let root: String
     let hansa: String
-    let p2pPorts: [Int]
-    let httpPorts: [Int]
+    /// Ports in genesis validator order (like `homes`); the HTTP ports follow `homes` too.
+    private(set) var p2pPorts: [Int]
+    private(set) var httpPorts: [Int]
     /// Home directories: validators 0–3 in genesis validator order, then the observer (4).
     let homes: [String]
     let names: [String]
@@ -83,6 +84,9 @@ final class ProcessNetwork: @unchecked Sendable {
         // Validator order is the genesis order (by address), not the order the keys were made.
         let order = genesis.validators.validators.map { v in bankKeys.firstIndex { $0.publicKey == v.publicKey }! }
         homes = order.map { homesByBank[$0] } + [homesByBank[4]]
+        let (p2p, http) = (p2pPorts, httpPorts)
+        p2pPorts = order.map { p2p[$0] }
+        httpPorts = order.map { http[$0] } + [http[4]]
         names = order.map { "bank-\($0)" } + ["auditor-node"]
         dev = DevChain(genesis: genesis, validatorKeys: order.map { bankKeys[$0] }, userKeys: userKeys)
         processes = Array(repeating: nil, count: 5)
@@ -122,6 +126,24 @@ final class ProcessNetwork: @unchecked Sendable {
                                     redial: .init(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), stableAfter: .seconds(11)),
                                     logger: logger)
         client = try await NodeRuntime.start(settings)
+    }
+
+    /// Runs `hansa ARGS` to its end (killed after `seconds`); the status (nil when killed) and stderr.
+    func runOnce(_ args: [String], seconds: Double = 20) async throws -> (status: Int32?, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: hansa)
+        p.arguments = args
+        let errPath = "\(root)/run-\(UUID().uuidString.prefix(6)).err"
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        let killed = p.isRunning
+        if killed { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        return (killed ? nil : p.terminationStatus, err)
     }
 
     /// kill -9.
