@@ -51,6 +51,10 @@ struct PinRotationTests {
         #expect(await renewed.clientLog.wait { $0.established.count == 1 })
         #expect(renewed.serverLog.established.first == PeerIdentity(spki: Self.aliceRenewed.tls.fingerprint, nodeKey: Fixture.alice.nodeKey.publicKey))
         #expect(live.admittedConnections == 1)
+        // A connection that closes for any reason is forgotten.
+        try await renewed.client.close()
+        #expect(await renewed.serverLog.wait { !$0.closeReasons.isEmpty })
+        #expect(live.admittedConnections == 0)
         try await renewed.shutdown()
     }
 
