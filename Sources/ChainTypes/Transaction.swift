@@ -8,6 +8,8 @@ public enum TransactionKind: UInt8, Sendable, CaseIterable {
     case changeRole = 5
     case deployContract = 6
     case callContract = 7
+    /// Governance: rotate a validator's or observer's TLS pin (docs/PROTOCOL.md §16).
+    case setNodePin = 8
 
     public var name: String {
         switch self {
@@ -18,6 +20,7 @@ public enum TransactionKind: UInt8, Sendable, CaseIterable {
         case .changeRole: "change_role"
         case .deployContract: "deploy_contract"
         case .callContract: "call_contract"
+        case .setNodePin: "set_node_pin"
         }
     }
 

@@ -84,6 +84,33 @@ public struct DevChain: Sendable {
     }
 }
 
+// MARK: Governance
+
+extension DevChain {
+    /// `action` as the next governance proposal on `ledger` (its `governanceSequence()`),
+    /// valid until `expiresAtMillis` (default: an hour of block time past the head), approved
+    /// by the validators `signers` (default: the first `governanceThreshold`), sent by
+    /// validator `sender` with its next committed nonce (or `nonce`), in the kind the action
+    /// needs. E.g. a pin rotation: `governanceTransaction(.setNodePin(node: key, spki: pin), on: ledger)`.
+    public func governanceTransaction(_ action: GovernanceAction, on ledger: some LedgerReader, sender: Int = 0,
+                                      signers: [Int]? = nil, expiresAtMillis: UInt64? = nil,
+                                      nonce: UInt64? = nil) throws(LedgerError) -> Transaction {
+        let proposal = GovernanceProposal(sequence: try ledger.governanceSequence(),
+                                          expiresAtMillis: expiresAtMillis ?? ledger.head.timestampMillis + 3_600_000, action: action)
+        let approvers = signers ?? Array(0..<Int(genesis.governanceThreshold))
+        let payload = GovernancePayload(proposal: proposal, approvals: approvers.map {
+            proposal.approve(as: UInt16($0), key: validatorKeys[$0], chain: binding) })
+        let key = validatorKeys[sender]
+        var next = nonce ?? 0
+        if nonce == nil { next = try ledger.account(key.publicKey.address)?.nonce ?? 0 }
+        let bytes = payload.canonicalBytes
+        let body = TransactionBody(chain: binding, sender: key.publicKey, nonce: next,
+                                   kind: action.transactionKind, payload: bytes,
+                                   gasLimit: GasSchedule.intrinsic(action.transactionKind, payloadBytes: bytes.count))
+        return body.signed(with: key)
+    }
+}
+
 // MARK: Writing blocks (the crash test's writer)
 
 extension DevChain {

@@ -12,6 +12,9 @@ public struct PeerAllowList: Sendable {
 }
 
 /// This node's side of the application handshake: what it proves and what it accepts.
+///
+/// `allowList` is shared and may change while the node runs (`LiveAllowList.replace`); a
+/// config made with a fixed `allowed` list holds a live list nobody replaces.
 public struct HandshakeConfig: Sendable {
     /// The protocol version this build speaks; a peer must speak the same.
     public static let currentProtocolVersion: UInt16 = 1
@@ -20,15 +23,27 @@ public struct HandshakeConfig: Sendable {
     public let protocolVersion: UInt16
     public let localSPKI: SPKIFingerprint
     public let nodeKey: PrivateKey
-    public let allowed: PeerAllowList
+    /// Who may connect, now and after governance rotates a pin.
+    public let allowList: LiveAllowList
 
+    /// The list new connections are checked against now.
+    public var allowed: PeerAllowList { allowList.current }
+
+    /// A config following `allowList`, which the node replaces when pins change.
     public init(chain: ChainBinding, protocolVersion: UInt16 = currentProtocolVersion,
-                localSPKI: SPKIFingerprint, nodeKey: PrivateKey, allowed: PeerAllowList) {
+                localSPKI: SPKIFingerprint, nodeKey: PrivateKey, allowList: LiveAllowList) {
         self.chain = chain
         self.protocolVersion = protocolVersion
         self.localSPKI = localSPKI
         self.nodeKey = nodeKey
-        self.allowed = allowed
+        self.allowList = allowList
+    }
+
+    /// A config with a fixed allow list (a live list of its own that nothing replaces).
+    public init(chain: ChainBinding, protocolVersion: UInt16 = currentProtocolVersion,
+                localSPKI: SPKIFingerprint, nodeKey: PrivateKey, allowed: PeerAllowList) {
+        self.init(chain: chain, protocolVersion: protocolVersion, localSPKI: localSPKI, nodeKey: nodeKey,
+                  allowList: LiveAllowList(allowed))
     }
 }
 
@@ -53,8 +68,10 @@ public enum HandshakeAction: Equatable, Sendable {
 ///
 /// idle → (TLS done: send hello) → awaitingHello → (peer's hello checked: send auth) →
 /// awaitingAuth → (peer's signature checked) → established. Any refusal moves to `failed` and
-/// throws; the handler then closes the connection. Invariant: no message is delivered and none
-/// may be sent before `established`.
+/// throws; the handler then closes the connection. The allow list is a value: the one current
+/// when TLS completed (passed to `tlsEstablished`), else the config's when the machine was made;
+/// a later `LiveAllowList.replace` reaches the connection as `PeerPinRevoked`, not through here.
+/// Invariant: no message is delivered and none may be sent before `established`.
 public struct HandshakeStateMachine: Sendable {
     enum State: Sendable {
         case idle
@@ -66,11 +83,14 @@ public struct HandshakeStateMachine: Sendable {
 
     public let role: HandshakeRole
     public let config: HandshakeConfig
+    /// The pins this handshake accepts (a snapshot of `config.allowList`).
+    public private(set) var allowed: PeerAllowList
     private(set) var state: State = .idle
 
     public init(role: HandshakeRole, config: HandshakeConfig) {
         self.role = role
         self.config = config
+        self.allowed = config.allowed
     }
 
     /// Where the handshake stands, for log lines and timeout reasons.
@@ -82,12 +102,14 @@ public struct HandshakeStateMachine: Sendable {
     }
 
     /// TLS completed with `peerSPKI` and ALPN `negotiatedProtocol`; returns the hello to send.
-    public mutating func tlsEstablished(peerSPKI: SPKIFingerprint, negotiatedProtocol: String?,
-                                        nonce: [UInt8]) throws(PeerTransportError) -> [HandshakeAction] {
+    /// `allowed`, when given, is the allow list current now, which the rest of the handshake uses.
+    public mutating func tlsEstablished(peerSPKI: SPKIFingerprint, negotiatedProtocol: String?, nonce: [UInt8],
+                                        allowed: PeerAllowList? = nil) throws(PeerTransportError) -> [HandshakeAction] {
         guard case .idle = state else { preconditionFailure("TLS established twice") }
         state = .failed
+        if let allowed { self.allowed = allowed }
         guard negotiatedProtocol == PeerTLS.alpn else { throw .alpnMismatch(negotiated: negotiatedProtocol) }
-        guard config.allowed.contains(peerSPKI) else { throw .notPinned(peerSPKI) }
+        guard self.allowed.contains(peerSPKI) else { throw .notPinned(peerSPKI) }
         let hello = PeerHello(protocolVersion: config.protocolVersion, chainID: config.chain.id.value,
                               genesisHash: config.chain.genesisHash, spki: config.localSPKI,
                               nonce: nonce, nodeKey: config.nodeKey.publicKey)
@@ -140,7 +162,7 @@ public struct HandshakeStateMachine: Sendable {
         }
         guard hello.spki == tlsSPKI else { throw .spkiMismatch(claimed: hello.spki, tls: tlsSPKI) }
         guard hello.spki != config.localSPKI else { throw .selfConnection }
-        guard let expected = config.allowed.nodeKeys[hello.spki] else { throw .notPinned(hello.spki) }
+        guard let expected = allowed.nodeKeys[hello.spki] else { throw .notPinned(hello.spki) }
         guard expected == hello.nodeKey else {
             throw .nodeKeyMismatch(spki: hello.spki, expected: expected, claimed: hello.nodeKey)
         }

@@ -68,6 +68,8 @@ public final class PeerConnectionHandler: ChannelDuplexHandler {
     private let limits: PeerConnectionLimits
     private var sendQueue: PeerSendQueue
     private var handshakeTimer: Scheduled<Void>?
+    /// Whether the connection was admitted to the live allow list (and must be forgotten).
+    private var admitted = false
 
     public convenience init(role: HandshakeRole, config: HandshakeConfig, limits: PeerConnectionLimits, logger: Logger,
                 makeNonce: @escaping @Sendable () -> [UInt8],
@@ -96,6 +98,7 @@ public final class PeerConnectionHandler: ChannelDuplexHandler {
 
     public func handlerRemoved(context: ChannelHandlerContext) {
         cancelHandshakeTimer()
+        forgetAdmission(context: context)
         failQueued(reason ?? .connectionClosed)
     }
 
@@ -126,6 +129,8 @@ public final class PeerConnectionHandler: ChannelDuplexHandler {
         switch event {
         case let tls as PeerTLSEstablished:
             tlsDone(context: context, spki: tls.peerSPKI, negotiatedProtocol: tls.negotiatedProtocol)
+        case let revoked as PeerPinRevoked:
+            refuse(context: context, PeerTransportError.pinRevoked(revoked.spki))
         case TLSUserEvent.handshakeCompleted(let negotiated):
             do {
                 let spki = try peerSPKI(in: context.pipeline.syncOperations)
@@ -138,13 +143,26 @@ public final class PeerConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Admits the connection to the live allow list (checked and recorded at once, so a later
+    /// `replace` closes it) and runs the handshake with the list of this moment.
     private func tlsDone(context: ChannelHandlerContext, spki: SPKIFingerprint, negotiatedProtocol: String?) {
+        guard let allowed = machine.config.allowList.admit(spki, channel: context.channel) else {
+            refuse(context: context, PeerTransportError.notPinned(spki))
+            return
+        }
+        admitted = true
         do {
             perform(try machine.tlsEstablished(peerSPKI: spki, negotiatedProtocol: negotiatedProtocol,
-                                               nonce: makeNonce()), context: context)
+                                               nonce: makeNonce(), allowed: allowed), context: context)
         } catch {
             refuse(context: context, error)
         }
+    }
+
+    private func forgetAdmission(context: ChannelHandlerContext) {
+        guard admitted else { return }
+        admitted = false
+        machine.config.allowList.forget(context.channel)
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -235,6 +253,7 @@ public final class PeerConnectionHandler: ChannelDuplexHandler {
 
     public func channelInactive(context: ChannelHandlerContext) {
         cancelHandshakeTimer()
+        forgetAdmission(context: context)
         failQueued(reason ?? .connectionClosed)
         reportClose(reason ?? .connectionClosed)
         context.fireChannelInactive()

@@ -54,6 +54,11 @@ public final class PeerEndpoint: Sendable {
         self.clientContext = try NIOSSLContext(configuration: PeerTLS.configuration(identity: config.identity, server: false))
     }
 
+    /// The allow list every new connection of this endpoint is checked against. Replace it
+    /// when pins change: new connections follow at once, and established ones whose pin was
+    /// removed are closed with `PeerTransportError.pinRevoked` (docs/TRANSPORT.md "Pin rotation").
+    public var allowList: LiveAllowList { config.handshake.allowList }
+
     /// Listens on `host:port` (port 0 picks a free port: read it from the channel's `localAddress`).
     public func listen(host: String, port: Int) async throws -> any Channel {
         try await ServerBootstrap(group: group)
@@ -93,7 +98,7 @@ public final class PeerEndpoint: Sendable {
     }
 
     private func addHandlers(to channel: any Channel, role: HandshakeRole) throws {
-        let verifier = PinnedCertificateVerifier(allowed: config.handshake.allowed, now: config.now, logger: config.logger)
+        let verifier = PinnedCertificateVerifier(allowed: config.handshake.allowList, now: config.now, logger: config.logger)
         let tls: NIOSSLHandler = switch role {
         case .responder:
             NIOSSLServerHandler(context: serverContext, customVerificationCallback: verifier.verify)

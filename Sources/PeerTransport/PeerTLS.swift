@@ -30,17 +30,18 @@ public enum PeerTLS {
     }
 }
 
-/// Checks the peer's certificate during TLS: its SPKI hash must be pinned and `now` inside its
+/// Checks the peer's certificate during TLS: its SPKI hash must be in the allow list current
+/// at that moment (`LiveAllowList.current`, so a replaced pin is refused) and `now` inside its
 /// validity dates. This callback replaces all of BoringSSL's checks (TOOLCHAIN.md), so the
 /// dates are checked here. The refusal is kept so the connection reports the typed reason rather
 /// than BoringSSL's generic "certificate verify failed".
 final class PinnedCertificateVerifier: Sendable {
-    let allowed: PeerAllowList
+    let allowed: LiveAllowList
     let now: @Sendable () -> Date
     let logger: Logger
     private let refusalBox = NIOLockedValueBox<PeerTransportError?>(nil)
 
-    init(allowed: PeerAllowList, now: @escaping @Sendable () -> Date, logger: Logger) {
+    init(allowed: LiveAllowList, now: @escaping @Sendable () -> Date, logger: Logger) {
         self.allowed = allowed
         self.now = now
         self.logger = logger
@@ -65,7 +66,7 @@ final class PinnedCertificateVerifier: Sendable {
         do { spki = SPKIFingerprint(spkiDER: try leaf.extractPublicKey().toSPKIBytes()) } catch {
             throw .tlsFailed("cannot read the peer certificate's public key: \(error)")
         }
-        guard allowed.contains(spki) else { throw .notPinned(spki) }
+        guard allowed.current.contains(spki) else { throw .notPinned(spki) }
         let nowSeconds = Int(now().timeIntervalSince1970)
         let notBefore = Int(leaf.notValidBefore), notAfter = Int(leaf.notValidAfter)
         guard notBefore <= nowSeconds && nowSeconds <= notAfter else {

@@ -43,6 +43,9 @@ public enum PeerTransportError: Error, Equatable, Sendable, CustomStringConverti
     /// A critical message did not fit the peer's send queue: the peer is not reading fast enough
     /// to follow consensus, and is closed.
     case peerTooSlow(queuedMessages: Int, queuedBytes: Int)
+    /// Governance rotated this peer's pin away while the connection was open
+    /// (`LiveAllowList.replace`); the peer must reconnect with its new certificate.
+    case pinRevoked(SPKIFingerprint)
     /// The peer closed the connection.
     case connectionClosed
     /// The socket failed (reset, refused, unreachable).
@@ -75,6 +78,7 @@ public enum PeerTransportError: Error, Equatable, Sendable, CustomStringConverti
         case .droppedFromSendQueue: "a bulk message was dropped: the peer's send queue was full"
         case .peerTooSlow(let n, let b):
             "the peer is too slow: its send queue is full of critical messages (\(n) messages, \(b) bytes)"
+        case .pinRevoked(let spki): "the peer's TLS key \(spki) is no longer pinned: governance rotated its pin"
         case .connectionClosed: "the connection closed"
         case .connectionFailed(let why): "the connection failed: \(why)"
         }

@@ -4,14 +4,15 @@ import Ledger
 /// A dev chain with a ledger on an in-memory store, and helpers to build transactions.
 struct Fixture {
     static let chain = DevChain(users: 6, depositPerUser: 1_000_00)
-    let dev = Fixture.chain
+    let dev: DevChain
     let store: MemoryStore
     let ledger: Ledger
     var usd: CurrencyCode { dev.usd }
 
-    init(store: MemoryStore = MemoryStore(), engine: (any ContractEngine)? = nil) throws {
+    init(store: MemoryStore = MemoryStore(), engine: (any ContractEngine)? = nil, chain: DevChain = Fixture.chain) throws {
         self.store = store
-        ledger = try Ledger(store: store, genesis: Fixture.chain.genesis, engine: engine)
+        self.dev = chain
+        ledger = try Ledger(store: store, genesis: chain.genesis, engine: engine)
     }
 
     func user(_ i: Int) -> PrivateKey { dev.userKeys[i] }

@@ -37,9 +37,10 @@ enum Fixture {
                                         bob.tls.fingerprint: bob.nodeKey.publicKey])
 
     static func handshake(_ node: TestNode, chain: ChainBinding = chain, version: UInt16 = HandshakeConfig.currentProtocolVersion,
-                          nodeKey: PrivateKey? = nil, allowed: PeerAllowList = allowed) -> HandshakeConfig {
+                          nodeKey: PrivateKey? = nil, allowed: PeerAllowList = allowed,
+                          allowList: LiveAllowList? = nil) -> HandshakeConfig {
         HandshakeConfig(chain: chain, protocolVersion: version, localSPKI: node.tls.fingerprint,
-                        nodeKey: nodeKey ?? node.nodeKey, allowed: allowed)
+                        nodeKey: nodeKey ?? node.nodeKey, allowList: allowList ?? LiveAllowList(allowed))
     }
 
     static func nonce(_ byte: UInt8) -> [UInt8] { [UInt8](repeating: byte, count: 32) }

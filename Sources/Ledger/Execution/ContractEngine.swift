@@ -92,7 +92,7 @@ public enum GasSchedule {
         switch kind {
         case .transfer: transfer
         case .mint, .burn: deposit
-        case .registerParticipant, .changeRole: governance
+        case .registerParticipant, .changeRole, .setNodePin: governance
         case .deployContract: deployBase + deployPerByte * UInt64(payloadBytes)
         case .callContract: callBase
         }

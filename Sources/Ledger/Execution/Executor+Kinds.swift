@@ -36,7 +36,7 @@ extension Executor {
             state.setAccount(p.account, target)
             let name = body.kind == .mint ? "Mint" : "Burn"
             return (0, [Event(emitter: sender, topics: [Event.topic(name), addressTopic(p.account)], data: amountData(p.currency, p.amount))])
-        case .registerParticipant, .changeRole:
+        case .registerParticipant, .changeRole, .setNodePin:
             let p = try GovernancePayload(canonicalBytes: body.payload)
             guard role == .validatorBank else { throw fail(.roleNotAllowed(role: role.name, action: "propose governance actions")) }
             let sequence = try governanceSequence(state)
@@ -136,6 +136,8 @@ extension Executor {
             if role.isBank { account.bank = nil }
             state.setAccount(address, account)
             return Event(emitter: address, topics: [Event.topic("RoleChanged"), addressTopic(address)], data: [old.rawValue, role.rawValue])
+        case .setNodePin(let node, let spki):
+            return try setNodePin(node: node, spki: spki, state: state)
         }
     }
 

@@ -66,10 +66,10 @@ public struct Executor: Sendable {
             switch body.kind {
             case .transfer: _ = try TransferPayload(canonicalBytes: body.payload, root: "payload")
             case .mint, .burn: _ = try DepositPayload(canonicalBytes: body.payload, root: "payload")
-            case .registerParticipant, .changeRole:
+            case .registerParticipant, .changeRole, .setNodePin:
                 let p = try GovernancePayload(canonicalBytes: body.payload, root: "payload")
                 switch (body.kind, p.action) {
-                case (.registerParticipant, .register), (.changeRole, .changeRole): break
+                case (.registerParticipant, .register), (.changeRole, .changeRole), (.setNodePin, .setNodePin): break
                 default: throw TransactionError.malformedPayload("the governance action does not match the transaction kind")
                 }
             case .deployContract: _ = try DeployPayload(canonicalBytes: body.payload, root: "payload")

@@ -74,6 +74,10 @@ public enum StateKey {
     /// The sequence number the next governance proposal must carry: "govn", 8 bytes
     /// big-endian (absent = 0).
     public static let governanceSequence = Array("govn".utf8)
+    /// A node's TLS pin set by governance (`GovernanceAction.setNodePin`): "npin" ‖ address of
+    /// its key (validator key or observer node key) → the 32-byte SPKI hash. Only overrides
+    /// are stored: absent means the genesis pin holds, so the genesis state has none.
+    public static func nodePin(_ node: Address) -> [UInt8] { Array("npin".utf8) + node.bytes }
 
     public static func hash(_ key: [UInt8]) -> Hash { SHA256.hash(key) }
 }

@@ -55,10 +55,15 @@ public struct DepositPayload: Hashable, Sendable, CanonicalCodable {
 /// domain over the proposal's canonical bytes.
 public typealias Approval = ValidatorSignature
 
-/// What governance changes: register a participant, or change an account's role.
+/// What governance changes: register a participant, change an account's role, or rotate a
+/// node's TLS pin.
 public enum GovernanceAction: Hashable, Sendable, CanonicalCodable {
     case register(name: String, publicKey: PublicKey, role: Role, bank: Address?)
     case changeRole(account: Address, role: Role)
+    /// Pins `spki` (SHA-256 of a DER SubjectPublicKeyInfo) as the TLS key of `node`: a
+    /// validator's public key or an observer's node key in genesis. Peers follow the new pin
+    /// without a restart (docs/TRANSPORT.md "Pin rotation").
+    case setNodePin(node: PublicKey, spki: Hash)
 
     public func encode(to w: inout CanonicalWriter) {
         switch self {
@@ -72,6 +77,19 @@ public enum GovernanceAction: Hashable, Sendable, CanonicalCodable {
             w.byte(2)
             w.address(account)
             w.role(role)
+        case .setNodePin(let node, let spki):
+            w.byte(3)
+            w.publicKey(node)
+            w.hash(spki)
+        }
+    }
+
+    /// The transaction kind that carries this action (the executor refuses any other).
+    public var transactionKind: TransactionKind {
+        switch self {
+        case .register: .registerParticipant
+        case .changeRole: .changeRole
+        case .setNodePin: .setNodePin
         }
     }
 
@@ -86,6 +104,8 @@ public enum GovernanceAction: Hashable, Sendable, CanonicalCodable {
             self = .register(name: name, publicKey: key, role: role, bank: bank)
         case 2:
             self = .changeRole(account: try r.address("account"), role: try r.role("role"))
+        case 3:
+            self = .setNodePin(node: try r.publicKey("node"), spki: try r.hash("spki"))
         case let t:
             throw r.error("action", .unknownTag(UInt64(t)), at: start)
         }

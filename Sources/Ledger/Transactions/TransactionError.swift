@@ -24,6 +24,12 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
     case governanceSequence(expected: UInt64, got: UInt64)
     case governanceExpired(expiresAtMillis: UInt64, blockTimeMillis: UInt64)
     case alreadyRegistered(Address)
+    /// A pin rotation names a key that is neither a validator's nor an observer's in genesis.
+    case unknownNode(PublicKey)
+    /// A pin rotation to the pin the node already has.
+    case pinUnchanged(node: PublicKey, spki: Hash)
+    /// A pin rotation to a pin another node holds: the transport maps each pin to one node.
+    case pinInUse(spki: Hash, holder: PublicKey)
     case duplicate
     /// Another transaction of the sender with this nonce already waits in the mempool.
     case nonceAlreadyPending(UInt64)
@@ -60,6 +66,9 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
                   : "governance proposal \(g) is out of turn; the chain's next proposal is \(e)"
         case .governanceExpired(let x, let t): "the governance proposal expired at \(x) ms; the block's time is \(t) ms"
         case .alreadyRegistered(let a): "\(a) is already registered"
+        case .unknownNode(let k): "\(k.hex) is neither a validator's key nor an observer's node key in genesis, so it has no TLS pin to change"
+        case .pinUnchanged(let k, let p): "node \(k.hex) already has TLS pin \(p.hex); a rotation must name a new pin"
+        case .pinInUse(let p, let h): "TLS pin \(p.hex) is node \(h.hex)'s current pin; two nodes may never share a TLS key"
         case .duplicate: "the transaction is already known"
         case .nonceAlreadyPending(let n): "another transaction with nonce \(n) from this sender is already pending"
         case .mempoolFull(let why): "the mempool is full (\(why)); try again later"
@@ -93,6 +102,9 @@ public enum TransactionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .governanceSequence: "governance_sequence"
         case .governanceExpired: "governance_expired"
         case .alreadyRegistered: "already_registered"
+        case .unknownNode: "unknown_node"
+        case .pinUnchanged: "pin_unchanged"
+        case .pinInUse: "pin_in_use"
         case .duplicate: "duplicate"
         case .nonceAlreadyPending: "nonce_already_pending"
         case .mempoolFull: "mempool_full"
