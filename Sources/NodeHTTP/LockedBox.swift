@@ -13,7 +13,7 @@ final class LockedBox<Value: Sendable>: Sendable {
         set { mutex.withLock { $0 = newValue } }
     }
 
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        try mutex.withLock { value in try body(&value) }
+    func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result {
+        mutex.withLock { value in body(&value) }
     }
 }

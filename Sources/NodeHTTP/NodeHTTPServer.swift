@@ -108,21 +108,12 @@ public final class NodeHTTPServer: Service, Sendable {
 
     /// Records the stop; true when the server had never listened.
     private func stop(with error: NodeHTTPError) -> Bool {
-        let (waiters, neverListened) = listening.withLock { state in
-            let waiters: [CheckedContinuation<Int, any Error>]
-            let neverListened: Bool
-            if case .waiting(let pending) = state { (waiters, neverListened) = (pending, true) } else { (waiters, neverListened) = ([], false) }
-            state = .stopped(error)
-            return (waiters, neverListened)
+        let waiters: [CheckedContinuation<Int, any Error>]? = listening.withLock { state in
+            defer { state = .stopped(error) }
+            guard case .waiting(let pending) = state else { return nil }
+            return pending
         }
-        for waiter in waiters { waiter.resume(throwing: error) }
-        return neverListened
-    }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        for waiter in waiters ?? [] { waiter.resume(throwing: error) }
+        return waiters != nil
     }
 }

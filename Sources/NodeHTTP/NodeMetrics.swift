@@ -1,4 +1,4 @@
-import CoreMetrics
+import enum CoreMetrics.MetricsSystem
 import Prometheus
 
 /// The node's Prometheus metrics, created directly in one registry (no global state), so each
@@ -36,17 +36,17 @@ public final class NodeMetrics: Sendable {
     /// The label value that collects everything past a cap.
     public static let otherLabel = "other"
 
-    let height: Gauge
-    let view: Gauge
-    let viewChanges: Counter
-    let peersConnected: Gauge
-    let mempoolTransactions: Gauge
-    let mempoolBytes: Gauge
+    let height: Prometheus.Gauge
+    let view: Prometheus.Gauge
+    let viewChanges: Prometheus.Counter
+    let peersConnected: Prometheus.Gauge
+    let mempoolTransactions: Prometheus.Gauge
+    let mempoolBytes: Prometheus.Gauge
     let commitLatency: ValueHistogram
     let blockTransactions: ValueHistogram
     let blockBytes: ValueHistogram
-    let syncTargetHeight: Gauge
-    let transactionsCommitted: Counter
+    let syncTargetHeight: Prometheus.Gauge
+    let transactionsCommitted: Prometheus.Counter
     let peerLabels: BoundedLabels
     let reasonLabels: BoundedLabels
     let nodeLabels: BoundedLabels
@@ -81,8 +81,12 @@ public final class NodeMetrics: Sendable {
         nodeLabels = BoundedLabels(limit: maxNodeLabels)
     }
 
-    static let invalidMessagesName = name("hansa_invalid_messages_total", "Messages refused, by the peer that sent them and why.")
-    static let certificateDaysName = name("hansa_tls_certificate_days_left", "Whole days until the TLS certificate's notAfter (negative: expired).")
+    static var invalidMessagesName: MetricNameDescriptor {
+        name("hansa_invalid_messages_total", "Messages refused, by the peer that sent them and why.")
+    }
+    static var certificateDaysName: MetricNameDescriptor {
+        name("hansa_tls_certificate_days_left", "Whole days until the TLS certificate's notAfter (negative: expired).")
+    }
 
     /// A descriptor with the full name in `metricName` (the registry joins the parts with "_").
     static func name(_ fullName: String, _ help: String) -> MetricNameDescriptor {

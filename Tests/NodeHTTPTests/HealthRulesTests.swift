@@ -78,7 +78,7 @@ struct HealthRulesTests {
     }
 
     /// The quorum of ChainTypes' ValidatorSet: ⌈(n + f + 1) / 2⌉, minus the validator itself.
-    @Test(arguments: [(0, 0), (1, 0), (2, 1), (3, 2), (4, 2), (5, 3), (6, 3), (7, 4), (10, 6)])
+    @Test(arguments: [(0, 0), (1, 0), (2, 1), (3, 1), (4, 2), (5, 3), (6, 3), (7, 4), (10, 6)])
     func quorumPeers(validators: Int, peers: Int) {
         #expect(HealthRules.quorumPeers(validatorCount: validators) == peers)
     }
