@@ -50,7 +50,7 @@ public enum NodeHTTPRoutes {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[.cacheControl] = "no-store"
-        return Response(status: state == .ok ? .ok : .serviceUnavailable, headers: headers,
+        return Response(status: state.httpStatusCode == 200 ? .ok : .serviceUnavailable, headers: headers,
                         body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 

@@ -7,7 +7,7 @@ import Testing
 @testable import NodeHTTP
 
 /// The server on a real socket: 127.0.0.1, port 0, under a ServiceGroup like the node's.
-@Suite("HTTP server on a socket")
+@Suite("HTTP server on a socket", .timeLimit(.minutes(1)))
 struct SocketTests {
     /// A response read by ``get(_:port:)``.
     struct RawResponse {
@@ -18,6 +18,11 @@ struct SocketTests {
 
     /// A minimal HTTP/1.1 client: one GET with `Connection: close`, read to EOF, split head/body.
     static func get(_ path: String, port: Int) async throws -> RawResponse {
+        try await send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", port: port)
+    }
+
+    /// Sends `raw` bytes as they are (the request must ask for `Connection: close`), reads to EOF.
+    static func send(_ raw: String, port: Int) async throws -> RawResponse {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -26,7 +31,7 @@ struct SocketTests {
             }
         var received = ByteBuffer()
         try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+            try await outbound.write(ByteBuffer(string: raw))
             for try await var chunk in inbound { received.writeBuffer(&chunk) }
         }
         let text = String(buffer: received)
@@ -109,6 +114,32 @@ struct SocketTests {
             } catch {
                 #expect(error is NodeHTTPError)
             }
+        }
+    }
+
+    @Test("a chunked body (no Content-Length) is cut with 413 once it passes the limit")
+    func chunkedBodyLimit() async throws {
+        let server = NodeHTTPServer(configuration: NodeHTTPConfiguration(port: 0, maxRequestBodyBytes: 64),
+                                    status: StoredNodeStatus(Fixture.validator()), metrics: NodeMetrics(),
+                                    logger: Logger(label: "test"), extraRoutes: { router in
+            router.post("/rpc") { request, _ -> String in
+                var count = 0
+                for try await buffer in request.body { count += buffer.readableBytes }
+                return "\(count) bytes"
+            }
+        })
+        try await Self.withServer(server) { port in
+            func chunked(_ chunks: Int) -> String {
+                let chunk = String(repeating: "z", count: 30)
+                let body = String(repeating: "1e\r\n\(chunk)\r\n", count: chunks) + "0\r\n\r\n"
+                return "POST /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + body
+            }
+            let small = try await Self.send(chunked(2), port: port)
+            #expect(small.statusCode == 200)
+            #expect(small.body == "60 bytes")
+            let large = try await Self.send(chunked(3), port: port)
+            #expect(large.statusCode == 413)
+            #expect(large.body.contains("request body exceeds the limit of 64 bytes"))
         }
     }
 }
