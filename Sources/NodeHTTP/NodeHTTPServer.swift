@@ -96,6 +96,14 @@ public final class NodeHTTPServer: Service, Sendable {
         }
     }
 
+    /// Callers of ``boundPort()`` waiting for the server to listen (for tests).
+    var pendingWaiters: Int {
+        listening.withLock { state in
+            if case .waiting(let waiters) = state { return waiters.count }
+            return 0
+        }
+    }
+
     private func didListen(port: Int) {
         logger.info("HTTP server listening", metadata: ["address": "\(configuration.host):\(port)"])
         let waiters = listening.withLock { state in

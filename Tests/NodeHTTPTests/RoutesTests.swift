@@ -78,17 +78,20 @@ struct RoutesTests {
 
     @Test("/health answers 503 degraded when the node does not answer within the timeout")
     func healthOfAStuckNode() async throws {
+        /// Ignores cancellation, like a node stuck in a loop, until released (or a minute passed).
+        /// A 503 can only come from the deadline: unreleased, this answers ok after a minute.
         struct Stuck: NodeStatusSource {
+            let released = LockedBox(false)
             func status() async -> NodeStatus {
-                // Ignores cancellation, like a node stuck in a long loop.
-                let until = ContinuousClock.now + .seconds(2)
-                while ContinuousClock.now < until { try? await Task.sleep(for: .milliseconds(20)) }
+                let until = ContinuousClock.now + .seconds(60)
+                while !released.value, ContinuousClock.now < until { try? await Task.sleep(for: .milliseconds(20)) }
                 return Fixture.validator()
             }
         }
         let configuration = NodeHTTPConfiguration(requestTimeout: .milliseconds(100))
-        let started = ContinuousClock.now
-        try await Self.app(status: Stuck(), configuration: configuration).test(.router) { client in
+        let stuck = Stuck()
+        defer { stuck.released.value = true }
+        try await Self.app(status: stuck, configuration: configuration).test(.router) { client in
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 let body = try Self.json(response)
@@ -96,7 +99,6 @@ struct RoutesTests {
                 #expect((body["reasons"] as? [String])?.first?.contains("did not answer") == true)
             }
         }
-        #expect(ContinuousClock.now - started < .seconds(1.5), "the deadline returns without waiting for the stuck node")
     }
 
     @Test("/metrics: Prometheus text with the node's series")
@@ -157,7 +159,7 @@ struct RoutesTests {
         let app = Self.app(status: StoredNodeStatus(Fixture.validator()), configuration: configuration) { router in
             router.get("/slow") { _, context -> String in
                 try await withRequestDeadline(context.requestTimeout) {
-                    try await Task.sleep(for: .seconds(5))
+                    try await Task.sleep(for: .seconds(60))
                     return "late"
                 }
             }
