@@ -29,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // The node's HTTP server (NodeHTTP): /health and /metrics, later the JSON-RPC routes.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
@@ -81,6 +85,17 @@ let package = Package(
         // A node's home directory: `hansa node init` writes it (node key, TLS key and certificate,
         // config.toml, genesis) and the node loads and checks it at start (NodeHome.load).
         .target(name: "NodeSetup", dependencies: ["HansaConfig", "PeerTransport", "ChainTypes", "HansaCrypto"],
+                swiftSettings: strict),
+        // The node's HTTP server: /health (status and degraded rules), /metrics (Prometheus text),
+        // the certificate-expiry watch; the JSON-RPC routes join its router. Knows nothing of
+        // PBFT, NodeCore or Ledger: the node hands it a NodeStatusSource and calls NodeMetrics.
+        .target(name: "NodeHTTP",
+                dependencies: [.product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "Metrics", package: "swift-metrics"),
+                               .product(name: "Prometheus", package: "swift-prometheus"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // Wrapper of LevelDB.
         .target(name: "LevelDBStore", dependencies: ["CLevelDB", "Ledger"], swiftSettings: strict),
@@ -136,6 +151,16 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "NodeSetupTests",
                     dependencies: ["HansaTestSupport", "NodeSetup", "HansaConfig", "PeerTransport", "ChainTypes", "HansaCrypto"],
+                    swiftSettings: strict),
+        .testTarget(name: "NodeHTTPTests",
+                    dependencies: ["NodeHTTP",
+                                   .product(name: "Hummingbird", package: "hummingbird"),
+                                   .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                   .product(name: "Prometheus", package: "swift-prometheus"),
+                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                   .product(name: "Logging", package: "swift-log"),
+                                   .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "NIOPosix", package: "swift-nio")],
                     swiftSettings: strict),
         .testTarget(name: "LevelDBStoreTests", dependencies: ["HansaTestSupport", "LevelDBStore", "Ledger", "ChainTypes"], swiftSettings: strict),
     ]

@@ -12,7 +12,8 @@ extension NodeEngine {
         if let o = outstanding, now >= o.sentMillis + settings.syncTimeoutMillis {
             outstanding = nil
             if let peer = directory.peer(nodeKey: o.peer) {
-                refuse(peer, "did not answer a sync request for \(o.from)...\(o.to) within \(settings.syncTimeoutMillis) ms")
+                refuse(peer, "did not answer a sync request for \(o.from)...\(o.to) within \(settings.syncTimeoutMillis) ms",
+                       label: "sync-timeout")
             }
             peerHeads[o.peer] = nil
         }
@@ -51,7 +52,7 @@ extension NodeEngine {
             if height <= ledger.head.height { continue }
             guard height == ledger.head.height + 1 else { break }
             if let why = commitFromPeer(b) {
-                refuse(peer, "served block \(height) that fails the checks: \(why)")
+                refuse(peer, "served block \(height) that fails the checks: \(why)", label: "bad-sync-block")
                 peerHeads[peer.nodeKey] = nil
                 return
             }

@@ -42,6 +42,7 @@ final class NodeEngine {
     let mempool: Mempool
     let driver: LedgerReplicaDriver?
     let waiters: ReceiptWaiters
+    let allowList: LiveAllowList
     let publish: @Sendable (NodeStatusSnapshot, LedgerSnapshot?) -> Void
     var logger: Logger
 
@@ -61,7 +62,7 @@ final class NodeEngine {
     var failure: NodeError?
 
     init(settings: NodeSettings, role: NodeRole, local: PeerInfo, directory: PeerDirectory, network: PeerNetwork,
-         ledger: Ledger, waiters: ReceiptWaiters, publish: @escaping @Sendable (NodeStatusSnapshot, LedgerSnapshot?) -> Void) throws(NodeError) {
+         ledger: Ledger, waiters: ReceiptWaiters, allowList: LiveAllowList, publish: @escaping @Sendable (NodeStatusSnapshot, LedgerSnapshot?) -> Void) throws(NodeError) {
         self.settings = settings
         self.role = role
         self.local = local
@@ -69,6 +70,7 @@ final class NodeEngine {
         self.network = network
         self.ledger = ledger
         self.waiters = waiters
+        self.allowList = allowList
         self.publish = publish
         logger = settings.logger
         let mempool = Mempool(executor: ledger.executor, limits: settings.mempool)
@@ -110,7 +112,7 @@ final class NodeEngine {
         switch message {
         case .consensus(let m):
             guard let driver, let from = peer.validatorIndex else {
-                return refuse(peer, "sent a consensus message to or as a non-validator")
+                return refuse(peer, "sent a consensus message to or as a non-validator", label: "role")
             }
             step(driver, .message(m, from: from))
         case .status(let height, _):
@@ -119,7 +121,7 @@ final class NodeEngine {
         case .syncBlocks(let blocks):
             take(blocks, from: peer)
         case .committed(let block):
-            guard peer.isValidator else { return refuse(peer, "pushed a committed block but is not a validator") }
+            guard peer.isValidator else { return refuse(peer, "pushed a committed block but is not a validator", label: "role") }
             peerHeads[peer.nodeKey] = max(peerHeads[peer.nodeKey] ?? 0, block.block.header.height)
             if block.block.header.height == ledger.head.height + 1 { take([block], from: peer) } else { syncIfBehind(now: Self.wallMillis()) }
         case .transactions, .syncRequest:
@@ -128,7 +130,9 @@ final class NodeEngine {
         }
     }
 
-    func refuse(_ peer: PeerInfo, _ why: String) {
+    /// Drops a peer for what it sent; `label` names the reason for metrics.
+    func refuse(_ peer: PeerInfo, _ why: String, label: String) {
+        settings.telemetry?.invalidMessage(peer: peer.name, reason: label)
         network.disconnect(peer.nodeKey, reason: why)
     }
 
@@ -170,6 +174,7 @@ final class NodeEngine {
         let installed = driver.replica.stats.newViewsInstalled - views
         if installed > 0 {
             viewChanges += UInt64(installed)
+            settings.telemetry?.viewChanged(to: driver.replica.view)
             logger.notice("view changed", metadata: ["view": "\(driver.replica.view)", "height": "\(ledger.head.height)"])
         }
     }
@@ -207,6 +212,12 @@ final class NodeEngine {
     private func committed(height: UInt64, snapshot: LedgerSnapshot?) {
         guard let block = try? ledger.block(at: height), let certificate = try? ledger.certificate(at: height) else { return }
         transactionsCommitted += UInt64(block.transactions.count)
+        followPins(after: block)
+        if let telemetry = settings.telemetry {
+            let latency = Double(Int64(Self.wallMillis()) - Int64(block.header.timestampMillis)) / 1000
+            telemetry.committed(height: height, transactions: block.transactions.count, bytes: block.canonicalBytes.count,
+                                latencySeconds: max(0, latency))
+        }
         logger.debug("committed", metadata: ["height": "\(height)", "transactions": "\(block.transactions.count)"])
         if driver == nil { mempool.prune(nextNonce: nextNonce, nowMillis: Self.wallMillis()) }
         waiters.committed(block.transactions.map(\.hash)) { hash in

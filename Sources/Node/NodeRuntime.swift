@@ -34,6 +34,9 @@ public final class NodeRuntime: TransactionIntake, Sendable {
     let group: MultiThreadedEventLoopGroup
     let waiters: ReceiptWaiters
     let signatures: SignatureCache
+    /// The TLS pins in force (genesis, then governance): new connections are checked against
+    /// it, and replacing it closes connections under a revoked pin.
+    let allowList: LiveAllowList
     private let published: NIOLockedValueBox<Published>
     private let done: NIOLockedValueBox<Done>
     static let workers = DispatchQueue(label: "hansa.node.workers", attributes: .concurrent)
@@ -56,9 +59,6 @@ public final class NodeRuntime: TransactionIntake, Sendable {
         let key = settings.nodeKey.publicKey
         guard let local = directory.peer(nodeKey: key) else {
             throw .genesis("this node's key \(key.address.text) is neither a validator's nor an observer's in genesis \(settings.genesis.chain.value)")
-        }
-        guard local.spki == settings.tls.fingerprint else {
-            throw .genesis("the TLS certificate's SPKI SHA-256 is \(settings.tls.fingerprint.hex), but genesis pins \(local.spki.hex) for \(local.name)")
         }
         let role: NodeRole = local.validatorIndex.map { .validator(index: $0) } ?? .observer
         return try await NodeRuntime(settings: settings, role: role, local: local, directory: directory)
@@ -102,8 +102,10 @@ public final class NodeRuntime: TransactionIntake, Sendable {
         let logger = settings.logger
 
         let binding = ChainBinding(id: settings.genesis.chain, genesisHash: settings.genesis.hash)
+        let allowList = LiveAllowList(directory.allowList)
+        self.allowList = allowList
         let handshake = HandshakeConfig(chain: binding, localSPKI: settings.tls.fingerprint, nodeKey: settings.nodeKey,
-                                        allowed: directory.allowList)
+                                        allowList: allowList)
         let maxFrame = FrameLimits.maxFrameBytes(maxBlockBytes: settings.genesis.consensus.maxBlockBytes)
         let endpoint = PeerEndpointConfig(identity: settings.tls, handshake: handshake, maxFrameBytes: maxFrame,
                                           limits: PeerConnectionLimits(handshakeTimeout: settings.handshakeTimeout,
@@ -133,7 +135,8 @@ public final class NodeRuntime: TransactionIntake, Sendable {
                 }
             },
             connected: { mailbox.post(.connected($0)) },
-            disconnected: { mailbox.post(.disconnected($0)) })
+            disconnected: { mailbox.post(.disconnected($0)) },
+            invalid: { peer, reason in settings.telemetry?.invalidMessage(peer: peer.name, reason: reason) })
         let network = PeerNetwork(directory: directory, local: local, endpoint: endpoint, group: group,
                                   penaltyDuration: settings.penaltyDuration, logger: logger, handlers: handlers)
         networkBox.withLockedValue { $0 = network }
@@ -145,8 +148,14 @@ public final class NodeRuntime: TransactionIntake, Sendable {
             let listen: PeerAddress? = if case .validator = role { settings.p2pListen } else { nil }
             p2pPort = try await network.listen(listen)
             ledger = try Self.openLedger(settings, signatures: signatures)
+            let pins = try PinsInForce.read(ledger, directory: directory)
+            allowList.replace(pins.allowList)
+            guard pins.pin(of: local.nodeKey) == settings.tls.fingerprint else {
+                throw .genesis("the TLS certificate's SPKI SHA-256 is \(settings.tls.fingerprint.hex), but the pin in force for "
+                               + "\(local.name) is \(pins.pin(of: local.nodeKey)?.hex ?? "none") (genesis, or governance since)")
+            }
             engine = try NodeEngine(settings: settings, role: role, local: local, directory: directory, network: network,
-                                    ledger: ledger, waiters: waiters) { status, snapshot in
+                                    ledger: ledger, waiters: waiters, allowList: allowList) { status, snapshot in
                 published.withLockedValue { $0.status = status; $0.snapshot = snapshot }
             }
             engine.publishStatus(snapshot: try? ledger.snapshot(), replaceSnapshot: true)
@@ -277,6 +286,7 @@ public final class NodeRuntime: TransactionIntake, Sendable {
     static func verifyGossip(_ txs: [Transaction], from peer: PeerInfo, signatures: SignatureCache,
                              mailbox: Mailbox<NodeEvent>, network: PeerNetwork) {
         for tx in txs where !signatures.verify(tx) {
+            network.reportInvalid(peer, reason: "bad-signature")
             network.disconnect(peer.nodeKey, reason: "forwarded transaction \(tx.hash.hex.prefix(16))… whose signature does not verify")
             return
         }

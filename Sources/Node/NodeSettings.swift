@@ -33,6 +33,8 @@ public struct NodeSettings: Sendable {
     public var maxQueuedPeerMessages: Int
     /// Messages waiting to be sent to one peer (docs/TRANSPORT.md "Send queues").
     public var sendQueueMaxMessages: Int
+    /// Where commits, view changes and misbehaving peers are reported (metrics); nil: nowhere.
+    public var telemetry: (any NodeTelemetry)?
     public var logger: Logger
 
     /// The mempool's own defaults (config.toml overrides the count and bytes).
@@ -45,12 +47,12 @@ public struct NodeSettings: Sendable {
                                                                          stableAfter: .seconds(15)),
                 penaltyDuration: TimeAmount = .seconds(10), statusIntervalMillis: UInt64 = 1_000,
                 syncTimeoutMillis: UInt64 = 10_000, maxQueuedPeerMessages: Int = 50_000, sendQueueMaxMessages: Int = 1024,
-                logger: Logger) {
+                telemetry: (any NodeTelemetry)? = nil, logger: Logger) {
         self.genesis = genesis; self.nodeKey = nodeKey; self.tls = tls; self.dataDirectory = dataDirectory
         self.p2pListen = p2pListen; self.mempool = mempool; self.handshakeTimeout = handshakeTimeout
         self.redial = redial; self.penaltyDuration = penaltyDuration; self.statusIntervalMillis = statusIntervalMillis
         self.syncTimeoutMillis = syncTimeoutMillis; self.maxQueuedPeerMessages = maxQueuedPeerMessages
-        self.sendQueueMaxMessages = sendQueueMaxMessages; self.logger = logger
+        self.sendQueueMaxMessages = sendQueueMaxMessages; self.telemetry = telemetry; self.logger = logger
     }
 }
 

@@ -143,6 +143,9 @@ public final class PeerNetwork: Sendable {
         return channels.count
     }
 
+    /// Counts a misbehaviour of `peer` (metrics), without disconnecting.
+    public func reportInvalid(_ peer: PeerInfo, reason: String) { handlers.invalid(peer, reason) }
+
     /// Closes the connection to `peer` and refuses it for `penaltyDuration`.
     public func disconnect(_ peer: PublicKey, reason: String) {
         let channel = state.withLockedValue { s -> (any Channel)? in

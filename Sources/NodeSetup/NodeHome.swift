@@ -46,7 +46,7 @@ public enum NodeMembership: Equatable, Sendable, CustomStringConvertible {
 /// A node's home directory, loaded and checked: everything the node needs to start.
 ///
 /// Invariant: the node key is a validator's or an observer's in `genesis`, the genesis pins
-/// exactly `tls.fingerprint` for it, the TLS key belongs to the certificate, and the certificate
+/// exactly `tls.fingerprint` for it (unless loaded with `checkGenesisPin: false`), the TLS key belongs to the certificate, and the certificate
 /// was valid at the `now` it was loaded with.
 public struct NodeHome: Sendable {
     public let paths: NodePaths
@@ -58,7 +58,9 @@ public struct NodeHome: Sendable {
 
     /// Reads `config.toml` in `directory`, then the files it names, and checks them against
     /// each other (see the invariant). `now` is the time the certificate must be valid at.
-    public static func load(_ directory: String, now: Date) throws(NodeSetupError) -> NodeHome {
+    /// `checkGenesisPin: false` leaves the pin to the node, which checks it against the pins in
+    /// force (governance may have rotated this node's pin since genesis: PROTOCOL.md "Pin rotation").
+    public static func load(_ directory: String, now: Date, checkGenesisPin: Bool = true) throws(NodeSetupError) -> NodeHome {
         let configPath = NodePaths.configPath(home: directory)
         let config: NodeConfig
         do { config = try NodeConfig.read(configPath) } catch { throw .config(error) }
@@ -71,7 +73,7 @@ public struct NodeHome: Sendable {
         guard let membership = NodeMembership(nodeKey: nodeKey.publicKey, in: genesis) else {
             throw .notInGenesis(address: nodeKey.publicKey.address.text, genesisPath: paths.genesis)
         }
-        try checkPin(membership, genesis: genesis, tls: tls, paths: paths)
+        if checkGenesisPin { try checkPin(membership, genesis: genesis, tls: tls, paths: paths) }
         guard now >= tls.notValidBefore else { throw .certificateNotYetValid(path: paths.tlsCertificate, notValidBefore: tls.notValidBefore) }
         guard now <= tls.notValidAfter else { throw .certificateExpired(path: paths.tlsCertificate, notValidAfter: tls.notValidAfter) }
         return NodeHome(paths: paths, config: config, genesis: genesis, nodeKey: nodeKey, tls: tls, membership: membership)
