@@ -13,7 +13,7 @@ import PeerTransport
 /// directory per node under a temporary folder.
 final class TestNetwork: @unchecked Sendable {
     let dev: DevChain
-    let tls: [NodeTLSIdentity]
+    var tls: [NodeTLSIdentity]
     /// The observer's node key (its TLS identity is `tls[4]`).
     let observerKey = PrivateKey.generate()
     static let observer = 4
