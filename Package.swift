@@ -112,10 +112,11 @@ let package = Package(
 
         .executableTarget(name: "hansa",
                           dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator", "Ledger", "LevelDBStore", "ContractVM", "TradeFinance",
-                                         "NodeSetup", "PeerTransport", "Node",
+                                         "NodeSetup", "PeerTransport", "Node", "NodeHTTP",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log"),
-                                         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                                         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                         .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
                           swiftSettings: strict),
 
         // libFuzzer driver for the decoders (scripts/fuzz).

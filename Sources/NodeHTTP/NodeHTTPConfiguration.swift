@@ -18,7 +18,7 @@ public struct NodeHTTPConfiguration: Sendable, Equatable {
     public var health: HealthThresholds
 
     /// The default port of the node's HTTP server.
-    public static let defaultPort = 8_645
+    public static let defaultPort = 26_680
 
     public init(host: String = "127.0.0.1", port: Int = NodeHTTPConfiguration.defaultPort,
                 maxRequestBodyBytes: Int = 1 << 20, requestTimeout: Duration = .seconds(10),

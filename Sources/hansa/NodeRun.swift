@@ -3,6 +3,7 @@ import Foundation
 import HansaConfig
 import Logging
 import Node
+import NodeHTTP
 import NodeSetup
 import PeerTransport
 import ServiceLifecycle
@@ -30,7 +31,8 @@ struct NodeRun: AsyncParsableCommand {
 
     func run() async throws {
         let loaded: NodeHome
-        do { loaded = try NodeHome.load(home, now: Date()) } catch { throw CLIError("\(error)") }
+        // The pin is checked by the node against the pins in force (governance may have rotated it).
+        do { loaded = try NodeHome.load(home, now: Date(), checkGenesisPin: false) } catch { throw CLIError("\(error)") }
         let level = try logLevel.map { text -> Logger.Level in
             guard let l = Logger.Level(rawValue: text) else {
                 throw CLIError("--log-level \(text): expected one of trace, debug, info, notice, warning, error, critical")
@@ -44,19 +46,32 @@ struct NodeRun: AsyncParsableCommand {
         }
         var logger = Logger(label: "hansa.node")
         logger[metadataKey: "node"] = "\(loaded.membership.name)"
-        let runtime: NodeRuntime
-        do {
-            runtime = try await NodeRuntime.start(Self.settings(loaded, logger: logger))
-        } catch {
-            throw CLIError("\(error)")
-        }
+        let metrics = NodeMetrics()
+        let holder = RuntimeHolder()
+        let c = loaded.config
+        let isValidator = if case .validator = loaded.membership { true } else { false }
+        let http = NodeHTTPServer(
+            configuration: NodeHTTPConfiguration(host: c.httpListen.host, port: Int(c.httpListen.port)),
+            status: RuntimeStatusSource(holder: holder, name: loaded.membership.name, isValidator: isValidator,
+                                        validatorCount: loaded.genesis.validators.count, chainID: loaded.genesis.chain.value),
+            metrics: metrics, logger: logger)
+        var settings = Self.settings(loaded, logger: logger)
+        settings.telemetry = MetricsTelemetry(metrics: metrics)
+        let node = NodeRunService(http: http, holder: holder, metrics: metrics,
+                                  certificate: (node: loaded.membership.name, notAfter: loaded.tls.notValidAfter), logger: logger,
+                                  start: { [settings] () async throws(NodeError) -> NodeRuntime in try await NodeRuntime.start(settings) })
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: NodeService(runtime: runtime),
-                             successTerminationBehavior: .gracefullyShutdownGroup,
-                             failureTerminationBehavior: .gracefullyShutdownGroup)],
+            services: [.init(service: http, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                       .init(service: node, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        do { try await group.run() } catch { throw CLIError("the node stopped: \(error)") }
+        do { try await group.run() } catch let failure as NodeStartFailure {
+            throw CLIError(failure.description)
+        } catch let failure as NodeHTTPError {
+            throw CLIError("\(failure)")
+        } catch {
+            throw CLIError("the node stopped: \(error)")
+        }
     }
 
     static func settings(_ home: NodeHome, logger: Logger) -> NodeSettings {

@@ -7,6 +7,8 @@ import Ledger
 import Logging
 import Node
 import PeerTransport
+import NIOCore
+import NIOPosix
 
 /// Four validators and an auditor's observer as separate `hansa node run` processes on
 /// 127.0.0.1, set up the way an operator does it: `hansa keygen`-style key files, `hansa node
@@ -216,4 +218,34 @@ final class ProcessNetwork: @unchecked Sendable {
 struct ProcessNetworkError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A plain HTTP/1.1 GET over NIO (Connection: close): status code and body.
+enum TinyHTTP {
+    final class Collect: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        var bytes: [UInt8] = []
+        let done: EventLoopPromise<[UInt8]>
+        init(done: EventLoopPromise<[UInt8]>) { self.done = done }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var b = unwrapInboundIn(data)
+            bytes += b.readBytes(length: b.readableBytes) ?? []
+        }
+        func channelInactive(context: ChannelHandlerContext) { done.succeed(bytes) }
+        func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
+    }
+
+    static func get(port: Int, path: String) async throws -> (status: Int, body: String) {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { group.shutdownGracefully { _ in } }
+        let done = group.next().makePromise(of: [UInt8].self)
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collect(done: done)) } }
+            .connect(host: "127.0.0.1", port: port).get()
+        try await channel.writeAndFlush(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+        let text = String(decoding: try await done.futureResult.get(), as: UTF8.self)
+        let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
+        let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+        return (status, body)
+    }
 }

@@ -19,6 +19,17 @@ struct ProcessTests {
         #expect(await net.eventually { (0..<4).allSatisfy { (net.height($0) ?? 0) >= r.height } }, "\(net.describe())")
         let block = try #require(try net.client?.snapshot?.block(at: r.height))
 
+        // Each process serves /health and /metrics on its loopback HTTP port.
+        let health = try await TinyHTTP.get(port: net.httpPorts[0], path: "/health")
+        #expect(health.status == 200, "\(health.body)")
+        #expect(health.body.contains("\"status\":\"ok\"") || health.body.contains("\"status\" : \"ok\""), "\(health.body)")
+        let metrics = try await TinyHTTP.get(port: net.httpPorts[1], path: "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.body.contains("hansa_height"), "\(metrics.body.prefix(400))")
+        #expect(metrics.body.contains("hansa_transactions_committed_total"))
+        let observerHealth = try await TinyHTTP.get(port: net.httpPorts[ProcessNetwork.observer], path: "/health")
+        #expect(observerHealth.body.contains("observer"), "\(observerHealth.body)")
+
         // The observer process: SIGTERM, exit 0, and its directory holds the same block.
         // Validators push each block to observers as they commit it.
         try await Task.sleep(for: .seconds(2))
