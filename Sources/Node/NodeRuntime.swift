@@ -146,7 +146,7 @@ public final class NodeRuntime: TransactionIntake, Sendable {
         let ledger: Ledger
         do throws(NodeError) {
             let listen: PeerAddress? = if case .validator = role { settings.p2pListen } else { nil }
-            p2pPort = try await network.listen(listen)
+            p2pPort = try await network.listen(listen, maxConnections: settings.maxInboundPeers)
             ledger = try Self.openLedger(settings, signatures: signatures)
             let pins = try PinsInForce.read(ledger, directory: directory)
             allowList.replace(pins.allowList)

@@ -31,6 +31,9 @@ public struct NodeSettings: Sendable {
     /// Most peer messages waiting for the node loop; more are dropped (PBFT retransmits,
     /// sync fetches again) so that a flood cannot grow memory.
     public var maxQueuedPeerMessages: Int
+    /// Inbound connections open at once (authenticated or in their handshake); more are closed
+    /// as soon as they are accepted.
+    public var maxInboundPeers: Int
     /// Messages waiting to be sent to one peer (docs/TRANSPORT.md "Send queues").
     public var sendQueueMaxMessages: Int
     /// Where commits, view changes and misbehaving peers are reported (metrics); nil: nowhere.
@@ -47,12 +50,12 @@ public struct NodeSettings: Sendable {
                                                                          stableAfter: .seconds(15)),
                 penaltyDuration: TimeAmount = .seconds(10), statusIntervalMillis: UInt64 = 1_000,
                 syncTimeoutMillis: UInt64 = 10_000, maxQueuedPeerMessages: Int = 50_000, sendQueueMaxMessages: Int = 1024,
-                telemetry: (any NodeTelemetry)? = nil, logger: Logger) {
+                maxInboundPeers: Int = 64, telemetry: (any NodeTelemetry)? = nil, logger: Logger) {
         self.genesis = genesis; self.nodeKey = nodeKey; self.tls = tls; self.dataDirectory = dataDirectory
         self.p2pListen = p2pListen; self.mempool = mempool; self.handshakeTimeout = handshakeTimeout
         self.redial = redial; self.penaltyDuration = penaltyDuration; self.statusIntervalMillis = statusIntervalMillis
         self.syncTimeoutMillis = syncTimeoutMillis; self.maxQueuedPeerMessages = maxQueuedPeerMessages
-        self.sendQueueMaxMessages = sendQueueMaxMessages; self.telemetry = telemetry; self.logger = logger
+        self.sendQueueMaxMessages = sendQueueMaxMessages; self.maxInboundPeers = maxInboundPeers; self.telemetry = telemetry; self.logger = logger
     }
 }
 

@@ -72,7 +72,7 @@ public final class PeerNetwork: Sendable {
     /// Sets up TLS and listens on `listen` (a validator; an observer passes nil). Returns the
     /// bound port (useful with port 0). Dialling starts with `dial`.
     @discardableResult
-    public func listen(_ listen: PeerAddress?) async throws(NodeError) -> Int? {
+    public func listen(_ listen: PeerAddress?, maxConnections: Int = 64) async throws(NodeError) -> Int? {
         let endpoint: PeerEndpoint
         do {
             endpoint = try PeerEndpoint(config: endpointConfig, group: group) { [weak self] event in self?.handle(event) }
@@ -82,7 +82,7 @@ public final class PeerNetwork: Sendable {
         state.withLockedValue { $0.endpoint = endpoint }
         guard let listen else { return nil }
         do {
-            let channel = try await endpoint.listen(host: listen.host, port: listen.port)
+            let channel = try await endpoint.listen(host: listen.host, port: listen.port, maxConnections: maxConnections)
             state.withLockedValue { $0.listener = channel }
             return channel.localAddress?.port
         } catch {

@@ -32,7 +32,7 @@ extension NodeEngine {
             let revoked = allowList.replace(pins.allowList)
             logger.notice("TLS pins changed by governance", metadata: ["height": "\(block.header.height)", "revoked": "\(revoked.count)"])
             if pins.pin(of: local.nodeKey) != settings.tls.fingerprint {
-                logger.error("this node's TLS certificate is no longer pinned: peers refuse it; restart the node with the certificate governance pinned (docs/OPERATIONS.md#rotation)")
+                logger.error("this node's TLS certificate is no longer pinned: peers refuse it; restart the node with the certificate governance pinned (docs/OPERATIONS.md#rotating-a-tls-certificate)")
             }
         } catch {
             logger.error("cannot read the TLS pins after block \(block.header.height): \(error)")

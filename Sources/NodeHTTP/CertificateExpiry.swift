@@ -27,7 +27,7 @@ public struct CertificateExpiry: Sendable, Equatable {
     /// Days before `notAfter` at which the warning starts.
     public static let defaultWarnDays = 30
     /// Where the rotation procedure is written down; every line points there.
-    public static let rotationDoc = "docs/OPERATIONS.md#rotation"
+    public static let rotationDoc = "docs/OPERATIONS.md#rotating-a-tls-certificate"
 
     /// The log line, or nil when there is nothing to say.
     public var message: String? {

@@ -1,6 +1,7 @@
 import Foundation
 import HansaCrypto
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -60,11 +61,27 @@ public final class PeerEndpoint: Sendable {
     public var allowList: LiveAllowList { config.handshake.allowList }
 
     /// Listens on `host:port` (port 0 picks a free port: read it from the channel's `localAddress`).
-    public func listen(host: String, port: Int) async throws -> any Channel {
-        try await ServerBootstrap(group: group)
+    /// At most `maxConnections` accepted connections are open at once — authenticated or still
+    /// in their handshake; one more is closed as soon as it is accepted (its TLS never starts),
+    /// so a flood of connections costs a socket each, briefly, and no handshake work.
+    public func listen(host: String, port: Int, maxConnections: Int = .max) async throws -> any Channel {
+        let open = NIOLockedValueBox(0)
+        let logger = config.logger
+        return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try self.addHandlers(to: channel, role: .responder) }
+                let admitted = open.withLockedValue { n -> Bool in
+                    guard n < maxConnections else { return false }
+                    n += 1
+                    return true
+                }
+                guard admitted else {
+                    logger.warning("refusing an inbound connection: the limit of open inbound connections is reached",
+                                   metadata: ["limit": "\(maxConnections)", "peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
+                return channel.eventLoop.makeCompletedFuture { try self.addHandlers(to: channel, role: .responder) }
             }
             .bind(host: host, port: port)
             .get()

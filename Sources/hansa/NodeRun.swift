@@ -82,6 +82,6 @@ struct NodeRun: AsyncParsableCommand {
         return NodeSettings(genesis: home.genesis, nodeKey: home.nodeKey, tls: home.tls, dataDirectory: home.paths.dataDirectory,
                             p2pListen: PeerAddress(host: c.p2p.listen.host, port: Int(c.p2p.listen.port)), mempool: mempool,
                             handshakeTimeout: .milliseconds(Int64(c.p2p.handshakeTimeoutMillis)),
-                            sendQueueMaxMessages: c.limits.sendQueueMaxMessages, logger: logger)
+                            sendQueueMaxMessages: c.limits.sendQueueMaxMessages, maxInboundPeers: c.p2p.maxInboundPeers, logger: logger)
     }
 }

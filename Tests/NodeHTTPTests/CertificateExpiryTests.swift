@@ -35,7 +35,7 @@ struct CertificateExpiryTests {
         let notAfter = Date(timeIntervalSince1970: 1_798_202_400)  // 2026-12-25T12:40:00Z
         let warning = CertificateExpiry.check(node: "bank-b-2", notAfter: notAfter, now: Self.now)
         #expect(warning.logLevel == .warning)
-        #expect(try #require(warning.message) == "TLS certificate of bank-b-2 expires in 24 days (2026-12-25T12:40:00Z); rotate it: docs/OPERATIONS.md#rotation")
+        #expect(try #require(warning.message) == "TLS certificate of bank-b-2 expires in 24 days (2026-12-25T12:40:00Z); rotate it: docs/OPERATIONS.md#rotating-a-tls-certificate")
         let expired = CertificateExpiry.check(node: "bank-b-2", notAfter: notAfter, now: notAfter)
         #expect(expired.logLevel == .error)
         #expect(try #require(expired.message).contains("expired on 2026-12-25T12:40:00Z"))
