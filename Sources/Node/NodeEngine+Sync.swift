@@ -102,15 +102,19 @@ extension NodeEngine {
         return .success(tx.hash)
     }
 
-    /// Gossiped transactions: the new ones that the mempool admits are relayed on; a
-    /// transaction refused here is dropped quietly (the sender's state may be ahead of ours).
+    /// Gossiped transactions: the new ones that the mempool admits are relayed on and
+    /// remembered (a copy that arrives later is skipped); a transaction refused here is
+    /// dropped quietly and not remembered (the sender's state may be ahead of ours).
     func admitGossip(_ txs: [Transaction], from peer: PeerInfo) {
         var fresh: [Transaction] = []
-        for tx in txs where seen.insert(tx.hash) {
+        for tx in txs where !seen.contains(tx.hash) {
             do {
                 try admit(tx)
+                _ = seen.insert(tx.hash)
                 fresh.append(tx)
             } catch {
+                // Not marked seen: a refusal may be transient (a nonce gap the next message
+                // fills, a full mempool), and a later copy from another peer gets its chance.
                 logger.trace("gossiped transaction refused", metadata: ["tx": "\(tx.hash.hex.prefix(16))", "why": "\(error)"])
             }
         }

@@ -6,7 +6,7 @@ import HansaCrypto
 /// `hansa bench SUITE`: benchmarks run by scripts/bench (release build). Each prints Hansa's
 /// rate next to a reference measured in the same run on the same machine, and the ratio to
 /// the goal. Never a pass/fail on wall time.
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a benchmark suite (use scripts/bench, which builds in release mode).",
         shouldDisplay: false)
@@ -32,14 +32,18 @@ struct Bench: ParsableCommand {
     @Option(help: "The letter-of-credit source the vm and gas benchmarks compile.")
     var contract: String = "contracts/letter_of_credit.hc"
 
-    func run() throws {
+    @Option(help: "Senders the network benchmark signs transfers for (200 each).")
+    var users: Int = 1_000
+
+    func run() async throws {
         switch suite {
         case "crypto": cryptoSuite(seconds: seconds)
         case "ledger": try ledgerSuite(transactions: transactions)
         case "vm": try vmSuite(seconds: seconds, credits: credits, contractPath: contract)
         case "gas": try gasSuite(trials: trials, store: store, contractPath: contract)
         case "block": try blockSuite(repeats: 5)
-        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm, gas, block")
+        case "network": try await networkSuite(seconds: max(seconds, 10), users: users)
+        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm, gas, block, network")
         }
     }
 }

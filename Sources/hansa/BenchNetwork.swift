@@ -1,0 +1,306 @@
+import ChainTypes
+import Foundation
+import HansaConfig
+import HansaCrypto
+import Ledger
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Node
+import PeerTransport
+
+/// `hansa bench network`: four validator processes (`hansa node run`, this binary) on
+/// 127.0.0.1 and this process as the load: an observer identity pinned in the genesis that
+/// gossips pre-signed transfers to the validators — the path a client's transaction takes —
+/// and times each one from its send to the committed block the validators push to it.
+///
+/// Prints committed transactions/s and commit latency p50/p99 at saturation (a bounded
+/// window of transactions in flight) and at 25 % of that rate (open loop), each validator's
+/// resident memory, and the ratio of the saturated rate to the ceiling measured in the same
+/// run: the 2-thread raw libsecp256k1 verify rate ÷ 4 (four nodes share the two cores and
+/// each verifies every transaction once).
+func networkSuite(seconds: Double, users: Int) async throws {
+    print("network (4 validator processes on 127.0.0.1; this process gossips pre-signed transfers as an observer)")
+    let ceiling = twoThreadVerifyRate(seconds: 2) / 4
+    print(String(format: "  ceiling: 2-thread raw libsecp256k1 verify rate / 4 = %.0f tx/s", ceiling))
+
+    let net = try BenchNetwork(users: users)
+    defer { net.shutdown() }
+    try net.startValidators()
+    let load = try await LoadGenerator(net: net)
+    defer { load.shutdown() }
+    guard await load.waitConnected(seconds: 30) else { throw CLIError("the load generator did not reach the 4 validators: logs in \(net.root)/logs") }
+
+    let perUser = 200
+    print("  signing \(users * perUser) transfers (\(users) senders × \(perUser))…")
+    let txs = net.signTransfers(perUser: perUser)
+    var cursor = 0
+    // In flight at once: at most 16 per sender (transactions are sent nonce-major, so a window
+    // of 16 × senders keeps every sender within the mempool's nonce gap of 64), at most 8 000.
+    let window = min(8_000, 16 * users)
+
+    // Warm-up, then saturation: keep `window` transactions in flight.
+    _ = load.run(txs, from: &cursor, seconds: 3, window: window, rate: nil)
+    let sat = load.run(txs, from: &cursor, seconds: seconds, window: window, rate: nil)
+    print(String(format: "  saturation:  %8.0f tx/s committed; latency p50 %6.0f ms, p99 %6.0f ms (%d measured)",
+                 sat.rate, sat.p50 * 1000, sat.p99 * 1000, sat.count))
+    let quarter = load.run(txs, from: &cursor, seconds: seconds, window: window, rate: sat.rate / 4)
+    print(String(format: "  25%% of it:   %8.0f tx/s committed; latency p50 %6.0f ms, p99 %6.0f ms (%d measured)",
+                 quarter.rate, quarter.p50 * 1000, quarter.p99 * 1000, quarter.count))
+    let rss = net.residentMiB()
+    print("  resident memory per validator (MiB): " + rss.map { String(format: "%.0f", $0) }.joined(separator: ", "))
+    print(String(format: "  ratio to ceiling: %.2f (bar 0.60, aim 0.80)", sat.rate / ceiling))
+    if cursor >= txs.count { print("  note: the pre-signed transfers ran out: raise --users (BENCH_USERS)") }
+}
+
+/// Raw libsecp256k1 verifications per second on two threads.
+func twoThreadVerifyRate(seconds: Double) -> Double {
+    let key = try! PrivateKey(secret: SHA256.hash(utf8: "bench key").bytes)
+    let digest = SHA256.hash(utf8: "message")
+    let signature = key.sign(digest: digest)
+    let counts = NIOLockedValueBox([0, 0])
+    let start = Date()
+    DispatchQueue.concurrentPerform(iterations: 2) { t in
+        var n = 0
+        while Date().timeIntervalSince(start) < seconds {
+            n += RawBenchmarks.secp256k1Verify(key: key.publicKey, signature: signature, digest: digest, iterations: 200)
+        }
+        counts.withLockedValue { $0[t] = n }
+    }
+    return Double(counts.withLockedValue { $0[0] + $0[1] }) / Date().timeIntervalSince(start)
+}
+
+/// The benchmark's network: homes, genesis and processes under a temporary folder.
+final class BenchNetwork: @unchecked Sendable {
+    let root = NSTemporaryDirectory() + "hansa-bench-net-\(UUID().uuidString.prefix(8))"
+    let dev: DevChain
+    let homes: [String]
+    let ports: [Int]
+    let loadKey = PrivateKey.generate()
+    let loadTLS: NodeTLSIdentity
+    var processes: [Process] = []
+
+    init(users: Int) throws {
+        let bankKeys = (0..<4).map { _ in PrivateKey.generate() }
+        let userKeys = (0..<users).map { _ in PrivateKey.generate() }
+        loadTLS = try NodeTLSIdentity.generate(commonName: "load", now: Date())
+        let tls = try (0..<4).map { try NodeTLSIdentity.generate(commonName: "bank-\($0)", now: Date()) }
+        let ports = try freeLoopbackPorts(8)
+        let validators = try ValidatorSet((0..<4).map {
+            Validator(name: "bank-\($0)", publicKey: bankKeys[$0].publicKey, p2pAddress: "127.0.0.1:\(ports[$0])",
+                      tlsSPKISHA256: Hash(bytes: tls[$0].fingerprint.bytes))
+        })
+        let usd = try CurrencyCode("USD")
+        let bank0 = bankKeys[0].publicKey.address
+        var participants = validators.validators.map { Participant(name: $0.name, publicKey: $0.publicKey, role: .validatorBank, bank: nil) }
+        participants += userKeys.enumerated().map { Participant(name: "user-\($0.offset)", publicKey: $0.element.publicKey, role: .exporter, bank: bank0) }
+        let genesis = Genesis(
+            chain: try ChainID("bench-net"), genesisTimeMillis: UInt64(Date().timeIntervalSince1970 * 1000) - 60_000,
+            validators: validators, participants: participants,
+            observers: [Observer(name: "load", nodeKey: loadKey.publicKey, role: .auditor, bank: nil,
+                                 tlsSPKISHA256: Hash(bytes: loadTLS.fingerprint.bytes)!)],
+            currencies: [Currency(code: usd, decimals: 2, issuers: validators.validators.map(\.address))],
+            deposits: userKeys.map { Deposit(account: $0.publicKey.address, currency: usd, amount: 1_000_000_00) },
+            consensus: .standard, governanceThreshold: 3)
+        let order = genesis.validators.validators.map { v in bankKeys.firstIndex { $0.publicKey == v.publicKey }! }
+        dev = DevChain(genesis: genesis, validatorKeys: order.map { bankKeys[$0] }, userKeys: userKeys)
+        var homes: [String] = []
+        for i in order {
+            let home = "\(root)/bank-\(i)"
+            try FileManager.default.createDirectory(atPath: home + "/tls", withIntermediateDirectories: true)
+            try KeyFile.write(bankKeys[i], to: home + "/node.key")
+            try tls[i].privateKeyPEM.write(toFile: home + "/tls/key.pem", atomically: true, encoding: .utf8)
+            try tls[i].certificatePEM.write(toFile: home + "/tls/cert.pem", atomically: true, encoding: .utf8)
+            try GenesisFile.write(genesis, to: home + "/genesis.json")
+            var config = NodeConfig()
+            config.p2p.listen = HostPort(host: "127.0.0.1", port: UInt16(ports[i]))
+            config.httpListen = HostPort(host: "127.0.0.1", port: UInt16(ports[4 + i]))
+            // BENCH_NODE_LOG=trace|debug|… shows what the validators do (their logs are kept with HANSA_KEEP=1).
+            config.logLevel = ProcessInfo.processInfo.environment["BENCH_NODE_LOG"].flatMap(NodeLogLevel.init(rawValue:)) ?? .warning
+            try config.render().write(toFile: home + "/config.toml", atomically: true, encoding: .utf8)
+            homes.append(home)
+        }
+        self.homes = homes
+        self.ports = order.map { ports[$0] }
+    }
+
+    func startValidators() throws {
+        try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        for (i, home) in homes.enumerated() {
+            let log = "\(root)/logs/validator-\(i).log"
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            let p = Process()
+            p.executableURL = me
+            p.arguments = ["node", "run", "--home", home]
+            p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            processes.append(p)
+        }
+    }
+
+    /// `perUser` transfers from every user, nonces 0..<perUser, signed on both cores, in send order
+    /// (round-robin over senders, so each validator's mempool sees every sender's run in order).
+    func signTransfers(perUser: Int) -> [Transaction] {
+        let users = dev.userKeys.count
+        let out = NIOLockedValueBox([[Transaction]](repeating: [], count: users))
+        DispatchQueue.concurrentPerform(iterations: users) { u in
+            let txs = (0..<perUser).map { dev.transfer(from: u, to: (u + 1) % users, amount: 1, nonce: UInt64($0)) }
+            out.withLockedValue { $0[u] = txs }
+        }
+        let byUser = out.withLockedValue { $0 }
+        var txs: [Transaction] = []
+        txs.reserveCapacity(users * perUser)
+        for n in 0..<perUser { for u in 0..<users { txs.append(byUser[u][n]) } }
+        return txs
+    }
+
+    func residentMiB() -> [Double] {
+        processes.map { p in
+            let status = (try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+            let kb = Double(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+            return kb / 1024
+        }
+    }
+
+    func shutdown() {
+        for p in processes where p.isRunning { p.terminate() }
+        for p in processes { p.waitUntilExit() }
+        if ProcessInfo.processInfo.environment["HANSA_KEEP"] == nil { try? FileManager.default.removeItem(atPath: root) }
+    }
+}
+
+/// Ports that were free a moment ago on 127.0.0.1.
+func freeLoopbackPorts(_ n: Int) throws -> [Int] {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    defer { try? group.syncShutdownGracefully() }
+    let channels = try (0..<n).map { _ in try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait() }
+    let ports = channels.compactMap { $0.localAddress?.port }
+    for c in channels { try c.close().wait() }
+    return ports
+}
+
+/// The load: an observer connection to each validator that gossips transactions and hears
+/// the committed blocks validators push to observers.
+final class LoadGenerator: @unchecked Sendable {
+    struct Result { let rate: Double; let p50: Double; let p99: Double; let count: Int }
+    private struct State {
+        var channels: [PublicKey: any Channel] = [:]
+        var sentAt: [Hash: Double] = [:]
+        var committedAt: [Hash: Double] = [:]
+        var heights: Set<UInt64> = []
+    }
+    private let state = NIOLockedValueBox(State())
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let endpoint: PeerEndpoint
+    private let validators: [PublicKey]
+    /// Each sender's transactions go to one validator, in nonce order, as a client's would.
+    private let route: [PublicKey: Int]
+    private let clock0 = Date()
+
+    init(net: BenchNetwork) async throws {
+        let directory = try PeerDirectory.from(genesis: net.dev.genesis)
+        validators = directory.validators.map(\.nodeKey)
+        route = Dictionary(uniqueKeysWithValues: net.dev.userKeys.enumerated().map { ($0.element.publicKey, $0.offset % 4) })
+        let handshake = HandshakeConfig(chain: net.dev.binding, localSPKI: net.loadTLS.fingerprint, nodeKey: net.loadKey,
+                                        allowed: directory.allowList)
+        let maxFrame = FrameLimits.maxFrameBytes(maxBlockBytes: net.dev.genesis.consensus.maxBlockBytes)
+        var logger = Logger(label: "hansa.bench.load")
+        logger.logLevel = .error
+        let state = state
+        let clock0 = clock0
+        endpoint = try PeerEndpoint(config: PeerEndpointConfig(identity: net.loadTLS, handshake: handshake, maxFrameBytes: maxFrame,
+                                                               logger: logger), group: group) { event in
+            switch event {
+            case .established(let peer, _, let channel):
+                state.withLockedValue { $0.channels[peer.nodeKey] = channel }
+            case .message(_, var buffer):
+                guard case .committed(let b)? = try? WireMessage(bytes: buffer.readBytes(length: buffer.readableBytes) ?? []) else { return }
+                let now = Date().timeIntervalSince(clock0)
+                state.withLockedValue { s in
+                    guard s.heights.insert(b.block.header.height).inserted else { return }
+                    for tx in b.block.transactions where s.committedAt[tx.hash] == nil { s.committedAt[tx.hash] = now }
+                }
+            case .closed(let peer, _, _):
+                if let peer { state.withLockedValue { _ = $0.channels.removeValue(forKey: peer.nodeKey) } }
+            }
+        }
+        for p in directory.validators {
+            guard let a = p.address else { continue }
+            for attempt in 0..<100 {
+                do {
+                    _ = try await endpoint.connect(host: a.host, port: a.port)
+                    break
+                } catch {
+                    if attempt == 99 { throw error }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
+    }
+
+    func waitConnected(seconds: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if state.withLockedValue({ $0.channels.count }) == validators.count { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    /// Sends from `txs[cursor...]` for `seconds`: with `rate` nil, as fast as `window` transactions
+    /// in flight allow; else at `rate` per second. Measures what was sent and committed in the run.
+    func run(_ txs: [Transaction], from cursor: inout Int, seconds: Double, window: Int, rate: Double?) -> Result {
+        let start = Date().timeIntervalSince(clock0)
+        var sentHere: [Hash] = []
+        while Date().timeIntervalSince(clock0) - start < seconds, cursor < txs.count {
+            let now = Date().timeIntervalSince(clock0)
+            let inFlight = state.withLockedValue { s in s.sentAt.count - s.committedAt.count }
+            var budget: Int
+            budget = window - inFlight
+            if let rate { budget = min(budget, Int(rate * (now - start)) - sentHere.count) }
+            budget = min(budget, txs.count - cursor, 512)
+            if budget >= 64 || (rate != nil && budget > 0) {
+                let batch = Array(txs[cursor..<(cursor + budget)])
+                cursor += budget
+                send(batch, at: now)
+                sentHere += batch.map(\.hash)
+            } else {
+                usleep(2_000)
+            }
+        }
+        let end = Date().timeIntervalSince(clock0)
+        // Let what was sent near the end commit, so its latency counts.
+        let drainUntil = Date().addingTimeInterval(10)
+        while Date() < drainUntil, state.withLockedValue({ s in sentHere.contains { s.committedAt[$0] == nil } }) { usleep(20_000) }
+        return state.withLockedValue { s in
+            let committedInRun = s.committedAt.values.filter { $0 >= start && $0 <= end }.count
+            var latencies = sentHere.compactMap { h -> Double? in
+                guard let c = s.committedAt[h], let t = s.sentAt[h] else { return nil }
+                return c - t
+            }
+            latencies.sort()
+            func pct(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+            return Result(rate: Double(committedInRun) / (end - start), p50: pct(0.5), p99: pct(0.99), count: latencies.count)
+        }
+    }
+
+    private func send(_ batch: [Transaction], at now: Double) {
+        var byValidator = [[Transaction]](repeating: [], count: validators.count)
+        for tx in batch { byValidator[route[tx.body.sender] ?? 0].append(tx) }
+        let channels: [(any Channel)?] = state.withLockedValue { s in
+            for tx in batch { s.sentAt[tx.hash] = now }
+            return validators.map { s.channels[$0] }
+        }
+        for (i, txs) in byValidator.enumerated() where !txs.isEmpty {
+            guard let channel = channels[i] else { continue }
+            let bytes = WireMessage.transactions(txs).bytes
+            channel.writeAndFlush(PeerOutboundMessage(channel.allocator.buffer(bytes: bytes), priority: .bulk), promise: nil)
+        }
+    }
+
+    func shutdown() { try? group.syncShutdownGracefully() }
+}
