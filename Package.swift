@@ -119,6 +119,12 @@ let package = Package(
                                          .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
                           swiftSettings: strict),
 
+        // Mutation testing of the consensus core (scripts/mutate builds it with -DHANSA_FLAWS):
+        // its own executable so the mutation build needs no SwiftNIO, TLS or HTTP.
+        .executableTarget(name: "hansa-mutate", dependencies: ["HansaCrypto", "PBFT", "Simulator",
+                                                              .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/hansa-mutate", swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])]),
+
         // libFuzzer driver for the decoders (scripts/fuzz).
         .executableTarget(name: "HansaFuzz", dependencies: ["ChainTypes", "Ledger", "PBFT", "ContractVM"],
                           swiftSettings: strict + [.unsafeFlags(["-parse-as-library"])]),

@@ -80,3 +80,18 @@ public struct Mutation: Sendable {
     }
 }
 #endif
+
+public enum MutationBuild {
+    /// The deliberate bugs compiled into this build: all of them in the mutation build
+    /// (-DHANSA_FLAWS), none otherwise.
+    public static var flawNames: [String] {
+        #if HANSA_FLAWS
+        ProtocolFlaw.allCases.map(\.rawValue)
+        #else
+        []
+        #endif
+    }
+
+    public static let notInThisBuild =
+        "this build has none of the deliberate protocol bugs; scripts/mutate builds the mutation build (-DHANSA_FLAWS) and runs it"
+}

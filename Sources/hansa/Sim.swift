@@ -43,7 +43,7 @@ struct Sim: ParsableCommand {
     @Option(help: "Ticks of faults before everything heals.")
     var faultTicks: Int = 600
 
-    @Option(help: "A deliberate protocol bug, to watch the checkers catch it (only in the mutation build that scripts/mutate makes): \(Mutate.flawNames.isEmpty ? "none in this build" : Mutate.flawNames.joined(separator: ", ")).")
+    @Option(help: "A deliberate protocol bug, to watch the checkers catch it (only in the mutation build that scripts/mutate makes): \(MutationBuild.flawNames.isEmpty ? "none in this build" : MutationBuild.flawNames.joined(separator: ", ")).")
     var flaw: String?
 
     @Option(help: "Make every byzantine replica behave one way (default: drawn per replica from the seed): \(ByzantineBehaviour.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -73,8 +73,8 @@ struct Sim: ParsableCommand {
             throw ValidationError("--byzantine must be 0 to f = \((nodes - 1) / 3) for \(nodes) nodes")
         }
         guard SimRunner.parseSeeds(seeds) != nil else { throw ValidationError("--seeds must look like 0..<1000, 0...999 or 42") }
-        if let flaw, !Mutate.flawNames.contains(flaw) {
-            throw ValidationError(Mutate.flawNames.isEmpty ? Mutate.notInThisBuild : "unknown --flaw \(flaw)")
+        if let flaw, !MutationBuild.flawNames.contains(flaw) {
+            throw ValidationError(MutationBuild.flawNames.isEmpty ? MutationBuild.notInThisBuild : "unknown --flaw \(flaw)")
         }
         if let behaviour, ByzantineBehaviour(rawValue: behaviour) == nil { throw ValidationError("unknown --behaviour \(behaviour)") }
         guard SimConfig.Scenario(rawValue: scenario) != nil else { throw ValidationError("unknown --scenario \(scenario)") }

@@ -4,11 +4,14 @@ import HansaCrypto
 import PBFT
 import Simulator
 
-/// `hansa mutate`: mutation testing of the consensus core. Each deliberate protocol bug of
+/// `hansa-mutate` (its own executable, so that the mutation build compiles only the consensus
+/// core and the simulator, not the node's network and HTTP stacks): mutation testing of the consensus core. Each deliberate protocol bug of
 /// the mutation build runs alone over its hunting ground until a checker catches it or the
 /// budget is spent; the last line is "N caught, M survived" and any survivor fails the run.
+@main
 struct Mutate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "hansa-mutate",
         abstract: "Run each deliberate protocol bug in the simulator until a checker catches it (mutation build only).",
         discussion: """
         Only the mutation build has the bugs: scripts/mutate builds it (swift build \
@@ -29,23 +32,12 @@ struct Mutate: ParsableCommand {
     @Option(help: "Bugs hunted at once (threads).")
     var jobs: Int = 2
 
-    static let notInThisBuild = "this hansa was built without the deliberate protocol bugs; scripts/mutate builds the mutation build (-DHANSA_FLAWS) and runs it"
-
-    /// The names of the flaws compiled into this build (none in a normal build).
-    static var flawNames: [String] {
-        #if HANSA_FLAWS
-        ProtocolFlaw.allCases.map(\.rawValue)
-        #else
-        []
-        #endif
-    }
-
     func validate() throws {
-        guard !Self.flawNames.isEmpty else { throw ValidationError(Self.notInThisBuild) }
+        guard !MutationBuild.flawNames.isEmpty else { throw ValidationError(MutationBuild.notInThisBuild) }
         guard budget >= 1 else { throw ValidationError("--budget must be at least 1") }
         guard jobs >= 1, jobs <= 64 else { throw ValidationError("--jobs must be 1 to 64") }
-        for f in flaws where !Self.flawNames.contains(f) {
-            throw ValidationError("unknown --flaw \(f); known: \(Self.flawNames.joined(separator: ", "))")
+        for f in flaws where !MutationBuild.flawNames.contains(f) {
+            throw ValidationError("unknown --flaw \(f); known: \(MutationBuild.flawNames.joined(separator: ", "))")
         }
     }
 
