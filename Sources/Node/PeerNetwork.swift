@@ -154,6 +154,7 @@ public final class PeerNetwork: Sendable {
         }
         if let info = directory.peer(nodeKey: peer) {
             logger.warning("disconnecting peer", metadata: ["peer": "\(info.name)", "reason": "\(reason)"])
+            if channel != nil { handlers.disconnected(info) }
         }
         channel?.close(promise: nil)
     }
@@ -161,13 +162,16 @@ public final class PeerNetwork: Sendable {
     /// Cuts this node off (tests: a partition without a proxy): closes every connection and
     /// refuses new ones until called with false; the dialers keep redialling.
     func isolate(_ on: Bool) {
-        let channels = state.withLockedValue { s -> [any Channel] in
+        let dropped = state.withLockedValue { s -> [(PublicKey, any Channel)] in
             s.isolated = on
             guard on else { return [] }
             defer { s.connections = [:] }
-            return Array(s.connections.values)
+            return Array(s.connections)
         }
-        for c in channels { c.close(promise: nil) }
+        for (key, c) in dropped {
+            if let info = directory.peer(nodeKey: key) { handlers.disconnected(info) }
+            c.close(promise: nil)
+        }
     }
 
     // MARK: Events, on the connection's event loop
@@ -188,17 +192,10 @@ public final class PeerNetwork: Sendable {
                 return
             }
             handlers.message(peer, message)
-        case .closed(let identity, _, _):
-            guard let identity, let peer = directory.peer(nodeKey: identity.nodeKey) else { return }
-            // A replaced connection's close arrives after its successor is in the table: keep
-            // the open one. One this node dropped itself is already out of the table.
-            let removed = state.withLockedValue { s -> Bool in
-                guard let c = s.connections[identity.nodeKey] else { return true }
-                guard !c.isActive else { return false }
-                s.connections[identity.nodeKey] = nil
-                return true
-            }
-            if removed { handlers.disconnected(peer) }
+        case .closed:
+            // Removal happens when the channel has really closed (`closeFuture`, armed in
+            // `established`): the transport reports `.closed` as it starts closing.
+            break
         }
     }
 
@@ -229,6 +226,16 @@ public final class PeerNetwork: Sendable {
             return
         }
         old?.close(promise: nil)
+        // When this channel closes, it leaves the table — unless a newer one replaced it.
+        channel.closeFuture.whenComplete { [weak self] _ in
+            guard let self else { return }
+            let removed = self.state.withLockedValue { s -> Bool in
+                guard let c = s.connections[identity.nodeKey], ObjectIdentifier(c) == ObjectIdentifier(channel) else { return false }
+                s.connections[identity.nodeKey] = nil
+                return true
+            }
+            if removed { self.handlers.disconnected(peer) }
+        }
         logger.info("peer connected", metadata: ["peer": "\(peer.name)", "direction": "\(role == .initiator ? "out" : "in")"])
         handlers.connected(peer)
     }

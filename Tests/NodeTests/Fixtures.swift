@@ -112,16 +112,56 @@ final class TestNetwork: @unchecked Sendable {
         }.joined(separator: "; ")
     }
 
-    /// Ports that were free a moment ago on 127.0.0.1 (bound to port 0, then closed).
+    /// Ports free a moment ago on 127.0.0.1, drawn below the kernel's ephemeral range (32768 and
+    /// up on Linux) so that no outgoing connection — the dialers make many — can take one
+    /// before its node binds it; each is bound once to check, then closed.
     static func freePorts(_ n: Int) throws -> [Int] {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         var channels: [any Channel] = []
-        for _ in 0..<n {
-            channels.append(try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait())
+        var tries = 0
+        while channels.count < n {
+            tries += 1
+            guard tries < 10_000 else { throw ProcessNetworkError("no free port found below the ephemeral range") }
+            let port = Int.random(in: 20_000..<32_000)
+            if let c = try? ServerBootstrap(group: group).bind(host: "127.0.0.1", port: port).wait() { channels.append(c) }
         }
         let ports = channels.compactMap { $0.localAddress?.port }
         for c in channels { try c.close().wait() }
         return ports
+    }
+}
+
+/// One network at a time: the suites that start nodes run one after another (each is
+/// serialized, but Swift Testing runs suites in parallel), so two networks never compete for
+/// the two cores or for ports.
+actor NetworkGate {
+    static let shared = NetworkGate()
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if !busy {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+    }
+
+    /// Runs `body` holding the gate.
+    static func exclusive<T>(_ body: () async throws -> T) async throws -> T {
+        await shared.acquire()
+        do {
+            let value = try await body()
+            await shared.release()
+            return value
+        } catch {
+            await shared.release()
+            throw error
+        }
     }
 }

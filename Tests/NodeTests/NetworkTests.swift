@@ -12,106 +12,116 @@ import Testing
 struct NetworkTests {
     @Test("a transfer submitted to one validator commits on all four and the observer, with the same block")
     func commitsEverywhere() async throws {
-        let net = try TestNetwork()
-        try await net.start()
-        let tx = net.transfer(from: 0, to: 1)
-        let hash = try await net.running[2].submit(tx)
-        let receipt = try #require(await net.running[2].receipt(of: hash, timeout: .seconds(30)))
-        #expect(receipt.receipt.status == .success)
-        #expect(await net.eventually { net.allAt(receipt.height) })
-        let hashes = net.hashes(at: receipt.height)
-        #expect(hashes.count == 5)
-        #expect(Set(hashes.compactMap { $0 }).count == 1 && hashes.allSatisfy { $0 != nil })
-        // Every node's receipt agrees (the block executed the same everywhere).
-        for node in net.running {
-            let r = try #require(await node.receipt(of: hash, timeout: .seconds(10)))
-            #expect(r == receipt)
+        try await NetworkGate.exclusive {
+            let net = try TestNetwork()
+            try await net.start()
+            let tx = net.transfer(from: 0, to: 1)
+            let hash = try await net.running[2].submit(tx)
+            let receipt = try #require(await net.running[2].receipt(of: hash, timeout: .seconds(30)))
+            #expect(receipt.receipt.status == .success)
+            #expect(await net.eventually { net.allAt(receipt.height) })
+            let hashes = net.hashes(at: receipt.height)
+            #expect(hashes.count == 5)
+            #expect(Set(hashes.compactMap { $0 }).count == 1 && hashes.allSatisfy { $0 != nil })
+            // Every node's receipt agrees (the block executed the same everywhere).
+            for node in net.running {
+                let r = try #require(await node.receipt(of: hash, timeout: .seconds(10)))
+                #expect(r == receipt)
+            }
+            await net.stopAll()
         }
-        await net.stopAll()
     }
 
     @Test("a backup that stops and restarts on its directory catches up without replay from genesis")
     func backupRestartsAndCatchesUp() async throws {
-        let net = try TestNetwork()
-        try await net.start()
-        let first = try await net.running[0].submit(net.transfer(from: 0, to: 1))
-        let r1 = try #require(await net.running[0].receipt(of: first, timeout: .seconds(30)))
-        #expect(await net.eventually { net.allAt(r1.height) })
-        let heightAtStop = try #require(net.nodes[3]?.status).height
-        await net.stop(3)
-        // The other three (a quorum) go on.
-        var last = r1
-        for _ in 0..<3 {
-            let h = try await net.nodes[1]!.submit(net.transfer(from: 2, to: 3))
-            last = try #require(await net.nodes[1]!.receipt(of: h, timeout: .seconds(30)))
+        try await NetworkGate.exclusive {
+            let net = try TestNetwork()
+            try await net.start()
+            let first = try await net.running[0].submit(net.transfer(from: 0, to: 1))
+            let r1 = try #require(await net.running[0].receipt(of: first, timeout: .seconds(30)))
+            #expect(await net.eventually { net.allAt(r1.height) })
+            let heightAtStop = try #require(net.nodes[3]?.status).height
+            await net.stop(3)
+            // The other three (a quorum) go on.
+            var last = r1
+            for _ in 0..<3 {
+                let h = try await net.nodes[1]!.submit(net.transfer(from: 2, to: 3))
+                last = try #require(await net.nodes[1]!.receipt(of: h, timeout: .seconds(30)))
+            }
+            #expect(last.height > r1.height)
+            try await net.start([3])
+            // It starts from its own head, not from genesis, and syncs the rest.
+            #expect(try #require(net.nodes[3]).startHeight == heightAtStop)
+            #expect(await net.eventually { (net.nodes[3]?.status?.height ?? 0) >= last.height })
+            #expect(Set(net.hashes(at: last.height).compactMap { $0 }).count == 1)
+            await net.stopAll()
         }
-        #expect(last.height > r1.height)
-        try await net.start([3])
-        // It starts from its own head, not from genesis, and syncs the rest.
-        #expect(try #require(net.nodes[3]).startHeight == heightAtStop)
-        #expect(await net.eventually { (net.nodes[3]?.status?.height ?? 0) >= last.height })
-        #expect(Set(net.hashes(at: last.height).compactMap { $0 }).count == 1)
-        await net.stopAll()
     }
 
     @Test("the primary stops: a view change installs a new primary and the network goes on")
     func primaryStops() async throws {
-        let net = try TestNetwork()
-        try await net.start()
-        let h0 = try await net.running[0].submit(net.transfer(from: 0, to: 1))
-        _ = try #require(await net.running[0].receipt(of: h0, timeout: .seconds(30)))
-        let primary = try #require(net.nodes[0]?.status?.primary)
-        await net.stop(primary)
-        let backup = (primary + 1) % 4
-        let h = try await net.nodes[backup]!.submit(net.transfer(from: 4, to: 5))
-        let r = try #require(await net.nodes[backup]!.receipt(of: h, timeout: .seconds(60)))
-        #expect(r.receipt.status == .success)
-        let status = try #require(net.nodes[backup]?.status)
-        #expect(status.view > 0)
-        #expect(status.primary != primary)
-        await net.stopAll()
+        try await NetworkGate.exclusive {
+            let net = try TestNetwork()
+            try await net.start()
+            let h0 = try await net.running[0].submit(net.transfer(from: 0, to: 1))
+            _ = try #require(await net.running[0].receipt(of: h0, timeout: .seconds(30)))
+            let primary = try #require(net.nodes[0]?.status?.primary)
+            await net.stop(primary)
+            let backup = (primary + 1) % 4
+            let h = try await net.nodes[backup]!.submit(net.transfer(from: 4, to: 5))
+            let r = try #require(await net.nodes[backup]!.receipt(of: h, timeout: .seconds(60)))
+            #expect(r.receipt.status == .success)
+            let status = try #require(net.nodes[backup]?.status)
+            #expect(status.view > 0)
+            #expect(status.primary != primary)
+            await net.stopAll()
+        }
     }
 
     @Test("a transaction submitted to the observer is forwarded, commits, and the observer follows; stopping the observer stops nothing")
     func observerForwardsAndFollows() async throws {
-        let net = try TestNetwork()
-        try await net.start()
-        let observer = try #require(net.nodes[TestNetwork.observer])
-        #expect(observer.role == .observer)
-        let h = try await observer.submit(net.transfer(from: 3, to: 4))
-        let r = try #require(await observer.receipt(of: h, timeout: .seconds(30)))
-        #expect(r.receipt.status == .success)
-        #expect(await net.eventually { net.allAt(r.height) })
-        await net.stop(TestNetwork.observer)
-        let h2 = try await net.nodes[0]!.submit(net.transfer(from: 3, to: 4))
-        #expect(await net.nodes[0]!.receipt(of: h2, timeout: .seconds(30)) != nil)
-        // Started again on its directory, it catches up from where it stopped.
-        try await net.start([TestNetwork.observer])
-        let head = try #require(net.nodes[0]?.status).height
-        #expect(await net.eventually { (net.nodes[TestNetwork.observer]?.status?.height ?? 0) >= head })
-        await net.stopAll()
+        try await NetworkGate.exclusive {
+            let net = try TestNetwork()
+            try await net.start()
+            let observer = try #require(net.nodes[TestNetwork.observer])
+            #expect(observer.role == .observer)
+            let h = try await observer.submit(net.transfer(from: 3, to: 4))
+            let r = try #require(await observer.receipt(of: h, timeout: .seconds(30)))
+            #expect(r.receipt.status == .success)
+            #expect(await net.eventually { net.allAt(r.height) })
+            await net.stop(TestNetwork.observer)
+            let h2 = try await net.nodes[0]!.submit(net.transfer(from: 3, to: 4))
+            #expect(await net.nodes[0]!.receipt(of: h2, timeout: .seconds(30)) != nil)
+            // Started again on its directory, it catches up from where it stopped.
+            try await net.start([TestNetwork.observer])
+            let head = try #require(net.nodes[0]?.status).height
+            #expect(await net.eventually { (net.nodes[TestNetwork.observer]?.status?.height ?? 0) >= head })
+            await net.stopAll()
+        }
     }
 
     @Test("a validator started with an empty directory syncs to the head, then votes")
     func emptyNodeSyncsThenVotes() async throws {
-        let net = try TestNetwork()
-        try await net.start([0, 1, 2])
-        var last: CommittedReceipt?
-        for _ in 0..<4 {
-            let h = try await net.nodes[0]!.submit(net.transfer(from: 0, to: 1))
-            let r = await net.nodes[0]!.receipt(of: h, timeout: .seconds(30))
-            try #require(r != nil)
-            last = r
+        try await NetworkGate.exclusive {
+            let net = try TestNetwork()
+            try await net.start([0, 1, 2])
+            var last: CommittedReceipt?
+            for _ in 0..<4 {
+                let h = try await net.nodes[0]!.submit(net.transfer(from: 0, to: 1))
+                let r = await net.nodes[0]!.receipt(of: h, timeout: .seconds(30))
+                try #require(r != nil)
+                last = r
+            }
+            let head = try #require(last).height
+            try await net.start([3])
+            #expect(await net.eventually { (net.nodes[3]?.status?.height ?? 0) >= head })
+            // Then it takes part: with another validator stopped, no quorum exists without it.
+            await net.stop(2)
+            let h = try await net.nodes[3]!.submit(net.transfer(from: 6, to: 7))
+            let r = try #require(await net.nodes[3]!.receipt(of: h, timeout: .seconds(60)))
+            #expect(r.height > head)
+            await net.stopAll()
         }
-        let head = try #require(last).height
-        try await net.start([3])
-        #expect(await net.eventually { (net.nodes[3]?.status?.height ?? 0) >= head })
-        // Then it takes part: with another validator stopped, no quorum exists without it.
-        await net.stop(2)
-        let h = try await net.nodes[3]!.submit(net.transfer(from: 6, to: 7))
-        let r = try #require(await net.nodes[3]!.receipt(of: h, timeout: .seconds(60)))
-        #expect(r.height > head)
-        await net.stopAll()
     }
 }
 
@@ -124,26 +134,28 @@ struct KnownFailureTests {
     /// that kept their data no quorum exists until both have synced and vote.
     @Test("two validators restarted empty at the same time both sync from the others and the network goes on")
     func twoRecoveringNodes() async throws {
-        let net = try TestNetwork()
-        try await net.start()
-        var last: CommittedReceipt?
-        for _ in 0..<3 {
-            let h = try await net.nodes[0]!.submit(net.transfer(from: 0, to: 1))
-            last = await net.nodes[0]!.receipt(of: h, timeout: .seconds(30))
-            try #require(last != nil)
+        try await NetworkGate.exclusive {
+            let net = try TestNetwork()
+            try await net.start()
+            var last: CommittedReceipt?
+            for _ in 0..<3 {
+                let h = try await net.nodes[0]!.submit(net.transfer(from: 0, to: 1))
+                last = await net.nodes[0]!.receipt(of: h, timeout: .seconds(30))
+                try #require(last != nil)
+            }
+            await net.stop(2)
+            await net.stop(3)
+            for i in [2, 3] { try FileManager.default.removeItem(atPath: "\(net.root)/node-\(i)") }
+            try await net.start([2, 3])
+            let head = try #require(last).height
+            #expect(await net.eventually { net.allAt(head) })
+            // Validators 0 and 1 alone are no quorum: this commits only with 2 or 3 voting.
+            await net.stop(1)
+            let h = try await net.nodes[2]!.submit(net.transfer(from: 2, to: 3))
+            let r = try #require(await net.nodes[2]!.receipt(of: h, timeout: .seconds(60)))
+            #expect(r.height > head)
+            await net.stopAll()
         }
-        await net.stop(2)
-        await net.stop(3)
-        for i in [2, 3] { try FileManager.default.removeItem(atPath: "\(net.root)/node-\(i)") }
-        try await net.start([2, 3])
-        let head = try #require(last).height
-        #expect(await net.eventually { net.allAt(head) })
-        // Validators 0 and 1 alone are no quorum: this commits only with 2 or 3 voting.
-        await net.stop(1)
-        let h = try await net.nodes[2]!.submit(net.transfer(from: 2, to: 3))
-        let r = try #require(await net.nodes[2]!.receipt(of: h, timeout: .seconds(60)))
-        #expect(r.height > head)
-        await net.stopAll()
     }
 
     /// cosmos-sdk#19242: a node that fell behind while consensus ran never re-entered block
@@ -151,23 +163,25 @@ struct KnownFailureTests {
     /// must sync what it missed and take part again.
     @Test("a validator cut off while the others commit syncs after the heal and votes again")
     func fallsBehindWhileRunning() async throws {
-        let net = try TestNetwork()
-        try await net.start()
-        net.nodes[3]!.isolate(true)
-        var last: CommittedReceipt?
-        for _ in 0..<4 {
-            let h = try await net.nodes[0]!.submit(net.transfer(from: 0, to: 1))
-            last = await net.nodes[0]!.receipt(of: h, timeout: .seconds(30))
-            try #require(last != nil)
+        try await NetworkGate.exclusive {
+            let net = try TestNetwork()
+            try await net.start()
+            net.nodes[3]!.isolate(true)
+            var last: CommittedReceipt?
+            for _ in 0..<4 {
+                let h = try await net.nodes[0]!.submit(net.transfer(from: 0, to: 1))
+                last = await net.nodes[0]!.receipt(of: h, timeout: .seconds(30))
+                try #require(last != nil)
+            }
+            let head = try #require(last).height
+            #expect((net.nodes[3]?.status?.height ?? 0) < head)
+            net.nodes[3]!.isolate(false)
+            #expect(await net.eventually { (net.nodes[3]?.status?.height ?? 0) >= head })
+            await net.stop(2)
+            let h = try await net.nodes[3]!.submit(net.transfer(from: 4, to: 5))
+            let r = await net.nodes[3]!.receipt(of: h, timeout: .seconds(60))
+            #expect(r != nil && r!.height > head, "\(net.describe())")
+            await net.stopAll()
         }
-        let head = try #require(last).height
-        #expect((net.nodes[3]?.status?.height ?? 0) < head)
-        net.nodes[3]!.isolate(false)
-        #expect(await net.eventually { (net.nodes[3]?.status?.height ?? 0) >= head })
-        await net.stop(2)
-        let h = try await net.nodes[3]!.submit(net.transfer(from: 4, to: 5))
-        let r = await net.nodes[3]!.receipt(of: h, timeout: .seconds(60))
-        #expect(r != nil && r!.height > head, "\(net.describe())")
-        await net.stopAll()
     }
 }
