@@ -132,12 +132,7 @@ extension NodeEngine {
     func resendMempool(to peer: PeerInfo) {
         guard peer.isValidator, mempool.count > 0 else { return }
         let txs = mempool.select(maxCount: Self.maxResentTransactions, maxBytes: Int.max, maxGas: .max, nextNonce: nextNonce)
-        var start = 0
-        while start < txs.count {
-            let end = min(txs.count, start + WireMessage.maxGossipTransactions)
-            network.send(.transactions(Array(txs[start..<end])), to: peer.nodeKey, priority: .bulk)
-            start = end
-        }
+        gossip(txs, to: [peer.nodeKey])
     }
 
     /// Most transactions sent to a validator that connects.
@@ -146,11 +141,15 @@ extension NodeEngine {
     /// Transactions go to the validators (that is where blocks are made), never back to
     /// the peer they came from; observers do not receive gossip.
     private func relay(_ txs: [Transaction], except: PublicKey?) {
-        let to = directory.validators.map(\.nodeKey).filter { $0 != local.nodeKey && $0 != except }
+        gossip(txs, to: directory.validators.map(\.nodeKey).filter { $0 != local.nodeKey && $0 != except })
+    }
+
+    /// Sends `txs` to `peers` in messages of at most `WireMessage.maxGossipTransactions`.
+    private func gossip(_ txs: [Transaction], to peers: [PublicKey]) {
         var start = 0
         while start < txs.count {
             let end = min(txs.count, start + WireMessage.maxGossipTransactions)
-            network.send(.transactions(Array(txs[start..<end])), to: to, priority: .bulk)
+            network.send(.transactions(Array(txs[start..<end])), to: peers, priority: .bulk)
             start = end
         }
     }

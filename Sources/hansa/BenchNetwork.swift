@@ -86,7 +86,7 @@ final class BenchNetwork: @unchecked Sendable {
         let userKeys = (0..<users).map { _ in PrivateKey.generate() }
         loadTLS = try NodeTLSIdentity.generate(commonName: "load", now: Date())
         let tls = try (0..<4).map { try NodeTLSIdentity.generate(commonName: "bank-\($0)", now: Date()) }
-        let ports = try freeLoopbackPorts(8)
+        let ports = try LoopbackPorts.free(8)
         let validators = try ValidatorSet((0..<4).map {
             Validator(name: "bank-\($0)", publicKey: bankKeys[$0].publicKey, p2pAddress: "127.0.0.1:\(ports[$0])",
                       tlsSPKISHA256: Hash(bytes: tls[$0].fingerprint.bytes))
@@ -171,16 +171,6 @@ final class BenchNetwork: @unchecked Sendable {
         for p in processes { p.waitUntilExit() }
         if ProcessInfo.processInfo.environment["HANSA_KEEP"] == nil { try? FileManager.default.removeItem(atPath: root) }
     }
-}
-
-/// Ports that were free a moment ago on 127.0.0.1.
-func freeLoopbackPorts(_ n: Int) throws -> [Int] {
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    defer { try? group.syncShutdownGracefully() }
-    let channels = try (0..<n).map { _ in try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait() }
-    let ports = channels.compactMap { $0.localAddress?.port }
-    for c in channels { try c.close().wait() }
-    return ports
 }
 
 /// The load: an observer connection to each validator that gossips transactions and hears

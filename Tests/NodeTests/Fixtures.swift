@@ -112,24 +112,7 @@ final class TestNetwork: @unchecked Sendable {
         }.joined(separator: "; ")
     }
 
-    /// Ports free a moment ago on 127.0.0.1, drawn below the kernel's ephemeral range (32768 and
-    /// up on Linux) so that no outgoing connection — the dialers make many — can take one
-    /// before its node binds it; each is bound once to check, then closed.
-    static func freePorts(_ n: Int) throws -> [Int] {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
-        var channels: [any Channel] = []
-        var tries = 0
-        while channels.count < n {
-            tries += 1
-            guard tries < 10_000 else { throw ProcessNetworkError("no free port found below the ephemeral range") }
-            let port = Int.random(in: 20_000..<32_000)
-            if let c = try? ServerBootstrap(group: group).bind(host: "127.0.0.1", port: port).wait() { channels.append(c) }
-        }
-        let ports = channels.compactMap { $0.localAddress?.port }
-        for c in channels { try c.close().wait() }
-        return ports
-    }
+    static func freePorts(_ n: Int) throws -> [Int] { try LoopbackPorts.free(n) }
 }
 
 /// One network at a time: the suites that start nodes run one after another (each is
