@@ -56,6 +56,7 @@ final class NodeEngine {
     var lastStatusMillis: UInt64 = 0
     var lastSummaryMillis: UInt64 = 0
     var lastCommitWallMillis: UInt64?
+    var lastPublishedMillis: UInt64 = 0
     var transactionsCommitted: UInt64 = 0
     var viewChanges: UInt64 = 0
     /// Set when the engine must stop (a driver or store fault); the node then exits non-zero.
@@ -204,10 +205,16 @@ final class NodeEngine {
             publishStatus(snapshot: snapshot, replaceSnapshot: true)
             lastCommitWallMillis = Self.wallMillis()
             for h in (before + 1)...head { committed(height: h, snapshot: snapshot) }
-        } else {
+        } else if Self.wallMillis() >= lastPublishedMillis + Self.statusRefreshMillis {
+            // Between commits the status is refreshed at most every `statusRefreshMillis`:
+            // building it after each of thousands of messages a second would cost more than
+            // the messages.
             publishStatus()
         }
     }
+
+    /// How stale the published status may get between commits.
+    static let statusRefreshMillis: UInt64 = 100
 
     private func committed(height: UInt64, snapshot: LedgerSnapshot?) {
         guard let block = try? ledger.block(at: height), let certificate = try? ledger.certificate(at: height) else { return }
@@ -238,6 +245,7 @@ final class NodeEngine {
 
     func publishStatus(snapshot: LedgerSnapshot? = nil, replaceSnapshot: Bool = false) {
         if replaceSnapshot { publishedSnapshot = snapshot }
+        lastPublishedMillis = Self.wallMillis()
         let connected = network.connected
         let expected: Int = switch role {
         case .validator: directory.validators.count - 1
