@@ -5,64 +5,119 @@ import PBFT
 
 // Block sync: a node that is behind fetches ranges from peers that are ahead, checks every
 // block and its certificate, and trusts no single peer (issue 17, "Block sync").
+/// One range asked of one peer.
+struct SyncRequest {
+    let from: UInt64
+    let to: UInt64
+    let sentMillis: UInt64
+    func contains(_ h: UInt64) -> Bool { from <= h && h <= to }
+}
+
 extension NodeEngine {
-    /// Asks a peer that is ahead for the next range, unless a request is in flight; gives a
-    /// request that outlived `syncTimeoutMillis` up and drops its peer.
+    /// Requests in flight at once, to different peers.
+    static let maxParallelSync = 3
+
+    /// Asks peers that are ahead for the next ranges — up to `maxParallelSync` disjoint ranges
+    /// from different peers at once — and gives up a request that outlived `syncTimeoutMillis`,
+    /// dropping its peer.
     func syncIfBehind(now: UInt64) {
-        if let o = outstanding, now >= o.sentMillis + settings.syncTimeoutMillis {
-            outstanding = nil
-            if let peer = directory.peer(nodeKey: o.peer) {
-                refuse(peer, "did not answer a sync request for \(o.from)...\(o.to) within \(settings.syncTimeoutMillis) ms",
+        for (key, r) in syncRequests where now >= r.sentMillis + settings.syncTimeoutMillis {
+            syncRequests[key] = nil
+            peerHeads[key] = nil
+            if let peer = directory.peer(nodeKey: key) {
+                refuse(peer, "did not answer a sync request for \(r.from)...\(r.to) within \(settings.syncTimeoutMillis) ms",
                        label: "sync-timeout")
             }
-            peerHeads[o.peer] = nil
         }
         let head = ledger.head.height
-        let ahead = peerHeads.filter { $0.value > head }
-        guard outstanding == nil, let best = ahead.values.max() else { return }
-        requestBlocks(from: head + 1, to: best, candidates: ahead.keys.sorted { $0.hex < $1.hex }, now: now)
+        guard let best = peerHeads.values.max(), best > head else { return }
+        let others = directory.validators.filter { $0.nodeKey != local.nodeKey }.count
+        if syncRequestsSent.isEmpty, now < startedMillis + settings.syncGatherMillis,
+           peerHeads.keys.filter({ directory.peer(nodeKey: $0)?.isValidator ?? false }).count < others {
+            return  // the first sync waits to hear every validator (or `syncGatherMillis`)
+        }
+        let ahead = peerHeads.filter { $0.value > head }.keys.sorted { $0.hex < $1.hex }
+        while syncRequests.count < Self.maxParallelSync, let range = nextUncovered(upTo: best) {
+            guard requestBlocks(range, candidates: ahead, now: now) else { return }
+        }
     }
 
-    /// Sends one sync request for `from...to` (capped at `WireMessage.maxSyncBlocks`) to a
-    /// connected peer among `candidates`, rotating so that a peer that fails is not asked
-    /// first again; falls back to any connected peer whose head is high enough.
-    func requestBlocks(from: UInt64, to: UInt64, candidates: [PublicKey], now: UInt64) {
-        guard outstanding == nil, from <= to else { return }
-        var pool = candidates.filter { network.isConnected($0) && $0 != local.nodeKey }
-        if pool.isEmpty {
-            pool = peerHeads.filter { $0.value >= from && network.isConnected($0.key) }.keys.sorted { $0.hex < $1.hex }
+    /// The lowest range above the head that no early block and no request covers, at most
+    /// `WireMessage.maxSyncBlocks` long.
+    func nextUncovered(upTo best: UInt64) -> ClosedRange<UInt64>? {
+        func covered(_ h: UInt64) -> SyncRequest? { syncRequests.values.first { $0.contains(h) } }
+        var h = ledger.head.height + 1
+        while h <= best {
+            if early[h] != nil { h += 1; continue }
+            if let r = covered(h) { h = r.to + 1; continue }
+            var end = h
+            let batch = UInt64(max(1, min(settings.syncBatchBlocks, WireMessage.maxSyncBlocks)))
+            while end < best, end - h + 1 < batch, early[end + 1] == nil, covered(end + 1) == nil { end += 1 }
+            return h...end
         }
-        guard !pool.isEmpty else { return }
+        return nil
+    }
+
+    /// Sends one sync request for `range` to a connected peer among `candidates` with no
+    /// request in flight and a head high enough, rotating so that a peer that failed is not
+    /// asked first again; false when no peer is free.
+    @discardableResult
+    func requestBlocks(_ range: ClosedRange<UInt64>, candidates: [PublicKey], now: UInt64) -> Bool {
+        var pool = candidates.filter { network.isConnected($0) && $0 != local.nodeKey && syncRequests[$0] == nil }
+        if pool.isEmpty {
+            pool = peerHeads.filter { $0.value >= range.lowerBound && network.isConnected($0.key) && syncRequests[$0.key] == nil }
+                .keys.sorted { $0.hex < $1.hex }
+        }
+        guard !pool.isEmpty else { return false }
         let peer = pool[syncRotation % pool.count]
         syncRotation &+= 1
-        let last = min(to, from + UInt64(WireMessage.maxSyncBlocks) - 1)
-        guard network.send(.syncRequest(fromHeight: from, toHeight: last), to: peer, priority: .bulk) else { return }
-        outstanding = (peer, from, last, now)
-        logger.debug("sync request", metadata: ["from": "\(from)", "to": "\(last)",
+        let last = min(range.upperBound, range.lowerBound + UInt64(WireMessage.maxSyncBlocks) - 1)
+        guard network.send(.syncRequest(fromHeight: range.lowerBound, toHeight: last), to: peer, priority: .bulk) else { return false }
+        syncRequests[peer] = SyncRequest(from: range.lowerBound, to: last, sentMillis: now)
+        if let name = directory.peer(nodeKey: peer)?.name { syncRequestsSent[name, default: 0] += 1 }
+        peakParallelSync = max(peakParallelSync, syncRequests.count)
+        logger.debug("sync request", metadata: ["from": "\(range.lowerBound)", "to": "\(last)",
                                                 "peer": "\(directory.peer(nodeKey: peer)?.name ?? "?")"])
+        return true
     }
 
-    /// Blocks from a peer (a sync answer or an observer's push): each must be the next
-    /// height and pass the checks, else the peer is dropped and the rest ignored.
-    func take(_ blocks: [WireMessage.CommittedBlock], from peer: PeerInfo) {
-        let answered = outstanding?.peer == peer.nodeKey
-        if answered { outstanding = nil }
+    /// Blocks from a peer — a sync answer (only the heights asked of it are taken) or a
+    /// validator's push to an observer (only the next height) — kept until the heights below
+    /// them are in, then committed in order. A block that fails its checks drops its peer and
+    /// everything else that peer sent.
+    func take(_ blocks: [WireMessage.CommittedBlock], from peer: PeerInfo, answer: Bool = true) {
+        let request = answer ? syncRequests.removeValue(forKey: peer.nodeKey) : nil
+        let head = ledger.head.height
         for b in blocks {
-            let height = b.block.header.height
-            if height <= ledger.head.height { continue }
-            guard height == ledger.head.height + 1 else { break }
-            if let why = commitFromPeer(b) {
-                refuse(peer, "served block \(height) that fails the checks: \(why)", label: "bad-sync-block")
-                peerHeads[peer.nodeKey] = nil
-                return
-            }
-            if failure != nil { return }
+            let h = b.block.header.height
+            guard h > head else { continue }
+            if let request { guard request.contains(h) else { continue } } else { guard h == head + 1 else { continue } }
+            early[h] = (b, peer.nodeKey)
         }
-        if answered, blocks.isEmpty {
+        if answer, request != nil, blocks.isEmpty {
             // It said it was ahead and sent nothing: do not ask it first again.
             peerHeads[peer.nodeKey] = nil
         }
+        commitEarlyBlocks()
         syncIfBehind(now: Self.wallMillis())
+    }
+
+    /// Commits the kept blocks that are next, in order.
+    func commitEarlyBlocks() {
+        while failure == nil, let next = early.removeValue(forKey: ledger.head.height + 1) {
+            let height = next.block.block.header.height
+            if let why = commitFromPeer(next.block) {
+                early = early.filter { $0.value.peer != next.peer }
+                peerHeads[next.peer] = nil
+                syncRequests[next.peer] = nil
+                if let p = directory.peer(nodeKey: next.peer) {
+                    refuse(p, "served block \(height) that fails the checks: \(why)", label: "bad-sync-block")
+                }
+                return
+            }
+        }
+        let head = ledger.head.height
+        early = early.filter { $0.key > head }
     }
 
     /// Commits one synced block: a validator through PBFT (`.synced` checks the certificate

@@ -48,8 +48,12 @@ final class NodeEngine {
 
     /// Heads the peers reported (`status`), for sync.
     var peerHeads: [PublicKey: UInt64] = [:]
-    /// The one sync request in flight.
-    var outstanding: (peer: PublicKey, from: UInt64, to: UInt64, sentMillis: UInt64)?
+    /// Sync requests in flight: at most one per peer, at most `maxParallelSync` in all, for
+    /// disjoint ranges.
+    var syncRequests: [PublicKey: SyncRequest] = [:]
+    /// Synced blocks above the next height, waiting for the ones below (at most the answers
+    /// of `maxParallelSync - 1` requests: one frame each).
+    var early: [UInt64: (block: WireMessage.CommittedBlock, peer: PublicKey)] = [:]
     /// Rotates the peer asked among those ahead.
     var syncRotation = 0
     var seen = SeenSet(capacity: 100_000)
@@ -57,6 +61,9 @@ final class NodeEngine {
     var lastSummaryMillis: UInt64 = 0
     var lastCommitWallMillis: UInt64?
     var lastPublishedMillis: UInt64 = 0
+    var syncRequestsSent: [String: Int] = [:]
+    var peakParallelSync = 0
+    let startedMillis = NodeEngine.wallMillis()
     var transactionsCommitted: UInt64 = 0
     var viewChanges: UInt64 = 0
     /// Set when the engine must stop (a driver or store fault); the node then exits non-zero.
@@ -103,7 +110,7 @@ final class NodeEngine {
             resendMempool(to: peer)
         case .disconnected(let peer):
             peerHeads[peer.nodeKey] = nil
-            if outstanding?.peer == peer.nodeKey { outstanding = nil }
+            syncRequests[peer.nodeKey] = nil
         case .stop: break
         }
         afterStep(from: before)
@@ -124,7 +131,7 @@ final class NodeEngine {
         case .committed(let block):
             guard peer.isValidator else { return refuse(peer, "pushed a committed block but is not a validator", label: "role") }
             peerHeads[peer.nodeKey] = max(peerHeads[peer.nodeKey] ?? 0, block.block.header.height)
-            if block.block.header.height == ledger.head.height + 1 { take([block], from: peer) } else { syncIfBehind(now: Self.wallMillis()) }
+            take([block], from: peer, answer: false)
         case .transactions, .syncRequest:
             // Handled before the loop (signature pool, snapshot reader).
             break
@@ -192,7 +199,11 @@ final class NodeEngine {
             network.send(.consensus(m), to: others, priority: .critical)
         case .sync(let from, let to, let peers):
             let preferred = peers.compactMap { directory.validator($0)?.nodeKey }
-            requestBlocks(from: from, to: to, candidates: preferred, now: Self.wallMillis())
+            // PBFT's own request (a certificate or checkpoint above the head): the range's
+            // start goes to a peer PBFT names, unless it is already asked for.
+            if from <= to, syncRequests.count < Self.maxParallelSync, let range = nextUncovered(upTo: to), range.lowerBound == from {
+                requestBlocks(range, candidates: preferred, now: Self.wallMillis())
+            }
         }
     }
 
@@ -262,6 +273,7 @@ final class NodeEngine {
             syncTarget: best > ledger.head.height ? best : nil,
             mempoolTransactions: mempool.count, mempoolBytes: mempool.byteCount,
             lastCommitWallMillis: lastCommitWallMillis, transactionsCommitted: transactionsCommitted,
+            syncRequestsSent: syncRequestsSent, peakParallelSync: peakParallelSync,
             peerHeights: Dictionary(peerHeads.compactMap { key, h in directory.peer(nodeKey: key).map { ($0.name, h) } },
                                     uniquingKeysWith: max))
         publish(status, publishedSnapshot)

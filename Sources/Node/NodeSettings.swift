@@ -26,6 +26,12 @@ public struct NodeSettings: Sendable {
     public var penaltyDuration: TimeAmount
     /// How often a node tells its peers its head (what a node that is behind syncs by).
     public var statusIntervalMillis: UInt64
+    /// After the start, how long the first sync waits to hear every validator's head (so that
+    /// it can ask several peers at once rather than the first that answered); it starts as soon
+    /// as all have been heard.
+    public var syncGatherMillis: UInt64 = 2_000
+    /// Blocks asked for in one sync request (at most `WireMessage.maxSyncBlocks`).
+    public var syncBatchBlocks: Int = WireMessage.maxSyncBlocks
     /// A sync request unanswered for this long is given up and its peer dropped.
     public var syncTimeoutMillis: UInt64
     /// Most peer messages waiting for the node loop; more are dropped (PBFT retransmits,
@@ -93,6 +99,10 @@ public struct NodeStatusSnapshot: Sendable {
     public var mempoolBytes: Int
     public var lastCommitWallMillis: UInt64?
     public var transactionsCommitted: UInt64
+    /// Sync requests sent to each peer since the start, by name (where this node catches up from).
+    public var syncRequestsSent: [String: Int]
+    /// The most sync requests that were in flight at once since the start.
+    public var peakParallelSync: Int
     /// The head each connected peer last reported, by name.
     public var peerHeights: [String: UInt64]
 }

@@ -49,16 +49,23 @@ final class TestNetwork: @unchecked Sendable {
         nodes = Array(repeating: nil, count: validators.count + 1)
     }
 
+    /// Blocks per sync request (small in the parallel-sync test).
+    var syncBatchBlocks = WireMessage.maxSyncBlocks
+    var syncGatherMillis: UInt64 = 2_000
+
     func settings(_ i: Int, dataDirectory: String? = nil) -> NodeSettings {
         var logger = Self.logger
         logger[metadataKey: "node"] = "node-\(i)"
         let observer = i == Self.observer
-        return NodeSettings(genesis: dev.genesis, nodeKey: observer ? observerKey : dev.validatorKeys[i], tls: tls[i],
+        var settings = NodeSettings(genesis: dev.genesis, nodeKey: observer ? observerKey : dev.validatorKeys[i], tls: tls[i],
                             dataDirectory: dataDirectory ?? "\(root)/node-\(i)",
                             p2pListen: PeerAddress(host: "127.0.0.1", port: observer ? 0 : ports[i]),
                             handshakeTimeout: .seconds(5),
                             redial: .init(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), stableAfter: .seconds(6)),
                             penaltyDuration: .seconds(2), statusIntervalMillis: 300, syncTimeoutMillis: 3_000, logger: logger)
+        settings.syncBatchBlocks = syncBatchBlocks
+        settings.syncGatherMillis = syncGatherMillis
+        return settings
     }
 
     func start(_ indices: [Int]? = nil) async throws {

@@ -125,6 +125,35 @@ struct NetworkTests {
     }
 }
 
+@Suite("Node network: sync from several peers", .serialized)
+struct ParallelSyncTests {
+    @Test("an empty validator fetches disjoint ranges from several peers at once and commits them in order")
+    func parallelRanges() async throws {
+        try await NetworkGate.exclusive {
+            let net = try TestNetwork()
+            net.syncBatchBlocks = 2
+            net.syncGatherMillis = 10_000  // the first sync waits for all three heads
+            try await net.start([0, 1, 2])
+            var last: CommittedReceipt?
+            for u in 0..<8 {
+                last = await net.nodes[0]!.receipt(of: try await net.nodes[0]!.submit(net.transfer(from: u, to: (u + 1) % 8)),
+                                                   timeout: .seconds(30))
+                try #require(last != nil)
+            }
+            let head = try #require(last).height
+            #expect(head >= 8)
+            #expect(await net.eventually { net.allAt(head) })
+            try await net.start([3])
+            #expect(await net.eventually { (net.nodes[3]?.status?.height ?? 0) >= head }, "\(net.describe())")
+            let asked = try #require(net.nodes[3]?.status?.syncRequestsSent)
+            #expect(asked.count >= 2, "ranges came from \(asked)")
+            #expect(try #require(net.nodes[3]?.status).peakParallelSync >= 2, "the requests went one at a time")
+            #expect(Set(net.hashes(at: head).compactMap { $0 }).count == 1)
+            await net.stopAll()
+        }
+    }
+}
+
 /// Failures other BFT systems shipped, each turned into a test (issue 17, "Block sync").
 @Suite("Node network: known failures of other systems", .serialized)
 struct KnownFailureTests {
