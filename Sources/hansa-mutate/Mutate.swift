@@ -66,7 +66,9 @@ struct Mutate: ParsableCommand {
                     caught += 1
                     print("caught   \(name) after \(r.seedsRun) seed\(r.seedsRun == 1 ? "" : "s") (seed \(seed)): \(failure.prefix(160))")
                 }
-                print("         replay: \(r.replay)")
+                // `hansa sim --flaw` needs hansa built with the bugs too (scripts/mutate builds only hansa-mutate).
+                print("         replay: swift build -c release --product hansa --build-path .build-flaws -Xswiftc -DHANSA_FLAWS && "
+                      + ".build-flaws/release/\(r.replay)")
             } else {
                 survived += 1
                 print("SURVIVED \(name) \(r.seedsRun) seeds passed; last: \(r.replay)")
