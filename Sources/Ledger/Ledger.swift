@@ -141,12 +141,16 @@ public final class Ledger {
     }
 
     /// Why `block` cannot follow the head, or nil: it is executed here (transactions,
-    /// state root, receipts root), and the execution is kept for `apply`. Throws only when
+    /// state root, receipts root) unless its execution on this head is already kept (a block
+    /// this ledger proposed or checked), and the execution is kept for `apply`. Throws only when
     /// the state cannot be read (`.store`, `.corrupted`): that says nothing about the block.
     public func rejection(of block: Block) throws(LedgerError) -> BlockRejection? {
         let h = block.header
         if let reason = extensionRejection(h) { return reason }
         guard Block.transactionsRoot(block.transactions) == h.transactionsRoot else { return .transactionsRootMismatch }
+        // Built here by `propose` (the primary's own block) or checked before: its execution on
+        // this head is kept under its hash, which commits to every header field — roots included.
+        if pending[block.hash] != nil { return nil }
         let execution: BlockExecution
         do {
             execution = try executor.execute(block, store: store)
