@@ -35,6 +35,12 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Senders the network benchmark signs transfers for (200 each).")
     var users: Int = 1_000
 
+    @Option(help: "The network benchmark's genesis max_block_transactions (default: the standard).")
+    var blockTransactions: Int?
+
+    @Option(help: "The network benchmark's most transactions in flight at saturation.")
+    var window: Int = 8_000
+
     func run() async throws {
         switch suite {
         case "crypto": cryptoSuite(seconds: seconds)
@@ -42,7 +48,7 @@ struct Bench: AsyncParsableCommand {
         case "vm": try vmSuite(seconds: seconds, credits: credits, contractPath: contract)
         case "gas": try gasSuite(trials: trials, store: store, contractPath: contract)
         case "block": try blockSuite(repeats: 5)
-        case "network": try await networkSuite(seconds: max(seconds, 10), users: users)
+        case "network": try await networkSuite(seconds: max(seconds, 10), users: users, blockTransactions: blockTransactions, window: window)
         default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm, gas, block, network")
         }
     }

@@ -20,12 +20,13 @@ import PeerTransport
 /// resident memory, and the ratio of the saturated rate to the ceiling measured in the same
 /// run: the 2-thread raw libsecp256k1 verify rate ÷ 4 (four nodes share the two cores and
 /// each verifies every transaction once).
-func networkSuite(seconds: Double, users: Int) async throws {
+func networkSuite(seconds: Double, users: Int, blockTransactions: Int?, window maxWindow: Int) async throws {
     print("network (4 validator processes on 127.0.0.1; this process gossips pre-signed transfers as an observer)")
+    if let blockTransactions { print("  genesis max_block_transactions = \(blockTransactions) (the standard is \(ConsensusParameters.standard.maxBlockTransactions))") }
     let ceiling = twoThreadVerifyRate(seconds: 2) / 4
     print(String(format: "  ceiling: 2-thread raw libsecp256k1 verify rate / 4 = %.0f tx/s", ceiling))
 
-    let net = try BenchNetwork(users: users)
+    let net = try BenchNetwork(users: users, blockTransactions: blockTransactions)
     defer { net.shutdown() }
     try net.startValidators()
     let load = try await LoadGenerator(net: net)
@@ -37,8 +38,10 @@ func networkSuite(seconds: Double, users: Int) async throws {
     let txs = net.signTransfers(perUser: perUser)
     var cursor = 0
     // In flight at once: at most 16 per sender (transactions are sent nonce-major, so a window
-    // of 16 × senders keeps every sender within the mempool's nonce gap of 64), at most 8 000.
-    let window = min(8_000, 16 * users)
+    // of 16 × senders keeps every sender within the mempool's nonce gap of 64), at most
+    // `maxWindow`. By Little's law the saturated rate is at most window ÷ latency.
+    let window = min(maxWindow, 16 * users)
+    print("  window: \(window) transactions in flight")
 
     // Warm-up, then saturation: keep `window` transactions in flight.
     _ = load.run(txs, from: &cursor, seconds: 3, window: window, rate: nil)
@@ -81,7 +84,7 @@ final class BenchNetwork: @unchecked Sendable {
     let loadTLS: NodeTLSIdentity
     var processes: [Process] = []
 
-    init(users: Int) throws {
+    init(users: Int, blockTransactions: Int?) throws {
         let bankKeys = (0..<4).map { _ in PrivateKey.generate() }
         let userKeys = (0..<users).map { _ in PrivateKey.generate() }
         loadTLS = try NodeTLSIdentity.generate(commonName: "load", now: Date())
@@ -102,7 +105,11 @@ final class BenchNetwork: @unchecked Sendable {
                                  tlsSPKISHA256: Hash(bytes: loadTLS.fingerprint.bytes)!)],
             currencies: [Currency(code: usd, decimals: 2, issuers: validators.validators.map(\.address))],
             deposits: userKeys.map { Deposit(account: $0.publicKey.address, currency: usd, amount: 1_000_000_00) },
-            consensus: .standard, governanceThreshold: 3)
+            consensus: {
+                var c = ConsensusParameters.standard
+                if let blockTransactions { c.maxBlockTransactions = UInt64(blockTransactions) }
+                return c
+            }(), governanceThreshold: 3)
         let order = genesis.validators.validators.map { v in bankKeys.firstIndex { $0.publicKey == v.publicKey }! }
         dev = DevChain(genesis: genesis, validatorKeys: order.map { bankKeys[$0] }, userKeys: userKeys)
         var homes: [String] = []
