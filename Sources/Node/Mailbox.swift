@@ -81,9 +81,4 @@ final class Mailbox<Event>: @unchecked Sendable {
         return closed
     }
 
-    var count: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return events.count - head
-    }
 }

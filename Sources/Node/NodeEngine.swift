@@ -92,7 +92,7 @@ final class NodeEngine {
         } else {
             driver = nil
         }
-        publishStatus()
+        publishStatus(snapshot: try? ledger.snapshot(), replaceSnapshot: true)
     }
 
     static func wallMillis() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }

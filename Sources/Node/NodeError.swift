@@ -15,8 +15,6 @@ public enum NodeError: Error, CustomStringConvertible, Sendable {
     case driver(DriverError)
     /// The ledger failed.
     case ledger(LedgerError)
-    /// The node was asked to do something while stopping or before starting.
-    case notRunning
 
     public var description: String {
         switch self {
@@ -25,7 +23,6 @@ public enum NodeError: Error, CustomStringConvertible, Sendable {
         case .cannotListen(let what, let address, let why): "cannot listen for \(what) on \(address): \(why)"
         case .driver(let e): "consensus stopped: \(e)"
         case .ledger(let e): "ledger: \(e)"
-        case .notRunning: "the node is not running"
         }
     }
 }

@@ -101,17 +101,12 @@ public final class NodeRuntime: TransactionIntake, Sendable {
         self.done = NIOLockedValueBox(Done())
         let logger = settings.logger
 
-        let binding = ChainBinding(id: settings.genesis.chain, genesisHash: settings.genesis.hash)
         let allowList = LiveAllowList(directory.allowList)
         self.allowList = allowList
-        let handshake = HandshakeConfig(chain: binding, localSPKI: settings.tls.fingerprint, nodeKey: settings.nodeKey,
-                                        allowList: allowList)
-        let maxFrame = FrameLimits.maxFrameBytes(maxBlockBytes: settings.genesis.consensus.maxBlockBytes)
-        let endpoint = PeerEndpointConfig(identity: settings.tls, handshake: handshake, maxFrameBytes: maxFrame,
-                                          limits: PeerConnectionLimits(handshakeTimeout: settings.handshakeTimeout,
-                                                                       send: PeerSendLimits(maxQueuedMessages: settings.sendQueueMaxMessages,
-                                                                                            maxQueuedBytes: 4 * maxFrame)),
-                                          logger: logger)
+        let endpoint = directory.endpointConfig(genesis: settings.genesis, identity: settings.tls, nodeKey: settings.nodeKey,
+                                                allowList: allowList, handshakeTimeout: settings.handshakeTimeout,
+                                                sendQueueMaxMessages: settings.sendQueueMaxMessages, logger: logger)
+        let maxFrame = endpoint.maxFrameBytes
         // The network's handlers run on its event loop: decode (done), then hand off.
         let networkBox = NIOLockedValueBox<PeerNetwork?>(nil)
         let handlers = PeerNetwork.Handlers(
@@ -158,7 +153,6 @@ public final class NodeRuntime: TransactionIntake, Sendable {
                                     ledger: ledger, waiters: waiters, allowList: allowList) { status, snapshot in
                 published.withLockedValue { $0.status = status; $0.snapshot = snapshot }
             }
-            engine.publishStatus(snapshot: try? ledger.snapshot(), replaceSnapshot: true)
             network.dial(redial: settings.redial)
         } catch {
             await network.stop()

@@ -46,9 +46,6 @@ public struct NodeSettings: Sendable {
     public var telemetry: (any NodeTelemetry)?
     public var logger: Logger
 
-    /// The mempool's own defaults (config.toml overrides the count and bytes).
-    public static var defaultMempoolLimits: Mempool.Limits { Mempool.Limits() }
-
     public init(genesis: Genesis, nodeKey: PrivateKey, tls: NodeTLSIdentity, dataDirectory: String,
                 p2pListen: PeerAddress, mempool: Mempool.Limits = Mempool.Limits(),
                 handshakeTimeout: TimeAmount = .seconds(10),

@@ -1,5 +1,7 @@
 import ChainTypes
 import HansaCrypto
+import Logging
+import NIOCore
 import PeerTransport
 
 /// A node genesis pins: its node key (what its handshake proves), its TLS key's SPKI hash,
@@ -98,5 +100,28 @@ public struct PeerDirectory: Sendable {
     /// The peers `local` dials.
     public func dialled(by local: PeerInfo) -> [PeerInfo] {
         peers.filter { $0.nodeKey != local.nodeKey && Self.dials(local, $0) }
+    }
+}
+
+extension PeerDirectory {
+    /// The largest peer frame on the chain of `genesis`: `max_block_bytes` + 64 KiB.
+    public static func maxFrameBytes(_ genesis: Genesis) -> Int {
+        FrameLimits.maxFrameBytes(maxBlockBytes: genesis.consensus.maxBlockBytes)
+    }
+
+    /// The transport endpoint of a node of `genesis` with TLS `identity` and `nodeKey`: the
+    /// genesis chain binding, frames up to `maxFrameBytes(genesis)`, the handshake deadline and a
+    /// send queue of `sendQueueMaxMessages` messages and four frames' bytes. `allowList` defaults to
+    /// this directory's genesis pins; `chain` and `maxFrameBytes` are there for tests that
+    /// deliberately speak for another chain or send oversize frames.
+    public func endpointConfig(genesis: Genesis, identity: NodeTLSIdentity, nodeKey: PrivateKey, allowList: LiveAllowList? = nil,
+                               handshakeTimeout: TimeAmount = .seconds(10), sendQueueMaxMessages: Int = 1024,
+                               chain: ChainBinding? = nil, maxFrameBytes: Int? = nil, logger: Logger) -> PeerEndpointConfig {
+        let maxFrame = maxFrameBytes ?? Self.maxFrameBytes(genesis)
+        let handshake = HandshakeConfig(chain: chain ?? genesis.binding, localSPKI: identity.fingerprint, nodeKey: nodeKey,
+                                        allowList: allowList ?? LiveAllowList(self.allowList))
+        let limits = PeerConnectionLimits(handshakeTimeout: handshakeTimeout,
+                                          send: PeerSendLimits(maxQueuedMessages: sendQueueMaxMessages, maxQueuedBytes: 4 * maxFrame))
+        return PeerEndpointConfig(identity: identity, handshake: handshake, maxFrameBytes: maxFrame, limits: limits, logger: logger)
     }
 }

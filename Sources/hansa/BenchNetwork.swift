@@ -202,15 +202,12 @@ final class LoadGenerator: @unchecked Sendable {
         let directory = try PeerDirectory.from(genesis: net.dev.genesis)
         validators = directory.validators.map(\.nodeKey)
         route = Dictionary(uniqueKeysWithValues: net.dev.userKeys.enumerated().map { ($0.element.publicKey, $0.offset % 4) })
-        let handshake = HandshakeConfig(chain: net.dev.binding, localSPKI: net.loadTLS.fingerprint, nodeKey: net.loadKey,
-                                        allowed: directory.allowList)
-        let maxFrame = FrameLimits.maxFrameBytes(maxBlockBytes: net.dev.genesis.consensus.maxBlockBytes)
         var logger = Logger(label: "hansa.bench.load")
         logger.logLevel = .error
         let state = state
         let clock0 = clock0
-        endpoint = try PeerEndpoint(config: PeerEndpointConfig(identity: net.loadTLS, handshake: handshake, maxFrameBytes: maxFrame,
-                                                               logger: logger), group: group) { event in
+        endpoint = try PeerEndpoint(config: directory.endpointConfig(genesis: net.dev.genesis, identity: net.loadTLS, nodeKey: net.loadKey,
+                                                                     logger: logger), group: group) { event in
             switch event {
             case .established(let peer, _, let channel):
                 state.withLockedValue { $0.channels[peer.nodeKey] = channel }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HansaConfig
+import Ledger
 import Logging
 import Node
 import NodeHTTP
@@ -76,7 +77,7 @@ struct NodeRun: AsyncParsableCommand {
 
     static func settings(_ home: NodeHome, logger: Logger) -> NodeSettings {
         let c = home.config
-        var mempool = NodeSettings.defaultMempoolLimits
+        var mempool = Mempool.Limits()  // config.toml sets the count and bytes; the rest keep their defaults
         mempool.maxTransactions = c.limits.mempoolMaxTransactions
         mempool.maxBytes = c.limits.mempoolMaxBytes
         return NodeSettings(genesis: home.genesis, nodeKey: home.nodeKey, tls: home.tls, dataDirectory: home.paths.dataDirectory,

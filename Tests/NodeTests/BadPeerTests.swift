@@ -25,10 +25,8 @@ struct BadPeerTests {
 
         init(net: TestNetwork, respond: @escaping @Sendable (WireMessage, any Channel) -> Void) async throws {
             let directory = try PeerDirectory.from(genesis: net.dev.genesis)
-            let handshake = HandshakeConfig(chain: net.dev.binding, localSPKI: net.tls[3].fingerprint, nodeKey: net.dev.validatorKeys[3],
-                                            allowed: directory.allowList)
-            let maxFrame = FrameLimits.maxFrameBytes(maxBlockBytes: net.dev.genesis.consensus.maxBlockBytes)
-            let config = PeerEndpointConfig(identity: net.tls[3], handshake: handshake, maxFrameBytes: maxFrame, logger: TestNetwork.logger)
+            let config = directory.endpointConfig(genesis: net.dev.genesis, identity: net.tls[3], nodeKey: net.dev.validatorKeys[3],
+                                                  logger: TestNetwork.logger)
             let channels = NIOLockedValueBox<[PublicKey: any Channel]>([:])
             let (closed, established, syncRequests) = (closed, established, syncRequests)
             endpoint = try PeerEndpoint(config: config, group: group) { event in

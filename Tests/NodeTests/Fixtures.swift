@@ -30,7 +30,7 @@ final class TestNetwork: @unchecked Sendable {
 
     init(users: Int = 8) throws {
         let base = DevChain(users: users)
-        let ports = try Self.freePorts(base.validatorKeys.count)
+        let ports = try LoopbackPorts.free(base.validatorKeys.count)
         let tls = try (0...base.validatorKeys.count).map { try NodeTLSIdentity.generate(commonName: "node-\($0)", now: Date()) }
         self.ports = ports
         self.tls = tls
@@ -119,7 +119,6 @@ final class TestNetwork: @unchecked Sendable {
         }.joined(separator: "; ")
     }
 
-    static func freePorts(_ n: Int) throws -> [Int] { try LoopbackPorts.free(n) }
 }
 
 /// One network at a time: the suites that start nodes run one after another (each is

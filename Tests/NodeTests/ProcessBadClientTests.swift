@@ -36,13 +36,10 @@ struct ProcessBadClientTests {
     static func dial(_ net: ProcessNetwork, identity: NodeTLSIdentity, nodeKey: PrivateKey, chain: ChainBinding? = nil,
                      maxFrameBytes: Int? = nil, group: MultiThreadedEventLoopGroup) async throws -> Events {
         let directory = try PeerDirectory.from(genesis: net.dev.genesis)
-        let handshake = HandshakeConfig(chain: chain ?? net.dev.binding, localSPKI: identity.fingerprint, nodeKey: nodeKey,
-                                        allowed: directory.allowList)
-        let max = maxFrameBytes ?? FrameLimits.maxFrameBytes(maxBlockBytes: net.dev.genesis.consensus.maxBlockBytes)
         let events = Events()
-        let endpoint = try PeerEndpoint(config: PeerEndpointConfig(identity: identity, handshake: handshake, maxFrameBytes: max,
-                                                                   logger: TestNetwork.logger),
-                                        group: group, onEvent: events.record)
+        let config = directory.endpointConfig(genesis: net.dev.genesis, identity: identity, nodeKey: nodeKey, chain: chain,
+                                              maxFrameBytes: maxFrameBytes, logger: TestNetwork.logger)
+        let endpoint = try PeerEndpoint(config: config, group: group, onEvent: events.record)
         _ = try await endpoint.connect(host: "127.0.0.1", port: net.p2pPorts[0])
         return events
     }
@@ -78,7 +75,7 @@ struct ProcessBadClientTests {
             #expect(await net.eventually(15) { !raw.isActive }, "garbage bytes: the connection stayed open")
 
             // A frame above the maximum, after a handshake that succeeds.
-            let limit = FrameLimits.maxFrameBytes(maxBlockBytes: net.dev.genesis.consensus.maxBlockBytes)
+            let limit = PeerDirectory.maxFrameBytes(net.dev.genesis)
             let big = try await Self.dial(net, identity: auditorTLS, nodeKey: auditorKey, maxFrameBytes: limit * 2, group: group)
             #expect(await net.eventually(15) { big.established.withLockedValue { $0 } == 1 })
             let channel = try #require(big.channels.withLockedValue { $0.first })

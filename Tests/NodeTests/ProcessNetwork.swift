@@ -40,7 +40,7 @@ final class ProcessNetwork: @unchecked Sendable {
         hansa = try HansaExecutable.path()
         root = NSTemporaryDirectory() + "hansa-procs-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root + "/keys", withIntermediateDirectories: true)
-        let ports = try TestNetwork.freePorts(9)
+        let ports = try LoopbackPorts.free(9)
         p2pPorts = Array(ports[0..<4])
         httpPorts = Array(ports[4..<9])
         let bankKeys = (0..<4).map { _ in PrivateKey.generate() }
