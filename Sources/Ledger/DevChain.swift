@@ -53,7 +53,12 @@ public struct DevChain: Sendable {
     /// A transfer; `signed: false` leaves a well-formed placeholder signature (benchmarks
     /// without signature checks).
     public func transfer(from: Int, to: Int, amount: UInt64, nonce: UInt64, signed: Bool = true) -> Transaction {
-        let payload = TransferPayload(to: userKeys[to].publicKey.address, currency: usd, amount: amount)
+        transfer(from: from, payload: TransferPayload(to: userKeys[to].publicKey.address, currency: usd, amount: amount),
+                 nonce: nonce, signed: signed)
+    }
+
+    /// A transfer by user `from` with any payload (e.g. to an account that is not a user).
+    public func transfer(from: Int, payload: TransferPayload, nonce: UInt64, signed: Bool = true) -> Transaction {
         let body = TransactionBody(chain: binding, sender: userKeys[from].publicKey, nonce: nonce, kind: .transfer,
                                    payload: payload.canonicalBytes, gasLimit: GasSchedule.transfer)
         if signed { return body.signed(with: userKeys[from]) }

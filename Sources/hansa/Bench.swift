@@ -20,6 +20,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Transactions the ledger benchmark applies.")
     var transactions: Int = 1_000_000
 
+    @Option(help: "Transactions the ledger benchmark applies among 1 000 000 accounts (default: 200 000 or --transactions if fewer).")
+    var largeTransactions: Int?
+
     @Option(help: "Letters of credit the vm benchmark runs through their lifecycle.")
     var credits: Int = 1_000
 
@@ -44,7 +47,7 @@ struct Bench: AsyncParsableCommand {
     func run() async throws {
         switch suite {
         case "crypto": cryptoSuite(seconds: seconds)
-        case "ledger": try ledgerSuite(transactions: transactions)
+        case "ledger": try ledgerSuite(transactions: transactions, largeTransactions: largeTransactions)
         case "vm": try vmSuite(seconds: seconds, credits: credits, contractPath: contract)
         case "gas": try gasSuite(trials: trials, store: store, contractPath: contract)
         case "block": try blockSuite(repeats: 5)
