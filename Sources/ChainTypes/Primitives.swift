@@ -149,44 +149,44 @@ extension CanonicalWriter {
 }
 
 extension CanonicalReader {
-    public mutating func hash(_ field: String) throws(DecodeError) -> Hash {
-        Hash(bytes: try fixed(field, count: Hash.byteCount))!
+    public mutating func hash(_ field: @autoclosure () -> String) throws(DecodeError) -> Hash {
+        Hash(bytes: try fixed(field(), count: Hash.byteCount))!
     }
 
-    public mutating func address(_ field: String) throws(DecodeError) -> Address {
-        Address(bytes: try fixed(field, count: Address.byteCount))!
+    public mutating func address(_ field: @autoclosure () -> String) throws(DecodeError) -> Address {
+        Address(bytes: try fixed(field(), count: Address.byteCount))!
     }
 
-    public mutating func publicKey(_ field: String) throws(DecodeError) -> PublicKey {
+    public mutating func publicKey(_ field: @autoclosure () -> String) throws(DecodeError) -> PublicKey {
         let start = offset
-        let raw = try fixed(field, count: PublicKey.byteCount)
-        do { return try PublicKey(bytes: raw) } catch { throw self.error(field, .invalidValue(error.description), at: start) }
+        let raw = try fixed(field(), count: PublicKey.byteCount)
+        do { return try PublicKey(bytes: raw) } catch { throw self.error(field(), .invalidValue(error.description), at: start) }
     }
 
-    public mutating func signature(_ field: String) throws(DecodeError) -> Signature {
+    public mutating func signature(_ field: @autoclosure () -> String) throws(DecodeError) -> Signature {
         let start = offset
-        let raw = try fixed(field, count: Signature.byteCount)
-        do { return try Signature(compact: raw) } catch { throw self.error(field, .invalidValue(error.description), at: start) }
+        let raw = try fixed(field(), count: Signature.byteCount)
+        do { return try Signature(compact: raw) } catch { throw self.error(field(), .invalidValue(error.description), at: start) }
     }
 
-    public mutating func currency(_ field: String) throws(DecodeError) -> CurrencyCode {
+    public mutating func currency(_ field: @autoclosure () -> String) throws(DecodeError) -> CurrencyCode {
         let start = offset
-        let raw = try fixed(field, count: 3)
+        let raw = try fixed(field(), count: 3)
         do { return try CurrencyCode(String(decoding: raw, as: UTF8.self)) } catch {
-            throw self.error(field, .invalidValue(error.message), at: start)
+            throw self.error(field(), .invalidValue(error.message), at: start)
         }
     }
 
-    public mutating func role(_ field: String) throws(DecodeError) -> Role {
+    public mutating func role(_ field: @autoclosure () -> String) throws(DecodeError) -> Role {
         let start = offset
-        let tag = try byte(field)
-        guard let role = Role(rawValue: tag) else { throw error(field, .unknownTag(UInt64(tag)), at: start) }
+        let tag = try byte(field())
+        guard let role = Role(rawValue: tag) else { throw error(field(), .unknownTag(UInt64(tag)), at: start) }
         return role
     }
 
-    public mutating func chainID(_ field: String) throws(DecodeError) -> ChainID {
+    public mutating func chainID(_ field: @autoclosure () -> String) throws(DecodeError) -> ChainID {
         let start = offset
-        let text = try string(field, limit: ChainID.maxBytes)
-        do { return try ChainID(text) } catch { throw self.error(field, .invalidValue(error.message), at: start) }
+        let text = try string(field(), limit: ChainID.maxBytes)
+        do { return try ChainID(text) } catch { throw self.error(field(), .invalidValue(error.message), at: start) }
     }
 }

@@ -57,17 +57,7 @@ public struct Digest32: Hashable, Sendable, Comparable {
 
     /// Appends the 32 bytes to `out` without an intermediate array.
     public func appendBytes(to out: inout [UInt8]) {
-        Digest32.append(w0, to: &out); Digest32.append(w1, to: &out)
-        Digest32.append(w2, to: &out); Digest32.append(w3, to: &out)
-    }
-
-    private static func append(_ w: UInt64, to out: inout [UInt8]) {
-        var shift: UInt64 = 56
-        while true {
-            out.append(UInt8(truncatingIfNeeded: w >> shift))
-            if shift == 0 { return }
-            shift -= 8
-        }
+        withUnsafeBytes(of: (w0.bigEndian, w1.bigEndian, w2.bigEndian, w3.bigEndian)) { out.append(contentsOf: $0) }
     }
 
     /// Lowercase hexadecimal, 64 characters.

@@ -18,6 +18,19 @@ public enum SHA256 {
 
     /// Hashes the UTF-8 bytes of `text`.
     public static func hash(utf8 text: String) -> Digest32 { hash(Array(text.utf8)) }
+
+    /// SHA-256(tag ‖ a ‖ b) — 65 bytes hashed from the stack, without building an array (the
+    /// state tree's leaf and internal-node hashes).
+    public static func hash(tag: UInt8, _ a: Digest32, _ b: Digest32) -> Digest32 {
+        // The 65 bytes as nine big-endian words, shifted one byte right behind the tag.
+        let s = (a.w0, a.w1, a.w2, a.w3, b.w0, b.w1, b.w2, b.w3)
+        let words = ((UInt64(tag) << 56 | s.0 >> 8).bigEndian, (s.0 << 56 | s.1 >> 8).bigEndian,
+                     (s.1 << 56 | s.2 >> 8).bigEndian, (s.2 << 56 | s.3 >> 8).bigEndian,
+                     (s.3 << 56 | s.4 >> 8).bigEndian, (s.4 << 56 | s.5 >> 8).bigEndian,
+                     (s.5 << 56 | s.6 >> 8).bigEndian, (s.6 << 56 | s.7 >> 8).bigEndian,
+                     (s.7 << 56).bigEndian)
+        return withUnsafeBytes(of: words) { EVPDigest.shared.digest(UnsafeRawBufferPointer(rebasing: $0.prefix(65))) }
+    }
 }
 
 /// SHA-256 over input that arrives in pieces (the simulator's trace digest): the digest of

@@ -7,8 +7,9 @@ import ChainTypes
 /// crash at any moment the ledger reopens at the last fully committed block. Opening another
 /// chain's directory, a newer schema, or a corrupted one fails without writing anything.
 public final class Ledger {
-    /// 2: contract code stored by code hash; scheduled calls (docs/LEDGER.md).
-    public static let schemaVersion: UInt64 = 2
+    /// 3: the state tree stored as pages of four levels (2: contract code stored by code
+    /// hash; scheduled calls — docs/LEDGER.md).
+    public static let schemaVersion: UInt64 = 3
 
     /// The store's key layout (docs/LEDGER.md).
     public enum Keys {

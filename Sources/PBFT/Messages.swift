@@ -311,7 +311,7 @@ public enum ConsensusMessage: Hashable, Sendable, CanonicalCodable {
 
 extension CanonicalReader {
     /// A validator index: a uvarint below `Limits.maxValidators`.
-    mutating func validatorIndex(_ field: String) throws(DecodeError) -> UInt16 {
-        UInt16(try uvarint(field, maximum: UInt64(Limits.maxValidators - 1)))
+    mutating func validatorIndex(_ field: @autoclosure () -> String) throws(DecodeError) -> UInt16 {
+        UInt16(try uvarint(field(), maximum: UInt64(Limits.maxValidators - 1)))
     }
 }

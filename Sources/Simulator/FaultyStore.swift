@@ -132,7 +132,7 @@ final class FaultyStore: KeyValueStore {
         return nil
     }
 
-    /// The state tree's root node: prefix ‖ depth 0 (docs/PROTOCOL.md, state commitment).
+    /// The state tree's root page: prefix ‖ depth 0 (docs/LEDGER.md, state-tree pages).
     static let rootNodeKey = Ledger.Keys.stateNodePrefix + [0]
 
     private func corrupted(_ batch: StoreBatch) -> StoreBatch {

@@ -34,11 +34,13 @@ struct LedgerStorageTests {
         #expect(f.store.writes == writes)
     }
 
-    /// A newer schema needs a newer hansa; an older one (1: contract code stored by address)
-    /// is refused rather than misread. Either way nothing is written.
+    /// A newer schema needs a newer hansa; an older one (1: contract code stored by address;
+    /// 2: the state tree stored node by node) is refused rather than misread. Either way
+    /// nothing is written.
     @Test("a data directory of another schema is refused without a write", arguments: [
-        (UInt64(9), LedgerError.newerSchema(found: 9, supported: 2)),
-        (UInt64(1), LedgerError.olderSchema(found: 1, supported: 2)),
+        (UInt64(9), LedgerError.newerSchema(found: 9, supported: 3)),
+        (UInt64(1), LedgerError.olderSchema(found: 1, supported: 3)),
+        (UInt64(2), LedgerError.olderSchema(found: 2, supported: 3)),
     ])
     func otherSchema(version: UInt64, refusal: LedgerError) throws {
         let f = try Fixture()

@@ -6,42 +6,62 @@ import ChainTypes
 // MARK: - An independent reference, written from the definitions in SparseMerkleTree's doc
 
 /// The compressed sparse Merkle tree recomputed from the whole set of leaves, recursively:
-/// no leaves → zero; one leaf → its leaf hash, stored at this position; two or more → split on
-/// bit `depth` and hash the two halves.
+/// no leaves → zero; one leaf → its leaf hash; two or more → split on bit `depth` and hash
+/// the two halves. And the pages that store it: one wherever a subtree at a depth that is a
+/// multiple of 4 holds two or more leaves, and the root page whenever the tree is not empty.
 enum SMTReference {
     static let prefix: [UInt8] = Array("smt/".utf8)
 
     static func leafHash(_ key: Hash, _ value: Hash) -> Hash { SHA256.hash([0x00] + key.bytes + value.bytes) }
     static func nodeHash(_ left: Hash, _ right: Hash) -> Hash { SHA256.hash([0x01] + left.bytes + right.bytes) }
     static func bit(_ key: Hash, _ i: Int) -> UInt8 { (key.bytes[i / 8] >> UInt8(7 - i % 8)) & 1 }
+    /// Bits depth…depth+3 (depth a multiple of 4).
+    static func nibble(_ key: Hash, _ depth: Int) -> Int { Int(key.bytes[depth / 8] >> (depth % 8 == 0 ? 4 : 0)) & 0xf }
 
-    /// prefix ‖ depth (one byte; 256 wraps to 0) ‖ ⌈depth/8⌉ path bytes, bits beyond depth zeroed.
+    /// prefix ‖ depth (one byte) ‖ ⌈depth/8⌉ path bytes, bits beyond depth zeroed.
     static func storeKey(depth: Int, path: Hash) -> [UInt8] {
         let count = (depth + 7) / 8
         var bytes = Array(path.bytes.prefix(count))
         if depth % 8 != 0 { bytes[count - 1] &= UInt8(0xff) << UInt8(8 - depth % 8) }
-        return prefix + [UInt8(depth % 256)] + bytes
+        return prefix + [UInt8(depth)] + bytes
     }
 
-    static func root(_ leaves: [Hash: Hash]) -> Hash { build(leaves).root }
+    static func root(_ leaves: [Hash: Hash]) -> Hash { subtree(leaves.map { ($0.key, $0.value) }, depth: 0) }
 
-    /// The root and the exact set of stored nodes the definition gives.
+    /// The root and the exact set of stored pages the definition gives.
     static func build(_ leaves: [Hash: Hash]) -> (root: Hash, nodes: [[UInt8]: [UInt8]]) {
         var nodes: [[UInt8]: [UInt8]] = [:]
-        let root = subtree(leaves.map { ($0.key, $0.value) }, depth: 0, nodes: &nodes)
-        return (root, nodes)
+        let all = leaves.map { ($0.key, $0.value) }
+        if !all.isEmpty { page(all, depth: 0, nodes: &nodes) }
+        return (root(leaves), nodes)
     }
 
-    private static func subtree(_ leaves: [(Hash, Hash)], depth: Int, nodes: inout [[UInt8]: [UInt8]]) -> Hash {
+    private static func subtree(_ leaves: [(Hash, Hash)], depth: Int) -> Hash {
         guard let (key, value) = leaves.first else { return .zero }
-        if leaves.count == 1 {
-            nodes[storeKey(depth: depth, path: key)] = [0x00] + key.bytes + value.bytes
-            return leafHash(key, value)
-        }
-        let left = subtree(leaves.filter { bit($0.0, depth) == 0 }, depth: depth + 1, nodes: &nodes)
-        let right = subtree(leaves.filter { bit($0.0, depth) == 1 }, depth: depth + 1, nodes: &nodes)
-        nodes[storeKey(depth: depth, path: key)] = [0x01] + left.bytes + right.bytes
+        if leaves.count == 1 { return leafHash(key, value) }
+        let left = subtree(leaves.filter { bit($0.0, depth) == 0 }, depth: depth + 1)
+        let right = subtree(leaves.filter { bit($0.0, depth) == 1 }, depth: depth + 1)
         return nodeHash(left, right)
+    }
+
+    /// 0x02 ‖ occupied(u16) ‖ leaves(u16) ‖ per occupied slot: key ‖ valueHash, or the child's hash.
+    private static func page(_ leaves: [(Hash, Hash)], depth: Int, nodes: inout [[UInt8]: [UInt8]]) {
+        var occupied = 0, leafBits = 0
+        var body: [UInt8] = []
+        for slot in 0..<16 {
+            let group = leaves.filter { nibble($0.0, depth) == slot }
+            guard let (key, value) = group.first else { continue }
+            occupied |= 0x8000 >> slot
+            if group.count == 1 {
+                leafBits |= 0x8000 >> slot
+                body += key.bytes + value.bytes
+            } else {
+                body += subtree(group, depth: depth + 4).bytes
+                page(group, depth: depth + 4, nodes: &nodes)
+            }
+        }
+        nodes[storeKey(depth: depth, path: leaves[0].0)] =
+            [0x02, UInt8(occupied >> 8), UInt8(occupied & 0xff), UInt8(leafBits >> 8), UInt8(leafBits & 0xff)] + body
     }
 }
 
@@ -87,30 +107,32 @@ final class SMTHarness {
     /// The tree's stored nodes (everything under its prefix).
     var nodes: [[UInt8]: [UInt8]] { store.entries.filter { $0.key.starts(with: SMTReference.prefix) } }
 
-    /// Stored nodes by kind. `oneSided` are internal nodes with an empty child whose other
-    /// child is a stored internal node (its subtree holds ≥ 2 leaves that all share the next
-    /// bit); `other` counts anything the definition forbids.
+    /// Stored pages and what their slots hold; `other` counts stored values that are not
+    /// well-formed pages.
     struct Counts: Equatable, CustomStringConvertible {
-        var leaves = 0, branching = 0, oneSided = 0, other = 0
-        var description: String { "\(leaves) leaves, \(branching) branching, \(oneSided) one-sided, \(other) other" }
+        var pages = 0, leaves = 0, children = 0, other = 0
+        var description: String { "\(pages) pages, \(leaves) leaf slots, \(children) child slots, \(other) other" }
     }
 
     var counts: Counts {
-        let values = nodes.values
-        let internalHashes = Set(values.filter { $0.first == 0x01 }.map { SHA256.hash($0) })
         var counts = Counts()
-        for value in values {
-            guard value.count == 65 else { counts.other += 1; continue }
-            let (left, right) = (Hash(bytes: value[1..<33])!, Hash(bytes: value[33...])!)
-            switch (value[0], left == .zero, right == .zero) {
-            case (0x00, _, _): counts.leaves += 1
-            case (0x01, false, false): counts.branching += 1
-            case (0x01, true, false) where internalHashes.contains(right),
-                 (0x01, false, true) where internalHashes.contains(left): counts.oneSided += 1
-            default: counts.other += 1
-            }
+        for value in nodes.values {
+            guard value.count >= 5, value[0] == 0x02 else { counts.other += 1; continue }
+            let occupied = (Int(value[1]) << 8 | Int(value[2])).nonzeroBitCount
+            let leaves = (Int(value[3]) << 8 | Int(value[4])).nonzeroBitCount
+            guard value.count == 5 + 32 * (occupied + leaves) else { counts.other += 1; continue }
+            counts.pages += 1
+            counts.leaves += leaves
+            counts.children += occupied - leaves
         }
         return counts
+    }
+
+    /// The layout's invariant for n leaves: every leaf in one slot, and every page but the
+    /// root named by exactly one child slot.
+    func checkCounts() -> Bool {
+        let c = counts
+        return c.other == 0 && c.leaves == model.count && c.pages == c.children + (model.isEmpty ? 0 : 1)
     }
 }
 
@@ -165,58 +187,103 @@ struct SparseMerkleTreeTests {
     }
 
     /// Store keys and values spelled out for a tree that collapses and splits:
-    /// a = 00…, a1 = 01… (bit 1), b = 1….
+    /// a = 00…, a1 = 01… (bit 1), b = 1… — slots 0, 4 and 8 of the root page.
     @Test func collapseAndSplitMoveLeaves() throws {
         let a1 = smtKey(bits: [1])
+        let (a, va, b, vb, c) = (Self.a, Self.va, Self.b, Self.vb, Self.c)
         let h = try SMTHarness()
         let p = R.prefix
-        try h.insert([Self.a: Self.va, a1: Self.va, Self.b: Self.vb])
-        #expect(Set(h.nodes.keys) == [p + [0], p + [1, 0x00], p + [1, 0x80], p + [2, 0x00], p + [2, 0x40]])
+        try h.insert([a: va, a1: va, b: vb])
+        #expect(h.nodes == [p + [0]: [0x02, 0x88, 0x80, 0x88, 0x80] + a.bytes + va.bytes + a1.bytes + va.bytes + b.bytes + vb.bytes])
+        #expect(try h.tree.root() == R.nodeHash(R.nodeHash(R.leafHash(a, va), R.leafHash(a1, va)), R.leafHash(b, vb)))
 
-        // Deleting b leaves the root with an empty right child; the pair stays at depth 2.
-        try h.apply([Self.b: nil])
-        #expect(Set(h.nodes.keys) == [p + [0], p + [1, 0x00], p + [2, 0x00], p + [2, 0x40]])
-        #expect(h.nodes[p + [0]] == [0x01] + R.nodeHash(R.leafHash(Self.a, Self.va), R.leafHash(a1, Self.va)).bytes
-            + Hash.zero.bytes)
+        // Deleting b leaves the root with an empty right child.
+        try h.apply([b: nil])
+        #expect(h.nodes == [p + [0]: [0x02, 0x88, 0x00, 0x88, 0x00] + a.bytes + va.bytes + a1.bytes + va.bytes])
+        #expect(try h.tree.root() == R.nodeHash(R.nodeHash(R.leafHash(a, va), R.leafHash(a1, va)), .zero))
 
-        // Deleting a1 leaves a alone: it moves up two levels to the root.
+        // Deleting a1 leaves a alone: the root page keeps it, and the root is its leaf hash.
         try h.apply([a1: nil])
-        #expect(h.nodes == [p + [0]: [0x00] + Self.a.bytes + Self.va.bytes])
-        #expect(try h.tree.root() == R.leafHash(Self.a, Self.va))
+        #expect(h.nodes == [p + [0]: [0x02, 0x80, 0x00, 0x80, 0x00] + a.bytes + va.bytes])
+        #expect(try h.tree.root() == R.leafHash(a, va))
 
-        // A key sharing 200 bits with a splits it down to depth 201.
-        try h.insert([Self.c: Self.vb])
-        #expect(h.counts == SMTHarness.Counts(leaves: 2, branching: 1, oneSided: 200))
-        #expect(h.nodes[R.storeKey(depth: 201, path: Self.c)] == [0x00] + Self.c.bytes + Self.vb.bytes)
+        // A key sharing 200 bits with a: both fall in slot 0 of every page down to depth 200,
+        // where c takes slot 8 — 51 pages, 50 of them named by a child slot.
+        try h.insert([c: vb])
+        #expect(h.counts == SMTHarness.Counts(pages: 51, leaves: 2, children: 50, other: 0))
+        #expect(h.nodes[R.storeKey(depth: 200, path: c)] == [0x02, 0x80, 0x80, 0x80, 0x80] + a.bytes + va.bytes + c.bytes + vb.bytes)
         #expect(h.nodes == R.build(h.model).nodes)
 
-        try h.apply([Self.a: nil])
-        #expect(h.nodes == [p + [0]: [0x00] + Self.c.bytes + Self.vb.bytes])
-        try h.apply([Self.c: nil])
+        // Deleting a collapses all 51 pages into the root page's slot 0.
+        try h.apply([a: nil])
+        #expect(h.nodes == [p + [0]: [0x02, 0x80, 0x00, 0x80, 0x00] + c.bytes + vb.bytes])
+        try h.apply([c: nil])
         #expect(h.nodes.isEmpty)
         #expect(try h.tree.root() == .zero)
         #expect(h.store.entries[SMTHarness.otherData] == [1, 2, 3], "data outside the prefix is untouched")
     }
 
-    /// With n leaves the store holds n leaf nodes, n − 1 branching internal nodes (two non-empty
-    /// children), one-sided internal nodes only above subtrees of ≥ 2 leaves, and nothing else —
-    /// after inserts and after deletes. (n − 1 internal nodes in all would need the one-sided
-    /// chains compressed too, which the hash definition does not do.)
-    @Test("node count invariant", arguments: [0, 1, 2, 3, 5, 17, 100, 257])
+    /// With n leaves the store holds every leaf in exactly one slot, one page per child slot
+    /// plus the root page, nothing else — after inserts and after deletes; and random keys
+    /// need far fewer pages than the 2n − 1 nodes a node-per-position layout would store.
+    @Test("page count invariant", arguments: [0, 1, 2, 3, 5, 17, 100, 257])
     func nodeCount(_ n: Int) throws {
         var rng = SplitMix64(seed: UInt64(n))
         let h = try SMTHarness()
         let keys = (0..<n).map { _ in rng.hash() }
         try h.insert(Dictionary(uniqueKeysWithValues: keys.map { ($0, rng.hash()) }))
-        #expect(h.counts.leaves == n && h.counts.branching == max(n - 1, 0) && h.counts.other == 0, "\(h.counts)")
+        #expect(h.checkCounts(), "\(h.counts)")
+        if n >= 17 { #expect(h.counts.pages <= n / 2, "\(h.counts)") }
         #expect(h.nodes == R.build(h.model).nodes)
         let removed = keys.prefix(n / 2 + 1)
         try h.apply(Dictionary(uniqueKeysWithValues: removed.map { ($0, Hash?.none) }))
-        let left = max(n - removed.count, 0)
-        #expect(h.counts.leaves == left && h.counts.branching == max(left - 1, 0) && h.counts.other == 0, "\(h.counts)")
+        #expect(h.checkCounts(), "\(h.counts)")
         #expect(h.nodes == R.build(h.model).nodes)
         try h.apply(Dictionary(uniqueKeysWithValues: keys.map { ($0, Hash?.none) }))
         #expect(h.nodes.isEmpty)
+    }
+
+    /// A stored page that breaks the layout is a corrupt store — a typed error naming it from
+    /// `root`, `update` and `proof` — never a crash and never used as if it were right.
+    @Test("malformed pages are refused", arguments: [
+        ("too short", [0x02, 0x80]),
+        ("wrong tag", [0x01, 0x80, 0x00, 0x80, 0x00] + smtKey(bits: []).bytes + smtLabel("v").bytes),
+        ("leaf outside the occupied slots", [0x02, 0x00, 0x00, 0x80, 0x00] + smtKey(bits: []).bytes + smtLabel("v").bytes),
+        ("length off by one", [0x02, 0x80, 0x00, 0x80, 0x00] + smtKey(bits: []).bytes + smtLabel("v").bytes + [0]),
+        ("leaf in another key's slot", [0x02, 0x40, 0x00, 0x40, 0x00] + smtKey(bits: []).bytes + smtLabel("v").bytes),
+        ("empty child", [0x02, 0x80, 0x00, 0x00, 0x00] + Hash.zero.bytes),
+        ("empty root page", [0x02, 0x00, 0x00, 0x00, 0x00]),
+    ] as [(String, [UInt8])])
+    func malformedPages(_ name: String, _ value: [UInt8]) throws {
+        let h = try SMTHarness()
+        var batch = StoreBatch()
+        batch.put(R.prefix + [0], value)
+        try h.store.write(batch, sync: false)
+        for attempt in ["root", "update", "proof"] {
+            do {
+                switch attempt {
+                case "root": _ = try h.tree.root()
+                case "update": var b = StoreBatch(); _ = try h.tree.update([smtLabel("k"): smtLabel("v")], into: &b)
+                default: _ = try h.tree.proof(for: smtLabel("k"))
+                }
+                Issue.record("\(name): \(attempt) accepted a malformed page")
+            } catch {
+                #expect(error.description.contains("malformed page at depth 0"), "\(name), \(attempt): \(error)")
+            }
+        }
+    }
+
+    /// A child slot whose page is missing is a corrupt store too.
+    @Test func missingChildPage() throws {
+        let h = try SMTHarness()
+        let a = smtKey(bits: []), b = smtKey(bits: [5]), v = smtLabel("v")
+        try h.insert([a: v, b: v])  // both in slot 0: a child page at depth 4
+        var batch = StoreBatch()
+        batch.delete(R.storeKey(depth: 4, path: a))
+        try h.store.write(batch, sync: false)
+        #expect(throws: StoreError.self) { _ = try h.tree.proof(for: a) }
+        var b2 = StoreBatch()
+        #expect(throws: StoreError.self) { _ = try h.tree.update([a: nil], into: &b2) }
     }
 
     /// Seeded model test: random batches of inserts, updates, deletes (present and absent) and
@@ -249,9 +316,7 @@ struct SparseMerkleTreeTests {
             try #require(try h.tree.root() == expected.root, "seed \(seed), batch \(batchIndex)")
             try #require(h.nodes == expected.nodes,
                          "seed \(seed), batch \(batchIndex): \(h.nodes.count) nodes stored, \(expected.nodes.count) expected")
-            let counts = h.counts
-            try #require(counts.leaves == h.model.count && counts.branching == max(h.model.count - 1, 0)
-                         && counts.other == 0, "seed \(seed), batch \(batchIndex): \(counts)")
+            try #require(h.checkCounts(), "seed \(seed), batch \(batchIndex): \(h.counts)")
             batchIndex += 1
         }
         #expect(h.model.count > 50, "the run kept a sizeable tree (seed \(seed))")
@@ -350,9 +415,9 @@ struct SparseMerkleTreeTests {
         counting.reads = 0
         var update = StoreBatch()
         _ = try tree.update(changes, into: &update)
-        // Root, one read per level on each path, one per collapse.
-        #expect(counting.reads <= 1 + changes.count * (maxDepth + 2))
-        #expect(update.operations.count <= changes.count * (maxDepth + 2))
+        // The root page, then one read per page (four levels) on each path, one per collapse.
+        #expect(counting.reads <= 1 + changes.count * (maxDepth / 4 + 2))
+        #expect(update.operations.count <= changes.count * (maxDepth / 4 + 2))
         #expect(counting.reads < counting.inner.entries.count / 10, "\(counting.reads) reads")
     }
 }

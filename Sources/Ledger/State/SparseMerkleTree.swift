@@ -1,9 +1,9 @@
 import ChainTypes
 
 /// The authenticated state commitment: a compressed sparse Merkle tree over 256-bit keys,
-/// kept node by node in a `KeyValueStore` under a byte prefix.
+/// stored in a `KeyValueStore` under a byte prefix as **pages** of four levels each.
 ///
-/// Definitions (docs/PROTOCOL.md, state commitment):
+/// The tree (what the root means — docs/PROTOCOL.md, state commitment):
 /// - **key**: a 32-byte `Hash`; callers hash their state keys first. Bit i of a key is bit i
 ///   counting from the most significant bit of byte 0. At depth d a path turns on bit d:
 ///   bit 0 goes to the left child, bit 1 to the right child.
@@ -16,24 +16,34 @@ import ChainTypes
 ///   two or more leaves (it may have one empty child). The representation is a function of
 ///   the set of (key, valueHash) pairs alone, so the root does not depend on the order of
 ///   updates. Two keys that share their first 255 bits put their leaves at depth 256.
-/// - **Node storage**: store key = prefix ‖ depth (1 byte) ‖ the first ⌈depth/8⌉ bytes of the
-///   path with the bits beyond `depth` zeroed. Depth 256 (possible for leaves only) is written
-///   as the byte 0; its 32 path bytes tell it from the root, whose path is empty.
-///   Value: leaf = 0x00 ‖ key ‖ valueHash; internal = 0x01 ‖ leftHash ‖ rightHash, so a
-///   node's hash is SHA-256 of its stored value. The node at depth 0 is the root; no root
-///   means the empty tree.
 ///
-/// Invariant (after each batch from `update` is applied): the prefix holds exactly the nodes
-/// the definition places, nothing else. With n ≥ 2 leaves that is n leaf nodes, n − 1
-/// branching internal nodes (both children non-empty), and one internal node with an empty
-/// child for every level where all the leaves of a subtree take the same side (random keys
-/// give about 0.44 n of these); with n = 1 only the root leaf; with n = 0 nothing.
+/// The storage (how it is kept — docs/LEDGER.md, state-tree pages; not part of the root):
+/// - A **page** at depth D (a multiple of 4, 0…252) on a path covers the binary levels D…D+3
+///   below that position. It has 16 **slots**, one per value of the key's bits D…D+3 (its
+///   nibble D/4), each naming the subtree at depth D+4 below it: **empty**; a **leaf**
+///   (key, valueHash) when that subtree holds exactly one leaf; or a **child** (the subtree's
+///   hash) when it holds two or more — that subtree is then the page at depth D+4. The binary
+///   nodes inside a page are not stored: they are recomputed from the slots by the rules
+///   above (a range of slots holding one leaf and nothing else is that leaf; one holding two
+///   or more leaves is an internal node of its two halves).
+/// - A page exists exactly where its subtree holds two or more leaves, and the root page
+///   (depth 0) wherever the tree is not empty. So n random keys give about n/8 pages, and an
+///   update rewrites about log16 n pages per changed key instead of log2 n binary nodes.
+/// - Store key = prefix ‖ D (1 byte) ‖ the first ⌈D/8⌉ bytes of the path with the bits beyond
+///   D zeroed. Value = 0x02 ‖ occupied(u16) ‖ leaves(u16) ‖ for each occupied slot in order:
+///   key ‖ valueHash (leaf) or hash (child). Bit 15 − s of a bitmap (big-endian) is slot s;
+///   `leaves` ⊆ `occupied`.
 ///
 /// The tree reads the store and never writes it: `update` appends its writes to a batch that
 /// the caller applies with the rest of the block. Only one update may be pending at a time.
 public struct SparseMerkleTree {
     /// Bits in a key, and so the deepest position a leaf can take.
     public static let keyBits = 256
+    /// Binary levels one stored page covers, and so the slots it has (2^4 = 16).
+    public static let pageLevels = 4
+    static let slotCount = 1 << pageLevels
+    /// The deepest page: its slots are the subtrees at depth 256, one key each.
+    static let deepestPage = keyBits - pageLevels
 
     let store: any KeyValueStore
     let prefix: [UInt8]
@@ -46,42 +56,65 @@ public struct SparseMerkleTree {
 
     /// The current root as stored.
     public func root() throws(StoreError) -> Hash {
-        try node(depth: 0, path: .zero)?.hash ?? .zero
+        try page(at: pageKey(depth: 0, path: .zero), depth: 0)?.summary().hash ?? .zero
     }
 
     /// Computes the root after `changes` (key → new value hash, or nil to delete) without
-    /// writing to the store: node puts and deletes are appended to `batch`. Deleting an absent
+    /// writing to the store: page puts and deletes are appended to `batch`. Deleting an absent
     /// key and writing a value that is already there change nothing and add no operation.
     ///
-    /// Cost: only the paths of the changed keys are read and rehashed — at most one store
-    /// read and one hash per node on those paths, plus one read where a subtree collapses.
+    /// Cost: only the pages on the changed keys' paths are read, rehashed and rewritten — one
+    /// read and one write per page, at most 15 internal hashes in each.
     public func update(_ changes: [Hash: Hash?], into batch: inout StoreBatch) throws(StoreError) -> Hash {
-        let old = try node(depth: 0, path: .zero)
-        let oldHash = old?.hash ?? .zero
-        if changes.isEmpty { return oldHash }
+        let rootKey = pageKey(depth: 0, path: .zero)
+        let old = try page(at: rootKey, depth: 0)
+        if changes.isEmpty { return old?.summary().hash ?? .zero }
         let sorted = changes.map { Change(key: $0.key, valueHash: $0.value) }.sorted { $0.key < $1.key }
-        let outcome = try apply(sorted[...], depth: 0, old: old, batch: &batch)
-        place(outcome, at: storeKey(depth: 0, path: []), oldHash: oldHash, batch: &batch)
-        return outcome.hash
+        // The root page stays while the tree holds anything, even a single leaf.
+        let new: Page?
+        switch try updatePage(sorted[...], depth: 0, old: old, batch: &batch) {
+        case .empty: new = nil
+        case .leaf(let key, let valueHash): new = Page(lone: Leaf(key: key, valueHash: valueHash), depth: 0)
+        case .page(let page, _): new = page
+        }
+        guard let new else {
+            if old != nil { batch.delete(rootKey) }
+            return .zero
+        }
+        if new != old { batch.put(rootKey, new.encoded) }
+        return new.summary().hash
     }
 
     /// Siblings from the root down to where the search for `key` ends, and what is there.
     public func proof(for key: Hash) throws(StoreError) -> SparseMerkleProof {
         var siblings: [Hash] = []
+        guard var page = try page(at: pageKey(depth: 0, path: .zero), depth: 0) else {
+            return SparseMerkleProof(siblings: [], leaf: nil)
+        }
         var depth = 0
-        var current = try node(depth: 0, path: .zero)
-        while case .branch(let left, let right)? = current {
-            guard depth < Self.keyBits else { throw corrupt("an internal node at depth \(depth)") }
-            let goRight = Self.bit(key, depth)
-            siblings.append(goRight ? left : right)
-            let child = goRight ? right : left
-            depth += 1
-            current = child == .zero ? nil : try requiredNode(depth: depth, path: key)
+        while true {
+            let slot = Self.nibble(key, depth)
+            var low = 0, count = Self.slotCount
+            // Down the page's binary levels while the range is an internal node.
+            while count > 1 {
+                switch page.summary(low, count) {
+                case .empty: return SparseMerkleProof(siblings: siblings, leaf: nil)
+                case .leaf(let k, let v, _): return SparseMerkleProof(siblings: siblings, leaf: .init(key: k, valueHash: v))
+                case .node: break
+                }
+                count /= 2
+                let right = slot >= low + count
+                siblings.append(page.summary(right ? low : low + count, count).hash)
+                if right { low += count }
+            }
+            switch page.slots[slot] {
+            case .empty: return SparseMerkleProof(siblings: siblings, leaf: nil)
+            case .leaf(let k, let v): return SparseMerkleProof(siblings: siblings, leaf: .init(key: k, valueHash: v))
+            case .child:
+                depth += Self.pageLevels
+                page = try requiredPage(at: pageKey(depth: depth, path: key), depth: depth)
+            }
         }
-        guard case .leaf(let leafKey, let valueHash)? = current else {
-            return SparseMerkleProof(siblings: siblings, leaf: nil)
-        }
-        return SparseMerkleProof(siblings: siblings, leaf: .init(key: leafKey, valueHash: valueHash))
     }
 }
 
@@ -89,116 +122,196 @@ public struct SparseMerkleTree {
 
 extension SparseMerkleTree {
     /// SHA-256(0x00 ‖ key ‖ valueHash).
-    public static func leafHash(key: Hash, valueHash: Hash) -> Hash {
-        Node.leaf(key: key, valueHash: valueHash).hash
-    }
+    public static func leafHash(key: Hash, valueHash: Hash) -> Hash { SHA256.hash(tag: 0x00, key, valueHash) }
 
     /// SHA-256(0x01 ‖ left ‖ right).
-    public static func internalHash(left: Hash, right: Hash) -> Hash {
-        Node.branch(left: left, right: right).hash
-    }
+    public static func internalHash(left: Hash, right: Hash) -> Hash { SHA256.hash(tag: 0x01, left, right) }
 
     /// Bit `index` of `key`, counting from the most significant bit of byte 0; true = right.
     static func bit(_ key: Hash, _ index: Int) -> Bool {
-        let word = switch index >> 6 {
+        (word(key, index >> 6) >> UInt64(63 - (index & 63))) & 1 == 1
+    }
+
+    /// Bits `depth`…`depth`+3 of `key` (depth a multiple of 4): the slot it takes in the page
+    /// at `depth`.
+    static func nibble(_ key: Hash, _ depth: Int) -> Int {
+        Int((word(key, depth >> 6) >> UInt64(60 - (depth & 63))) & 0xf)
+    }
+
+    private static func word(_ key: Hash, _ index: Int) -> UInt64 {
+        switch index {
         case 0: key.w0
         case 1: key.w1
         case 2: key.w2
         default: key.w3
         }
-        return (word >> UInt64(63 - (index & 63))) & 1 == 1
     }
 }
 
-extension SparseMerkleTree {
-    /// A stored node. Its encoding is the stored value, and its hash is SHA-256 of that encoding.
-    enum Node: Equatable {
-        case leaf(key: Hash, valueHash: Hash)
-        case branch(left: Hash, right: Hash)
+// MARK: - Pages
 
-        static let encodedBytes = 65
+extension SparseMerkleTree {
+    /// A (key, valueHash) pair of the tree.
+    struct Leaf: Equatable {
+        let key: Hash
+        let valueHash: Hash
+    }
+
+    /// One page: 16 slots, each the subtree four levels below the page's position.
+    struct Page: Equatable {
+        enum Slot: Equatable {
+            case empty
+            case leaf(key: Hash, valueHash: Hash)
+            /// The subtree holds two or more leaves: the page one level of pages down.
+            case child(Hash)
+        }
+
+        /// A binary subtree inside the page, as its parent sees it.
+        enum Summary {
+            case empty
+            case leaf(key: Hash, valueHash: Hash, hash: Hash)
+            case node(Hash)
+
+            var hash: Hash {
+                switch self {
+                case .empty: .zero
+                case .leaf(_, _, let hash), .node(let hash): hash
+                }
+            }
+        }
+
+        static let tag: UInt8 = 0x02
+        var slots: [Slot]
+
+        init(slots: [Slot]) { self.slots = slots }
+
+        static var empty: Page { Page(slots: Array(repeating: .empty, count: slotCount)) }
+
+        /// A page holding only `leaf` (the root page of a one-leaf tree).
+        init(lone leaf: Leaf, depth: Int) {
+            self = .empty
+            slots[nibble(leaf.key, depth)] = .leaf(key: leaf.key, valueHash: leaf.valueHash)
+        }
+
+        var occupied: Int { slots.reduce(0) { $0 + ($1 == .empty ? 0 : 1) } }
+
+        /// The binary subtree over the whole page: the node at the page's position.
+        func summary() -> Summary { summary(0, slotCount) }
+
+        /// The binary subtree over slots `low ..< low + count` (count a power of two).
+        func summary(_ low: Int, _ count: Int) -> Summary {
+            if count == 1 {
+                switch slots[low] {
+                case .empty: return .empty
+                case .leaf(let k, let v): return .leaf(key: k, valueHash: v, hash: SparseMerkleTree.leafHash(key: k, valueHash: v))
+                case .child(let hash): return .node(hash)
+                }
+            }
+            let half = count / 2
+            let l = summary(low, half), r = summary(low + half, half)
+            switch (l, r) {
+            case (.empty, .empty): return .empty
+            case (.leaf, .empty): return l
+            case (.empty, .leaf): return r
+            default: return .node(SparseMerkleTree.internalHash(left: l.hash, right: r.hash))
+            }
+        }
 
         var encoded: [UInt8] {
-            var raw: [UInt8] = []
-            raw.reserveCapacity(Self.encodedBytes)
-            switch self {
-            case .leaf(let key, let valueHash):
-                raw.append(0x00)
-                key.appendBytes(to: &raw)
-                valueHash.appendBytes(to: &raw)
-            case .branch(let left, let right):
-                raw.append(0x01)
-                left.appendBytes(to: &raw)
-                right.appendBytes(to: &raw)
+            var occupiedBits: UInt16 = 0, leafBits: UInt16 = 0
+            var body: [UInt8] = []
+            body.reserveCapacity(5 + slotCount * 64)
+            for (s, slot) in slots.enumerated() {
+                let bit = UInt16(0x8000) >> UInt16(s)
+                switch slot {
+                case .empty: continue
+                case .leaf(let k, let v):
+                    occupiedBits |= bit; leafBits |= bit
+                    k.appendBytes(to: &body); v.appendBytes(to: &body)
+                case .child(let h):
+                    occupiedBits |= bit
+                    h.appendBytes(to: &body)
+                }
             }
-            return raw
+            return [Self.tag, UInt8(occupiedBits >> 8), UInt8(occupiedBits & 0xff), UInt8(leafBits >> 8), UInt8(leafBits & 0xff)] + body
         }
 
-        var hash: Hash { SHA256.hash(encoded) }
-
-        /// Nil unless `raw` is a well-formed stored value.
-        init?(decoding raw: [UInt8]) {
-            guard raw.count == Self.encodedBytes,
-                  let a = Hash(bytes: raw[1..<33]), let b = Hash(bytes: raw[33..<65]) else { return nil }
-            switch raw[0] {
-            case 0x00: self = .leaf(key: a, valueHash: b)
-            case 0x01: self = .branch(left: a, right: b)
-            default: return nil
+        /// The page stored at `depth`, or why `raw` is not one: a well-formed encoding, leaves
+        /// in the slots their keys name, no empty child, no child below the deepest page, and
+        /// (below the root) at least two leaves in all.
+        init(decoding raw: [UInt8], depth: Int) throws(PageError) {
+            guard raw.count >= 5, raw[0] == Self.tag else { throw .malformed("\(raw.count) bytes, tag \(raw.first.map(String.init) ?? "none")") }
+            let occupiedBits = UInt16(raw[1]) << 8 | UInt16(raw[2])
+            let leafBits = UInt16(raw[3]) << 8 | UInt16(raw[4])
+            guard leafBits & ~occupiedBits == 0 else { throw .malformed("a leaf in an empty slot") }
+            let expected = 5 + 32 * occupiedBits.nonzeroBitCount + 32 * leafBits.nonzeroBitCount
+            guard raw.count == expected else { throw .malformed("\(raw.count) bytes where the bitmaps give \(expected)") }
+            var slots = [Slot](repeating: .empty, count: slotCount)
+            var at = 5
+            for s in 0..<slotCount {
+                let bit = UInt16(0x8000) >> UInt16(s)
+                guard occupiedBits & bit != 0 else { continue }
+                let first = Hash(bytes: raw[at..<at + 32])!
+                at += 32
+                if leafBits & bit != 0 {
+                    guard nibble(first, depth) == s else { throw .malformed("the leaf in slot \(s) belongs in slot \(nibble(first, depth))") }
+                    slots[s] = .leaf(key: first, valueHash: Hash(bytes: raw[at..<at + 32])!)
+                    at += 32
+                } else {
+                    guard first != .zero else { throw .malformed("slot \(s) names an empty child") }
+                    guard depth < deepestPage else { throw .malformed("a child below the deepest page") }
+                    slots[s] = .child(first)
+                }
             }
+            let page = Page(slots: slots)
+            if depth > 0 {
+                let leaves = leafBits.nonzeroBitCount, children = occupiedBits.nonzeroBitCount - leaves
+                guard children > 0 || leaves >= 2 else { throw .malformed("\(leaves) leaf and no child below the root") }
+            } else {
+                guard occupiedBits != 0 else { throw .malformed("an empty root page") }
+            }
+            self = page
         }
+    }
+
+    enum PageError: Error {
+        case malformed(String)
     }
 }
 
 // MARK: - Storage
 
 extension SparseMerkleTree {
-    /// prefix ‖ depth mod 256 ‖ the first ⌈depth/8⌉ bytes of `path`, bits beyond `depth` zeroed.
-    /// `path` needs at least ⌈depth/8⌉ bytes.
-    func storeKey(depth: Int, path: [UInt8]) -> [UInt8] {
-        precondition((0...Self.keyBits).contains(depth), "depth \(depth) outside 0...256")
+    /// prefix ‖ depth ‖ the first ⌈depth/8⌉ bytes of `path`, bits beyond `depth` zeroed.
+    func pageKey(depth: Int, path: Hash) -> [UInt8] {
+        precondition(depth % Self.pageLevels == 0 && (0...Self.deepestPage).contains(depth), "no page at depth \(depth)")
         let byteCount = (depth + 7) / 8
         var key = prefix
         key.reserveCapacity(prefix.count + 1 + byteCount)
-        key.append(UInt8(truncatingIfNeeded: depth))
-        key.append(contentsOf: path.prefix(byteCount))
-        let spareBits = byteCount * 8 - depth
-        if spareBits > 0 { key[key.count - 1] &= 0xff << UInt8(spareBits) }
+        key.append(UInt8(depth))
+        if byteCount > 0 {
+            var bytes = path.bytes
+            if depth % 8 != 0 { bytes[byteCount - 1] &= 0xf0 }
+            key.append(contentsOf: bytes.prefix(byteCount))
+        }
         return key
     }
 
-    /// The position at `depth` on the path of `path`.
-    func storeKey(depth: Int, path: Hash) -> [UInt8] {
-        storeKey(depth: depth, path: depth == 0 ? [] : path.bytes)
-    }
-
-    /// The child at depth `depth + 1` of the node at `depth` on the path of `path`, on `side`.
-    func childKey(depth: Int, path: Hash, right: Bool) -> [UInt8] {
-        var bytes = path.bytes
-        let mask = UInt8(0x80) >> UInt8(depth & 7)
-        if right { bytes[depth >> 3] |= mask } else { bytes[depth >> 3] &= ~mask }
-        return storeKey(depth: depth + 1, path: bytes)
-    }
-
-    func node(depth: Int, path: Hash) throws(StoreError) -> Node? {
-        try node(at: storeKey(depth: depth, path: path), depth: depth)
-    }
-
-    func node(at key: [UInt8], depth: Int) throws(StoreError) -> Node? {
+    func page(at key: [UInt8], depth: Int) throws(StoreError) -> Page? {
         guard let raw = try store.get(key) else { return nil }
-        guard let node = Node(decoding: raw) else { throw corrupt("a malformed node (\(raw.count) bytes) at depth \(depth)") }
-        return node
-    }
-
-    /// A node its parent names with a non-zero hash: missing means a corrupt store.
-    func requiredNode(depth: Int, path: Hash) throws(StoreError) -> Node {
-        try requiredNode(at: storeKey(depth: depth, path: path), depth: depth)
-    }
-
-    func requiredNode(at key: [UInt8], depth: Int) throws(StoreError) -> Node {
-        guard let node = try node(at: key, depth: depth) else {
-            throw corrupt("no node at depth \(depth) although its parent names one")
+        do { return try Page(decoding: raw, depth: depth) } catch {
+            switch error {
+            case .malformed(let why): throw corrupt("a malformed page at depth \(depth): \(why)")
+            }
         }
-        return node
+    }
+
+    /// A page its parent names as a child: missing means a corrupt store.
+    func requiredPage(at key: [UInt8], depth: Int) throws(StoreError) -> Page {
+        guard let page = try page(at: key, depth: depth) else {
+            throw corrupt("no page at depth \(depth) although its parent names one")
+        }
+        return page
     }
 
     func corrupt(_ what: String) -> StoreError {
@@ -215,120 +328,91 @@ extension SparseMerkleTree {
         let valueHash: Hash?
     }
 
-    /// A (key, valueHash) pair that will be in the subtree being built.
-    struct Leaf {
-        let key: Hash
-        let valueHash: Hash
-    }
-
-    /// A subtree after the update, as its parent sees it.
+    /// A page's subtree after an update, as its parent slot sees it.
     enum Outcome {
         case empty
-        case leaf(key: Hash, valueHash: Hash, hash: Hash)
-        case branch(left: Hash, right: Hash, hash: Hash)
-        /// Not visited: the same non-empty subtree as before, its root not read.
-        case unchanged(hash: Hash)
-
-        var hash: Hash {
-            switch self {
-            case .empty: .zero
-            case .leaf(_, _, let hash), .branch(_, _, let hash), .unchanged(let hash): hash
-            }
-        }
+        /// Exactly one leaf is left: it moves up into the parent's slot.
+        case leaf(key: Hash, valueHash: Hash)
+        /// Two or more leaves: the page and its subtree's hash.
+        case page(Page, Hash)
     }
 
-    /// The subtree at `depth` that held `old` at its root, after `changes` — all of whose keys
-    /// lie in it. Writes every position strictly below; the caller writes the subtree's root.
-    func apply(_ changes: ArraySlice<Change>, depth: Int, old: Node?,
-               batch: inout StoreBatch) throws(StoreError) -> Outcome {
-        switch old {
-        case nil:
+    /// The page at `depth` that held `old` (nil: none), after `changes` — all of whose keys
+    /// lie under it. Writes every page strictly below; the caller writes this one.
+    func updatePage(_ changes: ArraySlice<Change>, depth: Int, old: Page?,
+                    batch: inout StoreBatch) throws(StoreError) -> Outcome {
+        var page = old ?? .empty
+        var i = changes.startIndex
+        while i < changes.endIndex {
+            let slot = Self.nibble(changes[i].key, depth)
+            var j = i + 1
+            while j < changes.endIndex && Self.nibble(changes[j].key, depth) == slot { j += 1 }
+            page.slots[slot] = try updateSlot(page.slots[slot], changes[i..<j], childDepth: depth + Self.pageLevels, batch: &batch)
+            i = j
+        }
+        return Self.outcome(of: page)
+    }
+
+    /// What a page with these slots is to its parent: nothing, a lone leaf, or itself.
+    static func outcome(of page: Page) -> Outcome {
+        var only: Page.Slot?
+        var count = 0
+        for slot in page.slots where slot != .empty {
+            count += 1
+            only = slot
+        }
+        if count == 0 { return .empty }
+        if count == 1, case .leaf(let k, let v)? = only { return .leaf(key: k, valueHash: v) }
+        return .page(page, page.summary().hash)
+    }
+
+    /// A slot after `changes` (sorted; all in the slot's subtree, which is at `childDepth`).
+    func updateSlot(_ slot: Page.Slot, _ changes: ArraySlice<Change>, childDepth: Int,
+                    batch: inout StoreBatch) throws(StoreError) -> Page.Slot {
+        switch slot {
+        case .empty:
             let inserts = changes.compactMap { c in c.valueHash.map { Leaf(key: c.key, valueHash: $0) } }
-            return build(inserts[...], depth: depth, batch: &batch)
-        case .leaf(let key, let valueHash)?:
+            return build(inserts[...], depth: childDepth, batch: &batch)
+        case .leaf(let key, let valueHash):
             // Nothing is stored below a leaf: rebuild from the old leaf and the changes.
             let merged = Self.merge(Leaf(key: key, valueHash: valueHash), changes)
-            return build(merged[...], depth: depth, batch: &batch)
-        case .branch(let left, let right)?:
-            guard depth < Self.keyBits else { throw corrupt("an internal node at depth \(depth)") }
-            let path = changes.first!.key
-            let mid = Self.firstRight(changes, depth: depth) { $0.key }
-            var l = try applyChild(changes[..<mid], depth: depth + 1, oldHash: left, batch: &batch)
-            var r = try applyChild(changes[mid...], depth: depth + 1, oldHash: right, batch: &batch)
-            // The untouched side of an emptied side may be a lone leaf, which must move up.
-            if case .empty = l, case .unchanged(let hash) = r {
-                r = try resolve(hash, at: childKey(depth: depth, path: path, right: true), depth: depth + 1)
+            return build(merged[...], depth: childDepth, batch: &batch)
+        case .child(let oldHash):
+            let key = pageKey(depth: childDepth, path: changes.first!.key)
+            let old = try requiredPage(at: key, depth: childDepth)
+            switch try updatePage(changes, depth: childDepth, old: old, batch: &batch) {
+            case .empty:
+                batch.delete(key)
+                return .empty
+            case .leaf(let k, let v):
+                batch.delete(key)
+                return .leaf(key: k, valueHash: v)
+            case .page(let page, let hash):
+                // Equal hashes mean the same set of leaves, and so the same page.
+                if hash != oldHash { batch.put(key, page.encoded) }
+                return .child(hash)
             }
-            if case .empty = r, case .unchanged(let hash) = l {
-                l = try resolve(hash, at: childKey(depth: depth, path: path, right: false), depth: depth + 1)
-            }
-            return join(l, r, depth: depth, path: path, oldLeft: left, oldRight: right, batch: &batch)
         }
     }
 
-    func applyChild(_ changes: ArraySlice<Change>, depth: Int, oldHash: Hash,
-                    batch: inout StoreBatch) throws(StoreError) -> Outcome {
-        guard let first = changes.first else { return oldHash == .zero ? .empty : .unchanged(hash: oldHash) }
-        let old = oldHash == .zero ? nil : try requiredNode(depth: depth, path: first.key)
-        return try apply(changes, depth: depth, old: old, batch: &batch)
-    }
-
-    /// Reads an untouched subtree's root, whose hash the parent already holds.
-    func resolve(_ hash: Hash, at key: [UInt8], depth: Int) throws(StoreError) -> Outcome {
-        switch try requiredNode(at: key, depth: depth) {
-        case .leaf(let k, let v): .leaf(key: k, valueHash: v, hash: hash)
-        case .branch(let l, let r): .branch(left: l, right: r, hash: hash)
-        }
-    }
-
-    /// The subtree at `depth` holding exactly `leaves` (sorted, distinct keys) where nothing
-    /// was stored before.
-    func build(_ leaves: ArraySlice<Leaf>, depth: Int, batch: inout StoreBatch) -> Outcome {
+    /// The slot whose subtree, at `depth`, holds exactly `leaves` (sorted, distinct keys) where
+    /// nothing was stored before; two or more leaves are written as the page at `depth`.
+    func build(_ leaves: ArraySlice<Leaf>, depth: Int, batch: inout StoreBatch) -> Page.Slot {
         guard let first = leaves.first else { return .empty }
-        if leaves.count == 1 {
-            return .leaf(key: first.key, valueHash: first.valueHash,
-                         hash: Self.leafHash(key: first.key, valueHash: first.valueHash))
+        if leaves.count == 1 { return .leaf(key: first.key, valueHash: first.valueHash) }
+        // Distinct keys differ in some bit below 256, so two never share a slot of the deepest page.
+        precondition(depth <= Self.deepestPage, "two leaves with the same key")
+        var page = Page.empty
+        var i = leaves.startIndex
+        while i < leaves.endIndex {
+            let slot = Self.nibble(leaves[i].key, depth)
+            var j = i + 1
+            while j < leaves.endIndex && Self.nibble(leaves[j].key, depth) == slot { j += 1 }
+            page.slots[slot] = build(leaves[i..<j], depth: depth + Self.pageLevels, batch: &batch)
+            i = j
         }
-        // Distinct keys differ in some bit below 256, so they split before depth 256.
-        precondition(depth < Self.keyBits, "two leaves with the same key")
-        let mid = Self.firstRight(leaves, depth: depth) { $0.key }
-        let l = build(leaves[..<mid], depth: depth + 1, batch: &batch)
-        let r = build(leaves[mid...], depth: depth + 1, batch: &batch)
-        return join(l, r, depth: depth, path: first.key, oldLeft: .zero, oldRight: .zero, batch: &batch)
-    }
-
-    /// The subtree at `depth` from its two new children: empty, a lone leaf moving up, or an
-    /// internal node. Writes the children's positions; `oldLeft`/`oldRight` are their old hashes.
-    func join(_ l: Outcome, _ r: Outcome, depth: Int, path: Hash, oldLeft: Hash, oldRight: Hash,
-              batch: inout StoreBatch) -> Outcome {
-        let leftKey = childKey(depth: depth, path: path, right: false)
-        let rightKey = childKey(depth: depth, path: path, right: true)
-        switch (l, r) {
-        case (.empty, .empty), (.empty, .leaf), (.leaf, .empty):
-            // Collapse: fewer than two leaves, so nothing stays stored below this position.
-            if oldLeft != .zero { batch.delete(leftKey) }
-            if oldRight != .zero { batch.delete(rightKey) }
-            if case .leaf = l { return l }
-            return r
-        default:
-            place(l, at: leftKey, oldHash: oldLeft, batch: &batch)
-            place(r, at: rightKey, oldHash: oldRight, batch: &batch)
-            return .branch(left: l.hash, right: r.hash, hash: Self.internalHash(left: l.hash, right: r.hash))
-        }
-    }
-
-    /// Writes `outcome` at `key`, where a node hashing to `oldHash` (zero: none) was stored.
-    func place(_ outcome: Outcome, at key: [UInt8], oldHash: Hash, batch: inout StoreBatch) {
-        switch outcome {
-        case .unchanged:
-            return
-        case .empty:
-            if oldHash != .zero { batch.delete(key) }
-        case .leaf(let k, let v, let hash):
-            if hash != oldHash { batch.put(key, Node.leaf(key: k, valueHash: v).encoded) }
-        case .branch(let l, let r, let hash):
-            if hash != oldHash { batch.put(key, Node.branch(left: l, right: r).encoded) }
-        }
+        batch.put(pageKey(depth: depth, path: first.key), page.encoded)
+        return .child(page.summary().hash)
     }
 
     /// `changes` (sorted) applied to the one leaf `old`: the leaves that remain, sorted.
@@ -345,16 +429,5 @@ extension SparseMerkleTree {
         }
         if let p = pending { leaves.append(p) }
         return leaves
-    }
-
-    /// In `items` sorted by key and sharing their first `depth` bits, the first whose bit
-    /// `depth` is 1 (binary search).
-    static func firstRight<T>(_ items: ArraySlice<T>, depth: Int, key: (T) -> Hash) -> Int {
-        var low = items.startIndex, high = items.endIndex
-        while low < high {
-            let mid = low + (high - low) / 2
-            if bit(key(items[mid]), depth) { high = mid } else { low = mid + 1 }
-        }
-        return low
     }
 }

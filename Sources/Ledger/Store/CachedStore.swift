@@ -3,30 +3,33 @@
 /// so the cache never holds what the store does not.
 ///
 /// Invariant: at most 2 × `capacity` entries (two generations; the older is dropped when
-/// the newer fills), so memory stays flat however long the chain grows.
+/// the newer fills), so memory stays flat however long the chain grows. A key in `current`
+/// holds its latest value; `previous` is read only for keys not in `current`, so a stale
+/// entry there is shadowed, and it is dropped whole when `current` next fills.
 public final class CachedStore: KeyValueStore {
     public let inner: any KeyValueStore
     public let capacity: Int
-    private var current: [[UInt8]: [UInt8]?] = [:]
-    private var previous: [[UInt8]: [UInt8]?] = [:]
+    private var current: [StoreKey: [UInt8]?] = [:]
+    private var previous: [StoreKey: [UInt8]?] = [:]
 
     public init(_ inner: any KeyValueStore, capacity: Int = 100_000) {
         self.inner = inner
         self.capacity = capacity
     }
 
-    public func get(_ key: [UInt8]) throws(StoreError) -> [UInt8]? {
+    public func get(_ bytes: [UInt8]) throws(StoreError) -> [UInt8]? {
+        let key = StoreKey(bytes)
         if let hit = current[key] { return hit }
         if let hit = previous[key] {
             remember(key, hit)
             return hit
         }
-        let value = try inner.get(key)
+        let value = try inner.get(bytes)
         remember(key, value)
         return value
     }
 
-    private func remember(_ key: [UInt8], _ value: [UInt8]?) {
+    private func remember(_ key: StoreKey, _ value: [UInt8]?) {
         if current.count >= capacity {
             previous = current
             current.removeAll(keepingCapacity: true)
@@ -41,15 +44,17 @@ public final class CachedStore: KeyValueStore {
             // The store may hold all or none of the batch: forget everything it touched.
             for op in batch.operations {
                 switch op {
-                case .put(let k, _), .delete(let k): current.removeValue(forKey: k); previous.removeValue(forKey: k)
+                case .put(let k, _), .delete(let k):
+                    current.removeValue(forKey: StoreKey(k))
+                    previous.removeValue(forKey: StoreKey(k))
                 }
             }
             throw error
         }
         for op in batch.operations {
             switch op {
-            case .put(let k, let v): previous.removeValue(forKey: k); remember(k, v)
-            case .delete(let k): previous.removeValue(forKey: k); remember(k, nil)
+            case .put(let k, let v): remember(StoreKey(k), v)
+            case .delete(let k): remember(StoreKey(k), nil)
             }
         }
     }
@@ -57,4 +62,27 @@ public final class CachedStore: KeyValueStore {
     public func scan(prefix: [UInt8], from start: [UInt8]?, _ body: ([UInt8], [UInt8]) -> Bool) throws(StoreError) {
         try inner.scan(prefix: prefix, from: start, body)
     }
+}
+
+/// A store key as a dictionary key that feeds the hasher 8 bytes at a time (`[UInt8]`'s own
+/// `Hashable` feeds it byte by byte, which dominated the cache's cost).
+struct StoreKey: Hashable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(bytes.count)
+        var word: UInt64 = 0
+        for (i, b) in bytes.enumerated() {
+            word = word << 8 | UInt64(b)
+            if i & 7 == 7 {
+                hasher.combine(word)
+                word = 0
+            }
+        }
+        if bytes.count & 7 != 0 { hasher.combine(word) }
+    }
+
+    static func == (a: StoreKey, b: StoreKey) -> Bool { a.bytes == b.bytes }
 }
