@@ -8,20 +8,9 @@ public enum MerkleTree {
         return subtreeRoot(leaves.map(leafHash)[...])
     }
 
-    public static func leafHash(_ leaf: Hash) -> Hash {
-        var raw: [UInt8] = [0x00]
-        raw.reserveCapacity(33)
-        leaf.appendBytes(to: &raw)
-        return SHA256.hash(raw)
-    }
+    public static func leafHash(_ leaf: Hash) -> Hash { SHA256.hash(tag: 0x00, leaf) }
 
-    public static func nodeHash(_ left: Hash, _ right: Hash) -> Hash {
-        var raw: [UInt8] = [0x01]
-        raw.reserveCapacity(65)
-        left.appendBytes(to: &raw)
-        right.appendBytes(to: &raw)
-        return SHA256.hash(raw)
-    }
+    public static func nodeHash(_ left: Hash, _ right: Hash) -> Hash { SHA256.hash(tag: 0x01, left, right) }
 
     private static func subtreeRoot(_ nodes: ArraySlice<Hash>) -> Hash {
         if nodes.count == 1 { return nodes.first! }

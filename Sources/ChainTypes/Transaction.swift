@@ -93,23 +93,37 @@ public struct TransactionBody: Hashable, Sendable, CanonicalCodable {
 public struct Transaction: Hashable, Sendable, CanonicalCodable {
     public let body: TransactionBody
     public let signature: Signature
+    /// The canonical encoding, made once: blocks, gossip, storage and the hash reuse it (a
+    /// transaction is encoded or decoded once per node, however many times it is handled).
+    public let encoded: [UInt8]
+    /// SHA-256 of `encoded`: the transaction's id.
+    public let hash: Hash
 
     public init(body: TransactionBody, signature: Signature) {
         self.body = body
         self.signature = signature
-    }
-
-    public func encode(to w: inout CanonicalWriter) {
+        var w = CanonicalWriter()
         body.encode(to: &w)
         w.signature(signature)
+        encoded = w.bytes
+        hash = SHA256.hash(encoded)
     }
 
+    public func encode(to w: inout CanonicalWriter) { w.fixed(encoded) }
+
+    /// The decoder is strict, so the bytes it read are the canonical encoding itself.
     public init(from r: inout CanonicalReader) throws(DecodeError) {
+        let start = r.offset
         body = try TransactionBody(from: &r)
         signature = try r.signature("signature")
+        encoded = Array(r.bytes[start..<r.offset])
+        hash = SHA256.hash(encoded)
     }
 
-    public var hash: Hash { SHA256.hash(canonicalBytes) }
+    /// The same transaction: the same canonical bytes (the hash is compared first).
+    public static func == (a: Transaction, b: Transaction) -> Bool { a.hash == b.hash && a.encoded == b.encoded }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
     public var sender: Address { body.sender.address }
 
     /// Whether the sender's key signed this body for the chain and genesis it names.

@@ -19,6 +19,13 @@ public enum SHA256 {
     /// Hashes the UTF-8 bytes of `text`.
     public static func hash(utf8 text: String) -> Digest32 { hash(Array(text.utf8)) }
 
+    /// SHA-256(tag ‖ a) — 33 bytes hashed from the stack (a Merkle leaf over a digest).
+    public static func hash(tag: UInt8, _ a: Digest32) -> Digest32 {
+        let words = ((UInt64(tag) << 56 | a.w0 >> 8).bigEndian, (a.w0 << 56 | a.w1 >> 8).bigEndian,
+                     (a.w1 << 56 | a.w2 >> 8).bigEndian, (a.w2 << 56 | a.w3 >> 8).bigEndian, (a.w3 << 56).bigEndian)
+        return withUnsafeBytes(of: words) { EVPDigest.shared.digest(UnsafeRawBufferPointer(rebasing: $0.prefix(33))) }
+    }
+
     /// SHA-256(tag ‖ a ‖ b) — 65 bytes hashed from the stack, without building an array (the
     /// state tree's leaf and internal-node hashes).
     public static func hash(tag: UInt8, _ a: Digest32, _ b: Digest32) -> Digest32 {

@@ -6,18 +6,30 @@
 /// the newer fills), so memory stays flat however long the chain grows. A key in `current`
 /// holds its latest value; `previous` is read only for keys not in `current`, so a stale
 /// entry there is shadowed, and it is dropped whole when `current` next fills.
+///
+/// Only keys under `cachedPrefixes` (nil: all keys) pass through the cache; the others —
+/// written once and rarely read again, like blocks and indexes — go straight to the store on
+/// reads and writes, so they never occupy the cache nor cost a lookup.
 public final class CachedStore: KeyValueStore {
     public let inner: any KeyValueStore
     public let capacity: Int
+    public let cachedPrefixes: [[UInt8]]?
     private var current: [StoreKey: [UInt8]?] = [:]
     private var previous: [StoreKey: [UInt8]?] = [:]
 
-    public init(_ inner: any KeyValueStore, capacity: Int = 100_000) {
+    public init(_ inner: any KeyValueStore, capacity: Int = 100_000, cachedPrefixes: [[UInt8]]? = nil) {
         self.inner = inner
         self.capacity = capacity
+        self.cachedPrefixes = cachedPrefixes
+    }
+
+    private func isCached(_ key: [UInt8]) -> Bool {
+        guard let cachedPrefixes else { return true }
+        return cachedPrefixes.contains { key.starts(with: $0) }
     }
 
     public func get(_ bytes: [UInt8]) throws(StoreError) -> [UInt8]? {
+        guard isCached(bytes) else { return try inner.get(bytes) }
         let key = StoreKey(bytes)
         if let hit = current[key] { return hit }
         if let hit = previous[key] {
@@ -53,8 +65,8 @@ public final class CachedStore: KeyValueStore {
         }
         for op in batch.operations {
             switch op {
-            case .put(let k, let v): remember(StoreKey(k), v)
-            case .delete(let k): remember(StoreKey(k), nil)
+            case .put(let k, let v): if isCached(k) { remember(StoreKey(k), v) }
+            case .delete(let k): if isCached(k) { remember(StoreKey(k), nil) }
             }
         }
     }
