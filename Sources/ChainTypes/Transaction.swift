@@ -98,6 +98,8 @@ public struct Transaction: Hashable, Sendable, CanonicalCodable {
     public let encoded: [UInt8]
     /// SHA-256 of `encoded`: the transaction's id.
     public let hash: Hash
+    /// The sender's account address (derived once from `body.sender`).
+    public let sender: Address
 
     public init(body: TransactionBody, signature: Signature) {
         self.body = body
@@ -107,6 +109,7 @@ public struct Transaction: Hashable, Sendable, CanonicalCodable {
         w.signature(signature)
         encoded = w.bytes
         hash = SHA256.hash(encoded)
+        sender = body.sender.address
     }
 
     public func encode(to w: inout CanonicalWriter) { w.fixed(encoded) }
@@ -118,13 +121,13 @@ public struct Transaction: Hashable, Sendable, CanonicalCodable {
         signature = try r.signature("signature")
         encoded = Array(r.bytes[start..<r.offset])
         hash = SHA256.hash(encoded)
+        sender = body.sender.address
     }
 
     /// The same transaction: the same canonical bytes (the hash is compared first).
     public static func == (a: Transaction, b: Transaction) -> Bool { a.hash == b.hash && a.encoded == b.encoded }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-    public var sender: Address { body.sender.address }
 
     /// Whether the sender's key signed this body for the chain and genesis it names.
     public func verifySignature() -> Bool {

@@ -227,7 +227,7 @@ public final class Ledger {
         for (i, call) in execution.scheduledCalls.enumerated() {
             batch.put(Keys.scheduledReceiptIndex(call.id), Keys.be64(h.height) + Keys.be64(UInt64(i)) + call.canonicalBytes)
         }
-        batch.put(Keys.receipts(h.height), ReceiptList(receipts: execution.receipts).canonicalBytes)
+        batch.put(Keys.receipts(h.height), execution.receiptsEncoded)
         batch.put(Keys.head, Keys.be64(h.height) + block.hash.bytes)
         do { try store.write(batch, sync: true) } catch { throw .store(error) }
         pending.removeAll()

@@ -91,8 +91,8 @@ public final class Mempool {
 
     /// Admits `tx` or says why not. `state` is the committed state the checks read.
     public func add(_ tx: Transaction, state: any KeyValueStore, nowMillis: UInt64) throws(TransactionError) {
-        let encoded = tx.canonicalBytes
-        let hash = SHA256.hash(encoded)
+        let encoded = tx.encoded
+        let hash = tx.hash
         guard byHash[hash] == nil else { throw .duplicate }
         try executor.checkStateless(tx, bytes: encoded, hash: hash)
         let overlay = StateOverlay(store: state)

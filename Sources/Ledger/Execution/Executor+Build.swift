@@ -24,8 +24,8 @@ extension Executor {
         var skipped = Set<Address>()
         for tx in candidates where UInt64(included.count) < limits.maxBlockTransactions {
             guard !skipped.contains(tx.sender) else { continue }
-            let bytes = tx.canonicalBytes
-            let hash = SHA256.hash(bytes)
+            let bytes = tx.encoded
+            let hash = tx.hash
             guard tx.body.gasLimit <= gasLeft, bytes.count <= bytesLeft, !seen.contains(hash) else { skipped.insert(tx.sender); continue }
             let before = state.mark()
             guard try admit(tx, bytes: bytes, hash: hash, state: state) == nil else { skipped.insert(tx.sender); continue }

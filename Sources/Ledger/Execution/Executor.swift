@@ -15,6 +15,8 @@ public struct BlockExecution: Sendable {
     public let receiptsRoot: Hash
     /// State values and Merkle-tree nodes to write with the block.
     public let stateBatch: StoreBatch
+    /// The receipts as stored (`ReceiptList`), encoded once with the root.
+    let receiptsEncoded: [UInt8]
 }
 
 /// Executes transactions deterministically: every node computes the same receipts and state
@@ -42,8 +44,7 @@ public struct Executor: Sendable {
     /// Checks that need no state. Decodes and returns nothing: the payload is decoded again
     /// in execution (cheap next to the signature check done here once).
     public func checkStateless(_ tx: Transaction) throws(TransactionError) {
-        let bytes = tx.canonicalBytes
-        try checkStateless(tx, bytes: bytes, hash: SHA256.hash(bytes))
+        try checkStateless(tx, bytes: tx.encoded, hash: tx.hash)
     }
 
     /// The same, given the transaction's encoding and hash (computed once per transaction).
@@ -112,14 +113,14 @@ public struct Executor: Sendable {
         var seen = Set<Hash>()
         var blockBytes = Self.headerAllowanceBytes
         for (i, tx) in block.transactions.enumerated() {
-            let bytes = tx.canonicalBytes
+            let bytes = tx.encoded
             blockBytes += bytes.count
             // Consensus checks the whole block's encoding; the ledger checks what it reads, so
             // that a certified block from sync, or an archive, meets the same bound.
             guard blockBytes <= Int(clamping: limits.maxBlockBytes) else {
                 throw .invalidBlock(.bytesAboveLimit(limit: limits.maxBlockBytes))
             }
-            let hash = SHA256.hash(bytes)
+            let hash = tx.hash
             guard seen.insert(hash).inserted else { throw .invalidBlock(.invalidTransaction(index: i, .duplicate)) }
             if let refusal = try admit(tx, bytes: bytes, hash: hash, state: state) { throw .invalidBlock(.invalidTransaction(index: i, refusal)) }
             receipts.append(try apply(tx, hash: hash, state: state, header: block.header))
@@ -160,10 +161,10 @@ public struct Executor: Sendable {
         var leaves: [Hash: Hash?] = [:]
         for (key, value) in state.changes {
             if let value {
-                batch.put(StateOverlay.valuePrefix + key.bytes, value)
+                batch.put(StateOverlay.valueKey(key), value)
                 leaves[key] = .some(SHA256.hash(value))
             } else {
-                batch.delete(StateOverlay.valuePrefix + key.bytes)
+                batch.delete(StateOverlay.valueKey(key))
                 leaves[key] = .some(nil)
             }
         }
@@ -173,8 +174,9 @@ public struct Executor: Sendable {
         let tree = SparseMerkleTree(store: state.store, prefix: Ledger.Keys.stateNodePrefix)
         let root: Hash
         do { root = try tree.update(leaves, into: &batch) } catch { throw .store(error) }
+        let (receiptsEncoded, receiptsRoot) = Receipt.encodeAll(receipts)
         return BlockExecution(receipts: receipts, scheduledCalls: scheduledCalls, stateRoot: root,
-                              receiptsRoot: Receipt.root(receipts), stateBatch: batch)
+                              receiptsRoot: receiptsRoot, stateBatch: batch, receiptsEncoded: receiptsEncoded)
     }
 
     /// Runs one admitted transaction; its nonce is already consumed.

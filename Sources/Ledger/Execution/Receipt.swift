@@ -121,6 +121,21 @@ public struct Receipt: Hashable, Sendable, CanonicalCodable {
     /// The header's receipts root: a Merkle root (RFC 6962 shape) over receipt hashes in order
     /// (scheduled calls' first, then transactions').
     public static func root(_ receipts: [Receipt]) -> Hash { MerkleTree.root(leaves: receipts.map(\.hash)) }
+
+    /// The stored list of `receipts` (`ReceiptList`'s encoding) and their Merkle root, each
+    /// receipt encoded once for both.
+    static func encodeAll(_ receipts: [Receipt]) -> (list: [UInt8], root: Hash) {
+        var w = CanonicalWriter(capacity: 64 + receipts.count * 160)
+        w.uvarint(receipts.count)
+        var hashes: [Hash] = []
+        hashes.reserveCapacity(receipts.count)
+        for receipt in receipts {
+            let start = w.bytes.count
+            receipt.encode(to: &w)
+            hashes.append(SHA256.hash(w.bytes[start...]))
+        }
+        return (w.bytes, MerkleTree.root(leaves: hashes))
+    }
 }
 
 /// The receipts of one block, stored under the block's height: the scheduled calls' first,

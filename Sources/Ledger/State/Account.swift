@@ -33,9 +33,13 @@ public struct Account: Hashable, Sendable, CanonicalCodable {
         w.optional(role) { $0.role($1) }
         w.optional(bank) { $0.address($1) }
         w.uvarint(nonce)
-        let sorted = balances.filter { $0.value > 0 }.sorted { $0.key < $1.key }
-        w.uvarint(sorted.count)
-        for (c, v) in sorted { w.currency(c); w.uvarint(v) }
+        // No zero entries are held (the invariant), so every entry is written, in code order.
+        w.uvarint(balances.count)
+        if balances.count == 1, let (c, v) = balances.first {
+            w.currency(c); w.uvarint(v)
+        } else {
+            for (c, v) in balances.sorted(by: { $0.key < $1.key }) { w.currency(c); w.uvarint(v) }
+        }
         w.optional(codeHash) { $0.hash($1) }
     }
 
@@ -65,7 +69,12 @@ public struct Account: Hashable, Sendable, CanonicalCodable {
 /// Keys of the state: each is hashed (SHA-256) into the sparse Merkle tree's key space.
 public enum StateKey {
     /// An account: "acct" ‖ address.
-    public static func account(_ a: Address) -> [UInt8] { Array("acct".utf8) + a.bytes }
+    public static func account(_ a: Address) -> [UInt8] {
+        var key: [UInt8] = [0x61, 0x63, 0x63, 0x74]  // "acct"
+        key.reserveCapacity(4 + Address.byteCount)
+        key.append(contentsOf: a.bytes)
+        return key
+    }
     /// A contract's code: "code" ‖ address.
     /// Contract code, by its SHA-256: contracts deployed with the same code share one copy.
     public static func code(_ codeHash: Hash) -> [UInt8] { Array("code".utf8) + codeHash.bytes }

@@ -38,7 +38,15 @@ public final class StateOverlay {
     public func get(_ key: [UInt8]) throws(StoreError) -> [UInt8]? {
         let h = StateKey.hash(key)
         if let changed = changes[h] { return changed }
-        return try store.get(Self.valuePrefix + h.bytes)
+        return try store.get(Self.valueKey(h))
+    }
+
+    /// The store key of the state value under tree key `h`: "v/" ‖ h.
+    public static func valueKey(_ h: Hash) -> [UInt8] {
+        var key = valuePrefix
+        key.reserveCapacity(valuePrefix.count + Hash.byteCount)
+        h.appendBytes(to: &key)
+        return key
     }
 
     public func set(_ key: [UInt8], _ value: [UInt8]?) {

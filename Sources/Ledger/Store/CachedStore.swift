@@ -25,7 +25,15 @@ public final class CachedStore: KeyValueStore {
 
     private func isCached(_ key: [UInt8]) -> Bool {
         guard let cachedPrefixes else { return true }
-        return cachedPrefixes.contains { key.starts(with: $0) }
+        for prefix in cachedPrefixes where key.count >= prefix.count {
+            var matches = true
+            for i in prefix.indices where key[i] != prefix[i] {
+                matches = false
+                break
+            }
+            if matches { return true }
+        }
+        return false
     }
 
     public func get(_ bytes: [UInt8]) throws(StoreError) -> [UInt8]? {
@@ -76,25 +84,37 @@ public final class CachedStore: KeyValueStore {
     }
 }
 
-/// A store key as a dictionary key that feeds the hasher 8 bytes at a time (`[UInt8]`'s own
-/// `Hashable` feeds it byte by byte, which dominated the cache's cost).
+/// A store key as a dictionary key. Keys of up to 40 bytes — every state-value and tree-page
+/// key — are held inline as five words, so a lookup hashes five words and compares them
+/// without following a pointer to the key's bytes (on a table of 100 000 entries, those
+/// pointer chases and `[UInt8]`'s byte-by-byte hashing were most of the cache's cost).
 struct StoreKey: Hashable {
-    let bytes: [UInt8]
+    static let inlineBytes = 40
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    private let w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64, w4: UInt64
+    private let count: Int
+    /// Keys longer than `inlineBytes`, whole (nil for inline keys).
+    private let long: [UInt8]?
 
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(bytes.count)
-        var word: UInt64 = 0
+    init(_ bytes: [UInt8]) {
+        count = bytes.count
+        guard bytes.count <= Self.inlineBytes else {
+            (w0, w1, w2, w3, w4) = (0, 0, 0, 0, 0)
+            long = bytes
+            return
+        }
+        var w: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
         for (i, b) in bytes.enumerated() {
-            word = word << 8 | UInt64(b)
-            if i & 7 == 7 {
-                hasher.combine(word)
-                word = 0
+            let v = UInt64(b) << UInt64(56 - 8 * (i & 7))
+            switch i >> 3 {
+            case 0: w.0 |= v
+            case 1: w.1 |= v
+            case 2: w.2 |= v
+            case 3: w.3 |= v
+            default: w.4 |= v
             }
         }
-        if bytes.count & 7 != 0 { hasher.combine(word) }
+        (w0, w1, w2, w3, w4) = w
+        long = nil
     }
-
-    static func == (a: StoreKey, b: StoreKey) -> Bool { a.bytes == b.bytes }
 }
