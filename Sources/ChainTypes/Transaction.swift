@@ -91,25 +91,42 @@ public struct TransactionBody: Hashable, Sendable, CanonicalCodable {
 /// `hash` (the transaction id) is SHA-256 of the whole encoding, signature included.
 /// Decoding checks the form, not the signature: call `verifySignature()` for that.
 public struct Transaction: Hashable, Sendable, CanonicalCodable {
-    public let body: TransactionBody
-    public let signature: Signature
+    /// One immutable copy of everything, shared by every copy of the value: passing a
+    /// transaction around (blocks, the mempool, gossip, sorting) costs one reference count,
+    /// not one per field.
+    private final class Storage: Sendable {
+        let body: TransactionBody
+        let signature: Signature
+        let encoded: [UInt8]
+        let hash: Hash
+        let sender: Address
+
+        init(body: TransactionBody, signature: Signature, encoded: [UInt8]) {
+            self.body = body
+            self.signature = signature
+            self.encoded = encoded
+            self.hash = SHA256.hash(encoded)
+            self.sender = body.sender.address
+        }
+    }
+
+    private let storage: Storage
+
+    public var body: TransactionBody { storage.body }
+    public var signature: Signature { storage.signature }
     /// The canonical encoding, made once: blocks, gossip, storage and the hash reuse it (a
     /// transaction is encoded or decoded once per node, however many times it is handled).
-    public let encoded: [UInt8]
+    public var encoded: [UInt8] { storage.encoded }
     /// SHA-256 of `encoded`: the transaction's id.
-    public let hash: Hash
+    public var hash: Hash { storage.hash }
     /// The sender's account address (derived once from `body.sender`).
-    public let sender: Address
+    public var sender: Address { storage.sender }
 
     public init(body: TransactionBody, signature: Signature) {
-        self.body = body
-        self.signature = signature
         var w = CanonicalWriter()
         body.encode(to: &w)
         w.signature(signature)
-        encoded = w.bytes
-        hash = SHA256.hash(encoded)
-        sender = body.sender.address
+        storage = Storage(body: body, signature: signature, encoded: w.bytes)
     }
 
     public func encode(to w: inout CanonicalWriter) { w.fixed(encoded) }
@@ -117,15 +134,15 @@ public struct Transaction: Hashable, Sendable, CanonicalCodable {
     /// The decoder is strict, so the bytes it read are the canonical encoding itself.
     public init(from r: inout CanonicalReader) throws(DecodeError) {
         let start = r.offset
-        body = try TransactionBody(from: &r)
-        signature = try r.signature("signature")
-        encoded = Array(r.bytes[start..<r.offset])
-        hash = SHA256.hash(encoded)
-        sender = body.sender.address
+        let body = try TransactionBody(from: &r)
+        let signature = try r.signature("signature")
+        storage = Storage(body: body, signature: signature, encoded: Array(r.bytes[start..<r.offset]))
     }
 
     /// The same transaction: the same canonical bytes (the hash is compared first).
-    public static func == (a: Transaction, b: Transaction) -> Bool { a.hash == b.hash && a.encoded == b.encoded }
+    public static func == (a: Transaction, b: Transaction) -> Bool {
+        a.storage === b.storage || (a.hash == b.hash && a.encoded == b.encoded)
+    }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 

@@ -38,7 +38,15 @@ final class ParsedKeyCache: Sendable {
     static let shared = ParsedKeyCache()
     static let maxEntries = 16_384
 
-    private let entries = Locked<[[UInt8]: secp256k1_pubkey]>([:])
+    private let entries = Locked<[KeyBytes: secp256k1_pubkey]>([:])
+
+    /// The 33 bytes as a dictionary key hashed in one call (`[UInt8]` feeds its hasher byte
+    /// by byte, and every account decoded looks its key up here).
+    struct KeyBytes: Hashable {
+        let bytes: [UInt8]
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+        static func == (a: KeyBytes, b: KeyBytes) -> Bool { a.bytes == b.bytes }
+    }
 
     func parsed(_ key: PublicKey) -> secp256k1_pubkey {
         // PublicKey's initializer already proved the bytes parse; a failure here is a bug.
@@ -48,11 +56,12 @@ final class ParsedKeyCache: Sendable {
 
     /// The parsed key for `bytes`, from the cache or parsed (and cached) now; nil if invalid.
     func lookupOrParse(_ bytes: [UInt8]) -> secp256k1_pubkey? {
-        if let hit = entries.withLock({ $0[bytes] }) { return hit }
+        let key = KeyBytes(bytes: bytes)
+        if let hit = entries.withLock({ $0[key] }) { return hit }
         guard let parsed = Self.parse(bytes) else { return nil }
         entries.withLock {
             if $0.count >= Self.maxEntries { $0.removeAll(keepingCapacity: true) }
-            $0[bytes] = parsed
+            $0[key] = parsed
         }
         return parsed
     }

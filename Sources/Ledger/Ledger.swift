@@ -45,11 +45,11 @@ public final class Ledger {
     private var pending: [Hash: BlockExecution] = [:]
 
     /// Opens (or initialises) the ledger of `genesis` in `store`, behind a bounded read cache
-    /// of `cacheEntries` keys (state values and tree pages only; 0 = none).
+    /// of state values and tree pages: two generations of at most `cacheBytes` each (0 = none).
     public init(store: any KeyValueStore, genesis: Genesis, engine: (any ContractEngine)? = nil,
-                signatures: SignatureCache = SignatureCache(), cacheEntries: Int = 100_000) throws(LedgerError) {
-        self.store = cacheEntries > 0
-            ? CachedStore(store, capacity: cacheEntries, cachedPrefixes: [StateOverlay.valuePrefix, Keys.stateNodePrefix])
+                signatures: SignatureCache = SignatureCache(), cacheBytes: Int = 32 << 20) throws(LedgerError) {
+        self.store = cacheBytes > 0
+            ? CachedStore(store, capacityBytes: cacheBytes, cachedPrefixes: [StateOverlay.valuePrefix, Keys.stateNodePrefix])
             : store
         self.genesis = genesis
         self.executor = Executor(rules: ChainRules(genesis: genesis), engine: engine, signatures: signatures)

@@ -43,7 +43,7 @@ struct RealLedgerWorld {
 
     /// A fresh ledger on `store` (initialised at the first boot), or the one it holds.
     func openLedger(on store: any KeyValueStore) throws(LedgerError) -> Ledger {
-        try Ledger(store: store, genesis: genesis, engine: HansaVM(), signatures: signatures, cacheEntries: 0)
+        try Ledger(store: store, genesis: genesis, engine: HansaVM(), signatures: signatures, cacheBytes: 0)
     }
 }
 

@@ -57,7 +57,7 @@ struct ReadOnlyAndSnapshotTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let snapshot: LedgerSnapshot
         do {
-            let ledger = try Ledger(store: try LevelDBLedgerStore.openReadOnly(path: dir), genesis: dev.genesis, cacheEntries: 0)
+            let ledger = try Ledger(store: try LevelDBLedgerStore.openReadOnly(path: dir), genesis: dev.genesis, cacheBytes: 0)
             snapshot = try ledger.snapshot()
         }
         #expect(try snapshot.block(at: 2)?.transactions.count == 20)

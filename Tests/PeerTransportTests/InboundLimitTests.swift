@@ -9,7 +9,10 @@ struct InboundLimitTests {
     @Test("beyond maxConnections an accepted connection is closed at once; a closed one frees its place")
     func limit() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let endpoint = try PeerEndpoint(config: SocketTransportTests.config(Fixture.bob), group: group) { _ in }
+        // A handshake deadline far beyond the waits below: on a loaded machine (the whole suite
+        // on two cores) a 10 s deadline closed the two waiting connections before the checks.
+        let limits = PeerConnectionLimits(handshakeTimeout: .seconds(120), send: PeerSendLimits(maxQueuedBytes: 1 << 20))
+        let endpoint = try PeerEndpoint(config: SocketTransportTests.config(Fixture.bob, limits: limits), group: group) { _ in }
         let listener = try await endpoint.listen(host: "127.0.0.1", port: 0, maxConnections: 2)
         let port = try #require(listener.localAddress?.port)
         func dial() async throws -> any Channel {
@@ -18,15 +21,20 @@ struct InboundLimitTests {
         let a = try await dial()
         let b = try await dial()
         let c = try await dial()
-        // The third is closed by the server; the first two wait in their handshake (5 s deadline here is 10 s).
-        let deadline = Date().addingTimeInterval(5)
+        // The third is closed by the server; the first two wait in their handshake.
+        let deadline = Date().addingTimeInterval(30)
         while c.isActive, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(!c.isActive)
         #expect(a.isActive && b.isActive)
         try await a.close()
-        try await Task.sleep(for: .milliseconds(200))
-        let d = try await dial()
-        try await Task.sleep(for: .milliseconds(300))
+        // The server frees a's place when it sees the close: dial until a connection stays open.
+        var d = try await dial()
+        let retryUntil = Date().addingTimeInterval(30)
+        while Date() < retryUntil {
+            try await Task.sleep(for: .milliseconds(300))
+            if d.isActive { break }
+            d = try await dial()
+        }
         #expect(d.isActive, "a place freed by a closed connection is taken again")
         for ch in [b, d] { try? await ch.close() }
         try await listener.close()

@@ -73,7 +73,7 @@ struct RealLedgerTests {
     static func ledgerWithOneBlock() throws -> (DevChain, FaultyStore, Ledger) {
         let dev = DevChain(users: 4, depositPerUser: 10_000)
         let store = FaultyStore(index: 0, faults: StoreFaults())
-        let ledger = try Ledger(store: store, genesis: dev.genesis, cacheEntries: 0)
+        let ledger = try Ledger(store: store, genesis: dev.genesis, cacheBytes: 0)
         let (block, certificate) = try dev.nextBlock(on: ledger, [dev.transfer(from: 0, to: 1, amount: 5, nonce: 0)])
         try ledger.apply(block, certificate: certificate)
         return (dev, store, ledger)
@@ -94,7 +94,7 @@ struct RealLedgerTests {
         #expect(throws: StoreError.self) { try store.write(batch, sync: true) }
         // What survives is the old state or the whole new block, and it opens as such.
         store.faults.restarted()
-        let reopened = try Ledger(store: store, genesis: dev.genesis, cacheEntries: 0)
+        let reopened = try Ledger(store: store, genesis: dev.genesis, cacheBytes: 0)
         if lands {
             #expect(reopened.head.hash == block.hash)
             #expect(try reopened.transaction(block.transactions[1].hash)?.height == 2)
@@ -114,7 +114,7 @@ struct RealLedgerTests {
         #expect(throws: LedgerError.self) { try ledger.apply(block, certificate: certificate) }
         #expect(store.inner.entries == before)
         #expect(!store.faults.isDown)
-        let reopened = try Ledger(store: store, genesis: dev.genesis, cacheEntries: 0)
+        let reopened = try Ledger(store: store, genesis: dev.genesis, cacheBytes: 0)
         try reopened.apply(block, certificate: certificate)
         #expect(reopened.head.height == 2)
     }

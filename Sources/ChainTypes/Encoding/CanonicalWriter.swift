@@ -56,12 +56,15 @@ public struct CanonicalWriter: Sendable {
     }
 
     /// 0x00 for none, 0x01 followed by the value for some.
+    /// Inlinable, so that callers in other modules get it specialized (unspecialized, each
+    /// call looked up generic metadata at run time).
+    @inlinable
     public mutating func optional<T>(_ value: T?, _ encode: (inout CanonicalWriter, T) -> Void) {
         if let value {
-            bytes.append(1)
+            byte(1)
             encode(&self, value)
         } else {
-            bytes.append(0)
+            byte(0)
         }
     }
 }

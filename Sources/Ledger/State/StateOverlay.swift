@@ -24,7 +24,8 @@ public final class StateOverlay {
     /// Writes to unhashed store keys that are not part of the state root (nil = delete).
     public private(set) var indexChanges: [[UInt8]: [UInt8]?] = [:]
     private var journal: [Undo] = []
-    private var accountCache: [Address: Account?] = [:]
+    /// Accounts decoded in this block, with their tree keys (hashed once).
+    private var accountCache: [Address: (account: Account?, key: Hash)] = [:]
     /// Bytes written since the overlay began and still in effect (reverted writes are taken
     /// back): each state or index write counts its value's bytes plus `writeOverheadBytes`.
     /// What the block's `maxBlockStateBytes` bounds — and with it the journal's memory.
@@ -36,7 +37,11 @@ public final class StateOverlay {
     public init(store: any KeyValueStore) { self.store = store }
 
     public func get(_ key: [UInt8]) throws(StoreError) -> [UInt8]? {
-        let h = StateKey.hash(key)
+        try get(hashed: StateKey.hash(key))
+    }
+
+    /// The value under tree key `h` (a state key already hashed).
+    func get(hashed h: Hash) throws(StoreError) -> [UInt8]? {
         if let changed = changes[h] { return changed }
         return try store.get(Self.valueKey(h))
     }
@@ -50,7 +55,11 @@ public final class StateOverlay {
     }
 
     public func set(_ key: [UInt8], _ value: [UInt8]?) {
-        let h = StateKey.hash(key)
+        set(hashed: StateKey.hash(key), value)
+    }
+
+    /// Writes the value under tree key `h` (a state key already hashed).
+    func set(hashed h: Hash, _ value: [UInt8]?) {
         journal.append(.state(h, changes[h]))
         changes[h] = .some(value)
         bytesWritten += Self.cost(value)
@@ -90,13 +99,14 @@ public final class StateOverlay {
     }
 
     public func account(_ a: Address) throws(LedgerError) -> Account? {
-        if let cached = accountCache[a] { return cached }
+        if let cached = accountCache[a] { return cached.account }
+        let h = StateKey.hash(StateKey.account(a))
         let bytes: [UInt8]?
-        do { bytes = try get(StateKey.account(a)) } catch { throw .store(error) }
-        guard let bytes else { accountCache[a] = .some(nil); return nil }
+        do { bytes = try get(hashed: h) } catch { throw .store(error) }
+        guard let bytes else { accountCache[a] = (nil, h); return nil }
         do {
             let account = try Account(canonicalBytes: bytes)
-            accountCache[a] = account
+            accountCache[a] = (account, h)
             return account
         } catch {
             throw .corrupted("account \(a): \(error)")
@@ -104,7 +114,9 @@ public final class StateOverlay {
     }
 
     public func setAccount(_ a: Address, _ account: Account) {
-        set(StateKey.account(a), account.canonicalBytes)
-        accountCache[a] = account
+        // The tree key was hashed when the account was read (accounts are read before written).
+        let h = accountCache[a]?.key ?? StateKey.hash(StateKey.account(a))
+        set(hashed: h, account.canonicalBytes)
+        accountCache[a] = (account, h)
     }
 }

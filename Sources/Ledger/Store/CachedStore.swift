@@ -2,8 +2,10 @@
 /// too) answer from memory. Writes go through to the store first, then update the cache,
 /// so the cache never holds what the store does not.
 ///
-/// Invariant: at most 2 × `capacity` entries (two generations; the older is dropped when
-/// the newer fills), so memory stays flat however long the chain grows. A key in `current`
+/// Invariant: each generation holds at most `capacityBytes` of keys and values (plus
+/// `entryOverheadBytes` per entry); the older is dropped when the newer fills. So memory stays
+/// flat however long the chain grows, whatever the size of the values (a state-tree page is
+/// up to 1 KiB, an account ~100 bytes). A key in `current`
 /// holds its latest value; `previous` is read only for keys not in `current`, so a stale
 /// entry there is shadowed, and it is dropped whole when `current` next fills.
 ///
@@ -12,14 +14,18 @@
 /// reads and writes, so they never occupy the cache nor cost a lookup.
 public final class CachedStore: KeyValueStore {
     public let inner: any KeyValueStore
-    public let capacity: Int
+    public let capacityBytes: Int
     public let cachedPrefixes: [[UInt8]]?
+    /// What an entry costs besides its key and value: the table slot, the inline key and the
+    /// value's array header, roughly.
+    public static let entryOverheadBytes = 96
     private var current: [StoreKey: [UInt8]?] = [:]
     private var previous: [StoreKey: [UInt8]?] = [:]
+    private var currentBytes = 0
 
-    public init(_ inner: any KeyValueStore, capacity: Int = 100_000, cachedPrefixes: [[UInt8]]? = nil) {
+    public init(_ inner: any KeyValueStore, capacityBytes: Int = 32 << 20, cachedPrefixes: [[UInt8]]? = nil) {
         self.inner = inner
-        self.capacity = capacity
+        self.capacityBytes = capacityBytes
         self.cachedPrefixes = cachedPrefixes
     }
 
@@ -50,11 +56,14 @@ public final class CachedStore: KeyValueStore {
     }
 
     private func remember(_ key: StoreKey, _ value: [UInt8]?) {
-        if current.count >= capacity {
+        if currentBytes >= capacityBytes {
             previous = current
             current.removeAll(keepingCapacity: true)
+            currentBytes = 0
         }
+        // A replaced value's bytes stay counted until the generation rotates (a bound, not a tally).
         current[key] = .some(value)
+        currentBytes += key.byteCount + (value?.count ?? 0) + Self.entryOverheadBytes
     }
 
     public func write(_ batch: StoreBatch, sync: Bool) throws(StoreError) {
@@ -95,6 +104,8 @@ struct StoreKey: Hashable {
     private let count: Int
     /// Keys longer than `inlineBytes`, whole (nil for inline keys).
     private let long: [UInt8]?
+
+    var byteCount: Int { count }
 
     init(_ bytes: [UInt8]) {
         count = bytes.count
