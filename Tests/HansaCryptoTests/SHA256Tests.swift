@@ -32,6 +32,21 @@ struct SHA256Tests {
         #expect(SHA256.hash(Array(v.input.utf8)).hex == v.digest)
     }
 
+    /// The stack-built forms (tree and Merkle hashes) equal hashing the concatenated bytes,
+    /// for digests with every byte position distinct (a misplaced shift shows).
+    @Test func taggedDigestsMatchConcatenation() {
+        let a = Digest32(bytes: (0..<32).map { UInt8($0 + 1) })!
+        let b = Digest32(bytes: (0..<32).map { UInt8(0xff - $0) })!
+        for tag: UInt8 in [0x00, 0x01, 0x02, 0xff] {
+            #expect(SHA256.hash(tag: tag, a, b) == SHA256.hash([tag] + a.bytes + b.bytes))
+            #expect(SHA256.hash(tag: tag, b, a) == SHA256.hash([tag] + b.bytes + a.bytes))
+            #expect(SHA256.hash(tag: tag, a) == SHA256.hash([tag] + a.bytes))
+        }
+        var out: [UInt8] = [7]
+        a.appendBytes(to: &out)
+        #expect(out == [7] + (1...32).map { UInt8($0) })
+    }
+
     /// FIPS 180-2 Appendix B.3: one million repetitions of "a".
     @Test func oneMillionA() {
         let input = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)

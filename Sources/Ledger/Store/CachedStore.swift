@@ -29,6 +29,9 @@ public final class CachedStore: KeyValueStore {
         self.cachedPrefixes = cachedPrefixes
     }
 
+    /// Entries held in both generations (tests: the memory bound).
+    var entryCount: Int { current.count + previous.count }
+
     private func isCached(_ key: [UInt8]) -> Bool {
         guard let cachedPrefixes else { return true }
         for prefix in cachedPrefixes where key.count >= prefix.count {
