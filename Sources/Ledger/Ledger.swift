@@ -43,8 +43,6 @@ public final class Ledger {
     public private(set) var stateRoot: Hash
     /// Executions of blocks validated but not yet applied, by block hash (at most a few).
     private var pending: [Hash: BlockExecution] = [:]
-    /// Decoded accounts of the head state, for the executions run on the head.
-    private let headAccounts = HeadAccounts()
 
     /// Opens (or initialises) the ledger of `genesis` in `store`, behind a bounded read cache
     /// of state values and tree pages: two generations of at most `cacheBytes` each (0 = none).
@@ -158,7 +156,7 @@ public final class Ledger {
         if pending[block.hash] != nil { return nil }
         let execution: BlockExecution
         do {
-            execution = try executor.execute(block, store: store, headAccounts: headAccounts)
+            execution = try executor.execute(block, store: store)
         } catch {
             if case .invalidBlock(let reason) = error { return reason }
             throw error
@@ -188,7 +186,7 @@ public final class Ledger {
     /// order, within the genesis block limits: `Executor.build`) and its roots filled in.
     /// Its execution is kept, so validating and applying it does not execute it again.
     public func propose(_ candidates: [Transaction], header: BlockHeader) throws(LedgerError) -> Block {
-        let (transactions, execution) = try executor.build(candidates, header: header, store: store, headAccounts: headAccounts)
+        let (transactions, execution) = try executor.build(candidates, header: header, store: store)
         var h = header
         h.transactionsRoot = Block.transactionsRoot(transactions)
         h.stateRoot = execution.stateRoot
@@ -201,7 +199,7 @@ public final class Ledger {
 
     /// Executes transactions on the head state for a proposal: the roots a new header needs.
     public func executeProposal(_ transactions: [Transaction], header: BlockHeader) throws(LedgerError) -> BlockExecution {
-        try executor.execute(Block(header: header, transactions: transactions), store: store, headAccounts: headAccounts)
+        try executor.execute(Block(header: header, transactions: transactions), store: store)
     }
 
     /// Appends a committed block: one synced batch with the block, its certificate, indexes,
@@ -231,11 +229,7 @@ public final class Ledger {
         }
         batch.put(Keys.receipts(h.height), execution.receiptsEncoded)
         batch.put(Keys.head, Keys.be64(h.height) + block.hash.bytes)
-        do { try store.write(batch, sync: true) } catch {
-            headAccounts.clear()
-            throw .store(error)
-        }
-        headAccounts.commit(changed: execution.changedKeys, accounts: execution.writtenAccounts)
+        do { try store.write(batch, sync: true) } catch { throw .store(error) }
         pending.removeAll()
         head = ChainTip(height: h.height, hash: block.hash, timestampMillis: h.timestampMillis, certificate: certificate)
         stateRoot = h.stateRoot

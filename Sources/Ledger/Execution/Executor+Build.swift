@@ -11,10 +11,10 @@ extension Executor {
     /// left out stays in the mempool for a later block.
     ///
     /// Invariant: `execute` of the resulting block gives the same execution.
-    public func build(_ candidates: [Transaction], header: BlockHeader, store: any KeyValueStore,
-                      headAccounts: HeadAccounts? = nil) throws(LedgerError) -> (transactions: [Transaction], execution: BlockExecution) {
+    public func build(_ candidates: [Transaction], header: BlockHeader,
+                      store: any KeyValueStore) throws(LedgerError) -> (transactions: [Transaction], execution: BlockExecution) {
         let limits = rules.genesis.consensus
-        let state = StateOverlay(store: store, headAccounts: headAccounts)
+        let state = StateOverlay(store: store)
         let (scheduled, scheduledReceipts) = try runScheduledCalls(state: state, header: header)
         var gasLeft = limits.maxBlockGas - min(limits.maxBlockGas, Self.reservedGas(scheduledCalls: scheduled.count, transactions: []))
         var bytesLeft = Int(clamping: limits.maxBlockBytes) - Self.headerAllowanceBytes

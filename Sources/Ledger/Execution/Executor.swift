@@ -17,10 +17,6 @@ public struct BlockExecution: Sendable {
     public let stateBatch: StoreBatch
     /// The receipts as stored (`ReceiptList`), encoded once with the root.
     let receiptsEncoded: [UInt8]
-    /// The state keys the block changed, and the accounts it wrote, decoded (for the ledger's
-    /// `HeadAccounts` when the block commits).
-    let changedKeys: [Hash]
-    let writtenAccounts: [Hash: Account]
 }
 
 /// Executes transactions deterministically: every node computes the same receipts and state
@@ -101,13 +97,12 @@ public struct Executor: Sendable {
     /// by the block's time, then the transactions. The block must respect its genesis limits:
     /// transaction count and the gas it reserves (`reservedGas`); a transaction whose run
     /// would pass `maxBlockStateBytes` fails (`blockStateFull`) and changes nothing else.
-    /// `headAccounts`: the decoded accounts of the state in `store` (the ledger's own, on its head).
-    public func execute(_ block: Block, store: any KeyValueStore, headAccounts: HeadAccounts? = nil) throws(LedgerError) -> BlockExecution {
+    public func execute(_ block: Block, store: any KeyValueStore) throws(LedgerError) -> BlockExecution {
         let limits = rules.genesis.consensus
         guard UInt64(block.transactions.count) <= limits.maxBlockTransactions else {
             throw .invalidBlock(.tooManyTransactions(count: block.transactions.count, limit: limits.maxBlockTransactions))
         }
-        let state = StateOverlay(store: store, headAccounts: headAccounts)
+        let state = StateOverlay(store: store)
         let (scheduled, scheduledReceipts) = try runScheduledCalls(state: state, header: block.header)
         let reserved = Self.reservedGas(scheduledCalls: scheduled.count, transactions: block.transactions)
         guard reserved <= limits.maxBlockGas else {
@@ -181,8 +176,7 @@ public struct Executor: Sendable {
         do { root = try tree.update(leaves, into: &batch) } catch { throw .store(error) }
         let (receiptsEncoded, receiptsRoot) = Receipt.encodeAll(receipts)
         return BlockExecution(receipts: receipts, scheduledCalls: scheduledCalls, stateRoot: root,
-                              receiptsRoot: receiptsRoot, stateBatch: batch, receiptsEncoded: receiptsEncoded,
-                              changedKeys: Array(state.changes.keys), writtenAccounts: state.writtenAccounts)
+                              receiptsRoot: receiptsRoot, stateBatch: batch, receiptsEncoded: receiptsEncoded)
     }
 
     /// Runs one admitted transaction; its nonce is already consumed.

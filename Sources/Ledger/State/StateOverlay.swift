@@ -24,13 +24,8 @@ public final class StateOverlay {
     /// Writes to unhashed store keys that are not part of the state root (nil = delete).
     public private(set) var indexChanges: [[UInt8]: [UInt8]?] = [:]
     private var journal: [Undo] = []
-    /// Accounts decoded in this block, with their tree keys (hashed once). An entry is the
-    /// account as this block sees it: `setAccount` updates it, a raw write to its key drops it.
+    /// Accounts decoded in this block, with their tree keys (hashed once).
     private var accountCache: [Address: (account: Account?, key: Hash)] = [:]
-    /// The address of each `accountCache` entry, by tree key (to drop it on a raw write).
-    private var accountByKey: [Hash: Address] = [:]
-    /// The head state's decoded accounts, when this overlay runs on the ledger's head.
-    let headAccounts: HeadAccounts?
     /// Bytes written since the overlay began and still in effect (reverted writes are taken
     /// back): each state or index write counts its value's bytes plus `writeOverheadBytes`.
     /// What the block's `maxBlockStateBytes` bounds — and with it the journal's memory.
@@ -39,12 +34,7 @@ public final class StateOverlay {
 
     static func cost(_ value: [UInt8]?) -> Int { (value?.count ?? 0) + writeOverheadBytes }
 
-    /// An overlay on `store`. Pass `headAccounts` only when `store` is the ledger's store at
-    /// the head those accounts belong to.
-    public init(store: any KeyValueStore, headAccounts: HeadAccounts? = nil) {
-        self.store = store
-        self.headAccounts = headAccounts
-    }
+    public init(store: any KeyValueStore) { self.store = store }
 
     public func get(_ key: [UInt8]) throws(StoreError) -> [UInt8]? {
         try get(hashed: StateKey.hash(key))
@@ -65,9 +55,7 @@ public final class StateOverlay {
     }
 
     public func set(_ key: [UInt8], _ value: [UInt8]?) {
-        let h = StateKey.hash(key)
-        if let a = accountByKey.removeValue(forKey: h) { accountCache.removeValue(forKey: a) }
-        set(hashed: h, value)
+        set(hashed: StateKey.hash(key), value)
     }
 
     /// Writes the value under tree key `h` (a state key already hashed).
@@ -99,7 +87,6 @@ public final class StateOverlay {
             }
         }
         accountCache.removeAll(keepingCapacity: true)
-        accountByKey.removeAll(keepingCapacity: true)
     }
 
     /// The code of the contract at `a` and its hash, or nil when `a` is not a contract.
@@ -114,18 +101,12 @@ public final class StateOverlay {
     public func account(_ a: Address) throws(LedgerError) -> Account? {
         if let cached = accountCache[a] { return cached.account }
         let h = StateKey.hash(StateKey.account(a))
-        let fromHead = changes.index(forKey: h) == nil
-        if fromHead, let account = headAccounts?.account(h) {
-            cache(a, account, h)
-            return account
-        }
         let bytes: [UInt8]?
         do { bytes = try get(hashed: h) } catch { throw .store(error) }
-        guard let bytes else { cache(a, nil, h); return nil }
+        guard let bytes else { accountCache[a] = (nil, h); return nil }
         do {
             let account = try Account(canonicalBytes: bytes)
-            cache(a, account, h)
-            if fromHead { headAccounts?.remember(h, account) }
+            accountCache[a] = (account, h)
             return account
         } catch {
             throw .corrupted("account \(a): \(error)")
@@ -136,23 +117,6 @@ public final class StateOverlay {
         // The tree key was hashed when the account was read (accounts are read before written).
         let h = accountCache[a]?.key ?? StateKey.hash(StateKey.account(a))
         set(hashed: h, account.canonicalBytes)
-        cache(a, account, h)
-    }
-
-    private func cache(_ a: Address, _ account: Account?, _ h: Hash) {
         accountCache[a] = (account, h)
-        accountByKey[h] = a
-    }
-
-    /// The accounts this block wrote, decoded, by tree key: those whose latest write went
-    /// through `setAccount` (a raw write or a revert drops an entry, which leaves the key to
-    /// be read again).
-    var writtenAccounts: [Hash: Account] {
-        var out: [Hash: Account] = [:]
-        for (_, entry) in accountCache {
-            guard let account = entry.account, case .some(.some) = changes[entry.key] else { continue }
-            out[entry.key] = account
-        }
-        return out
     }
 }
