@@ -81,6 +81,15 @@ public struct Block: Hashable, Sendable, CanonicalCodable {
 
     public var hash: Hash { header.hash }
 
+    /// `canonicalBytes.count`, without copying the transactions' bytes into a new encoding.
+    public var encodedByteCount: Int {
+        var w = CanonicalWriter(capacity: 512)
+        w.header(.block, version: Self.version)
+        w.value(header)
+        w.uvarint(transactions.count)
+        return transactions.reduce(w.bytes.count) { $0 + $1.encoded.count }
+    }
+
     /// The Merkle root the header must carry for these transactions.
     public static func transactionsRoot(_ transactions: [Transaction]) -> Hash {
         MerkleTree.root(leaves: transactions.map(\.hash))

@@ -43,6 +43,11 @@ public final class Ledger {
     public private(set) var stateRoot: Hash
     /// Executions of blocks validated but not yet applied, by block hash (at most a few).
     private var pending: [Hash: BlockExecution] = [:]
+    /// The last few blocks applied, as they were handed in, by height: what the node does
+    /// after a commit (receipt waiters, the observer push, metrics) reads them from here
+    /// instead of reading and decoding the block back from the store.
+    private var recent: [UInt64: (block: Block, certificate: CommitCertificate)] = [:]
+    public static let recentBlocksKept = 8
 
     /// Opens (or initialises) the ledger of `genesis` in `store`, behind a bounded read cache
     /// of state values and tree pages: two generations of at most `cacheBytes` each (0 = none).
@@ -197,6 +202,14 @@ public final class Ledger {
         return block
     }
 
+    /// The committed block at `height` with its certificate: from memory for the last
+    /// `recentBlocksKept` applied, else from the store. Nil above the head.
+    public func committedBlock(at height: UInt64) throws(LedgerError) -> (block: Block, certificate: CommitCertificate)? {
+        if let kept = recent[height] { return kept }
+        guard let block = try block(at: height), let certificate = try certificate(at: height) else { return nil }
+        return (block, certificate)
+    }
+
     /// Executes transactions on the head state for a proposal: the roots a new header needs.
     public func executeProposal(_ transactions: [Transaction], header: BlockHeader) throws(LedgerError) -> BlockExecution {
         try executor.execute(Block(header: header, transactions: transactions), store: store)
@@ -231,6 +244,8 @@ public final class Ledger {
         batch.put(Keys.head, Keys.be64(h.height) + block.hash.bytes)
         do { try store.write(batch, sync: true) } catch { throw .store(error) }
         pending.removeAll()
+        recent[h.height] = (block, certificate)
+        if h.height > UInt64(Self.recentBlocksKept) { recent.removeValue(forKey: h.height - UInt64(Self.recentBlocksKept)) }
         head = ChainTip(height: h.height, hash: block.hash, timestampMillis: h.timestampMillis, certificate: certificate)
         stateRoot = h.stateRoot
     }

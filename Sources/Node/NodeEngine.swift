@@ -228,12 +228,12 @@ final class NodeEngine {
     static let statusRefreshMillis: UInt64 = 100
 
     private func committed(height: UInt64, snapshot: LedgerSnapshot?) {
-        guard let block = try? ledger.block(at: height), let certificate = try? ledger.certificate(at: height) else { return }
+        guard let (block, certificate) = try? ledger.committedBlock(at: height) else { return }
         transactionsCommitted += UInt64(block.transactions.count)
         followPins(after: block)
         if let telemetry = settings.telemetry {
             let latency = Double(Int64(Self.wallMillis()) - Int64(block.header.timestampMillis)) / 1000
-            telemetry.committed(height: height, transactions: block.transactions.count, bytes: block.canonicalBytes.count,
+            telemetry.committed(height: height, transactions: block.transactions.count, bytes: block.encodedByteCount,
                                 latencySeconds: max(0, latency))
         }
         logger.debug("committed", metadata: ["height": "\(height)", "transactions": "\(block.transactions.count)"])

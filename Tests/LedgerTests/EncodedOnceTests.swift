@@ -30,6 +30,8 @@ struct EncodedOnceTests {
         let block = try Block(canonicalBytes: Block(header: header, transactions: [tx, other]).canonicalBytes)
         #expect(block.transactions.map(\.encoded) == [tx.encoded, other.encoded])
         #expect(block.transactions.map(\.hash) == [tx.hash, other.hash])
+        #expect(block.encodedByteCount == block.canonicalBytes.count)
+        #expect(Block(header: header, transactions: []).encodedByteCount == Block(header: header, transactions: []).canonicalBytes.count)
 
         // Another signature over the same body is another transaction.
         let unsigned = Self.dev.transfer(from: 0, to: 1, amount: 5, nonce: 0, signed: false)
@@ -52,5 +54,26 @@ struct EncodedOnceTests {
             #expect(bytes == ReceiptList(receipts: list).canonicalBytes)
             #expect(root == Receipt.root(list))
         }
+    }
+
+    /// The last blocks applied come back as they were handed in; older ones from the store,
+    /// and nothing above the head.
+    @Test func committedBlocksFromMemoryAndStore() throws {
+        let store = MemoryStore()
+        let ledger = try Ledger(store: store, genesis: Self.dev.genesis)
+        var applied: [(Block, CommitCertificate)] = []
+        for i in 0..<(Ledger.recentBlocksKept + 3) {
+            let (block, cert) = try Self.dev.nextBlock(on: ledger, [Self.dev.transfer(from: 0, to: 1, amount: 1, nonce: UInt64(i))])
+            try ledger.apply(block, certificate: cert)
+            applied.append((block, cert))
+        }
+        for (i, (block, cert)) in applied.enumerated() {
+            let got = try #require(try ledger.committedBlock(at: UInt64(i + 1)))
+            #expect(got.block == block && got.certificate == cert, "height \(i + 1)")
+        }
+        #expect(try ledger.committedBlock(at: UInt64(applied.count + 1)) == nil)
+        // A reopened ledger keeps none in memory and reads them all back.
+        let reopened = try Ledger(store: store, genesis: Self.dev.genesis)
+        #expect(try reopened.committedBlock(at: UInt64(applied.count))?.block == applied.last?.0)
     }
 }
