@@ -141,7 +141,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["HansaTestSupport", "PBFT", "Ledger", "ChainTypes", "ContractVM", "NodeCore", "LevelDBStore"], swiftSettings: strict),
         .testTarget(name: "ContractVMTests", dependencies: ["HansaTestSupport", "ContractVM", "Ledger", "ChainTypes", "HansaCrypto"], swiftSettings: strict),
         .testTarget(name: "PeerTransportTests",
-                    dependencies: ["PeerTransport", "ChainTypes", "HansaCrypto",
+                    dependencies: ["PeerTransport", "ChainTypes", "HansaCrypto", "HansaTestSupport",
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "NIOPosix", package: "swift-nio"),
                                    .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -2,6 +2,7 @@ import ChainTypes
 import Foundation
 import Ledger
 import LevelDBStore
+import Simulator
 
 /// Resident memory of this process, from /proc/self/statm.
 func residentBytes() -> Int {
@@ -67,18 +68,6 @@ let ledgerParts: [(prefix: String, name: String)] = [
     ("r/", "receipts"), ("c/", "certificate"), ("h/", "block index"), ("m/", "head"),
 ]
 
-/// A deterministic generator (SplitMix64) so that every run picks the same recipients.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// `scripts/bench ledger`: raw LevelDB as the reference, then blocks of `perBlock` transfers
 /// among 10 000 accounts (`transactions` of them) and among 1 000 000 (`largeTransactions`),
 /// each transfer from one of the 10 000 signing users to a recipient drawn at random among
@@ -135,7 +124,8 @@ func ledgerRun(dev: DevChain, accounts: Int, transactions total: Int, perBlock: 
     }
     let ledger = try Ledger(store: store, genesis: dev.genesis)
     ledger.setSignatureChecks(false)
-    var random = SplitMix64(state: UInt64(accounts))
+    // Seeded, so that every run picks the same recipients.
+    var random = SimRandom(seed: UInt64(accounts))
     var sent = 0
     func nextTransfers(_ n: Int, signed: Bool) -> [Transaction] {
         let txs = (0..<n).map { k -> Transaction in

@@ -54,7 +54,7 @@ public enum HansaExecutable {
 
 /// SplitMix64: a tiny seeded generator, so randomized tests repeat exactly and every failure
 /// replays from its seed.
-public struct SplitMix64: RandomNumberGenerator {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     public var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {

@@ -3,22 +3,9 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import NIOPosix
+import HansaTestSupport
 import Testing
 @testable import PeerTransport
-
-/// SplitMix64 (Steele, Lea & Flood 2014), for seeded tests (the Simulator has its own; this
-/// target does not depend on it).
-struct SeededRandom: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// `ReconnectBackoff` (pure, seeded) and `PeerDialer` on an `EmbeddedEventLoop` whose clock
 /// moves only when the test advances it.
@@ -29,7 +16,7 @@ struct ReconnectTests {
 
     static func delays(seed: UInt64, count: Int, policy: ReconnectBackoff.Policy = policy) -> [Int64] {
         var backoff = ReconnectBackoff(policy: policy)
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return (0..<count).map { _ in backoff.nextDelay(using: &rng).nanoseconds / 1_000_000 }
     }
 
@@ -46,7 +33,7 @@ struct ReconnectTests {
     @Test("each delay lies in [ceiling/2, ceiling]; after many failures never above the cap")
     func boundsAndCap() {
         var backoff = ReconnectBackoff(policy: Self.policy)
-        var rng = SeededRandom(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for failures in 0..<1_000 {
             let ceiling = backoff.ceiling(afterFailures: failures)
             let delay = backoff.nextDelay(using: &rng)
@@ -76,7 +63,7 @@ struct ReconnectTests {
     @Test("a stable connection resets the backoff; a short one does not")
     func resetOnlyWhenStable() {
         var backoff = ReconnectBackoff(policy: Self.policy)
-        var rng = SeededRandom(seed: 1)
+        var rng = SplitMix64(seed: 1)
         for _ in 0..<4 { _ = backoff.nextDelay(using: &rng) }
         backoff.connectionEnded(lived: .milliseconds(19_999))
         #expect(backoff.failures == 4)
@@ -113,8 +100,8 @@ struct ReconnectTests {
         }
     }
 
-    static func dialer(_ fake: FakeDial, seed: UInt64) -> PeerDialer<SeededRandom> {
-        PeerDialer(eventLoop: fake.loop, policy: policy, rng: SeededRandom(seed: seed), logger: Fixture.logger, dial: fake.dial)
+    static func dialer(_ fake: FakeDial, seed: UInt64) -> PeerDialer<SplitMix64> {
+        PeerDialer(eventLoop: fake.loop, policy: policy, rng: SplitMix64(seed: seed), logger: Fixture.logger, dial: fake.dial)
     }
 
     @Test("a failing dial is retried exactly at the policy's delays, not a nanosecond earlier")
@@ -125,7 +112,7 @@ struct ReconnectTests {
         let start = loop.now
         dialer.start()
         var backoff = ReconnectBackoff(policy: Self.policy)
-        var rng = SeededRandom(seed: 9)
+        var rng = SplitMix64(seed: 9)
         var expected = [start]
         for _ in 0..<7 {
             let delay = backoff.nextDelay(using: &rng)
@@ -191,7 +178,7 @@ struct ReconnectTests {
         let alice = try PeerEndpoint(config: SocketTransportTests.config(Fixture.alice), group: group, onEvent: clientLog.record)
         let dialer = alice.dialer(host: "127.0.0.1", port: port, on: group.next(),
                                   policy: .init(initialDelay: .milliseconds(10), maxDelay: .milliseconds(50)),
-                                  rng: SeededRandom(seed: 1))
+                                  rng: SplitMix64(seed: 1))
         dialer.start()
         #expect(await clientLog.wait { $0.established.count == 1 })
         try await serverLog.establishedChannels[0].close()

@@ -193,8 +193,6 @@ extension SparseMerkleTree {
             slots[nibble(leaf.key, depth)] = .leaf(key: leaf.key, valueHash: leaf.valueHash)
         }
 
-        var occupied: Int { slots.reduce(0) { $0 + ($1 == .empty ? 0 : 1) } }
-
         /// The binary subtree over the whole page: the node at the page's position.
         func summary() -> Summary { summary(0, slotCount) }
 

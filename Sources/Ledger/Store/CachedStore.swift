@@ -34,15 +34,7 @@ public final class CachedStore: KeyValueStore {
 
     private func isCached(_ key: [UInt8]) -> Bool {
         guard let cachedPrefixes else { return true }
-        for prefix in cachedPrefixes where key.count >= prefix.count {
-            var matches = true
-            for i in prefix.indices where key[i] != prefix[i] {
-                matches = false
-                break
-            }
-            if matches { return true }
-        }
-        return false
+        return cachedPrefixes.contains { key.starts(with: $0) }
     }
 
     public func get(_ bytes: [UInt8]) throws(StoreError) -> [UInt8]? {
