@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         // The node's HTTP server (NodeHTTP): /health and /metrics, later the JSON-RPC routes.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -91,10 +92,23 @@ let package = Package(
         // PBFT, NodeCore or Ledger: the node hands it a NodeStatusSource and calls NodeMetrics.
         .target(name: "NodeHTTP",
                 dependencies: [.product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "HummingbirdCore", package: "hummingbird"),
+                               .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                                .product(name: "Metrics", package: "swift-metrics"),
                                .product(name: "Prometheus", package: "swift-prometheus"),
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        // The JSON-RPC 2.0 API on the node's HTTP server (POST /rpc, WebSocket /ws): methods over a
+        // node-service protocol (RPCNodeService) and the ledger's read-only snapshot; knows
+        // nothing of PBFT or the node's internals. See docs/RPC.md.
+        .target(name: "RPC",
+                dependencies: ["ChainTypes", "HansaCrypto", "Ledger", "ContractVM", "NodeHTTP",
+                               .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // Wrapper of LevelDB.
@@ -112,7 +126,7 @@ let package = Package(
 
         .executableTarget(name: "hansa",
                           dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator", "Ledger", "LevelDBStore", "ContractVM", "TradeFinance",
-                                         "NodeSetup", "PeerTransport", "Node", "NodeHTTP",
+                                         "NodeSetup", "PeerTransport", "Node", "NodeHTTP", "RPC",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log"),
                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -164,6 +178,16 @@ let package = Package(
                                    .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "HummingbirdTesting", package: "hummingbird"),
                                    .product(name: "Prometheus", package: "swift-prometheus"),
+                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                   .product(name: "Logging", package: "swift-log"),
+                                   .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "NIOPosix", package: "swift-nio")],
+                    swiftSettings: strict),
+        .testTarget(name: "RPCTests",
+                    dependencies: ["RPC", "NodeHTTP", "HansaTestSupport", "Ledger", "LevelDBStore", "ChainTypes", "HansaCrypto", "ContractVM",
+                                   "TradeFinance",
+                                   .product(name: "Hummingbird", package: "hummingbird"),
+                                   .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                    .product(name: "Logging", package: "swift-log"),
                                    .product(name: "NIOCore", package: "swift-nio"),

@@ -11,6 +11,9 @@ public enum SigningDomain: String, Sendable, CaseIterable {
     case newView = "pbft/new-view"
     case checkpoint = "pbft/checkpoint"
     case governance = "governance"
+    /// A client's signed read request to a node's RPC (docs/RPC.md "Signed reads"); never
+    /// accepted by consensus.
+    case rpcRead = "rpc/read"
 
     /// The digest that is signed: SHA-256 over
     /// `string("hansa/sign/v2") ‖ string(tag) ‖ string(chain id) ‖ genesis hash ‖ body`,

@@ -23,6 +23,12 @@ public struct Digest32: Hashable, Sendable, Comparable {
         self = bytes.withUnsafeBytes { Digest32.load($0) }
     }
 
+    /// From 64 hex digits (either case, no prefix); nil for anything else.
+    public init?(hex: String) {
+        guard let bytes = Hex.decode(hex), bytes.count == 32 else { return nil }
+        self.init(bytes: bytes)
+    }
+
     static func load(_ raw: UnsafeRawBufferPointer) -> Digest32 {
         Digest32(w0: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
                  w1: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),

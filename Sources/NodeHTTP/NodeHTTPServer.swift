@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -23,6 +25,7 @@ public final class NodeHTTPServer: Service, Sendable {
     private let logger: Logger
     private let nowMillis: @Sendable () -> Int64
     private let extraRoutes: @Sendable (Router<NodeRequestContext>) -> Void
+    private let webSocket: WebSocketRoute?
     private let listening = LockedBox(ListenState.waiting([]))
 
     private enum ListenState: Sendable {
@@ -34,17 +37,24 @@ public final class NodeHTTPServer: Service, Sendable {
     /// - Parameters:
     ///   - nowMillis: the wall clock for the health rules (milliseconds since 1970); tests pin it.
     ///   - extraRoutes: registers more routes on the server's router (the JSON-RPC endpoints).
+    ///   - webSocket: the handler of WebSocket upgrades (the JSON-RPC's `/ws`): given the
+    ///     request's path and the client's address, a handler, or nil to refuse the upgrade.
     public init(configuration: NodeHTTPConfiguration = NodeHTTPConfiguration(), status: any NodeStatusSource,
                 metrics: NodeMetrics, logger: Logger,
                 nowMillis: @escaping @Sendable () -> Int64 = NodeHTTPServer.systemNowMillis,
-                extraRoutes: @escaping @Sendable (Router<NodeRequestContext>) -> Void = { _ in }) {
+                extraRoutes: @escaping @Sendable (Router<NodeRequestContext>) -> Void = { _ in },
+                webSocket: WebSocketRoute? = nil) {
         self.configuration = configuration
         self.status = status
         self.metrics = metrics
         self.logger = logger
         self.nowMillis = nowMillis
         self.extraRoutes = extraRoutes
+        self.webSocket = webSocket
     }
+
+    /// Chooses the handler of a WebSocket upgrade from the path and the client's address.
+    public typealias WebSocketRoute = @Sendable (_ path: String, _ remote: String) -> WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>?
 
     /// Milliseconds since 1970-01-01T00:00:00Z from the system clock.
     public static let systemNowMillis: @Sendable () -> Int64 = {
@@ -60,9 +70,20 @@ public final class NodeHTTPServer: Service, Sendable {
     /// Serves until graceful shutdown (or cancellation). Throws
     /// ``NodeHTTPError/cannotListen(host:port:reason:)`` when the socket cannot be opened.
     public func run() async throws {
+        let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))
+        let server: HTTPServerBuilder
+        if let webSocket {
+            server = .http1WebSocketUpgrade(configuration: .init(http1: http1, ws: .init(maxFrameSize: 1 << 20))) { request, channel, _ in
+                let remote = channel.remoteAddress.map { "\($0)" } ?? "-"
+                guard let handler = webSocket(request.path ?? "", remote) else { return .dontUpgrade }
+                return .upgrade([:], handler)
+            }
+        } else {
+            server = .http1(configuration: http1)
+        }
         let app = Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
+            server: server,
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
                                                     serverName: "hansa"),
             onServerRunning: { [self] channel in self.didListen(port: channel.localAddress?.port ?? configuration.port) },

@@ -25,8 +25,12 @@ public final class TradeDevChain {
     public private(set) var applySeconds = 0.0
 
     /// `users`: exporters besides the trade parties (`DevChain.userKeys`), e.g. payees for a benchmark.
-    public init(store: any KeyValueStore, importerDeposit: UInt64, users: Int = 0) throws {
-        dev = DevChain(users: users).withTradeParties(importerDeposit: importerDeposit)
+    /// `extraParticipants`: more participants in genesis (e.g. an auditor for the RPC's tests).
+    public init(store: any KeyValueStore, importerDeposit: UInt64, users: Int = 0, extraParticipants: [Participant] = []) throws {
+        let base = DevChain(users: users).withTradeParties(importerDeposit: importerDeposit)
+        var g = base.genesis
+        g.participants += extraParticipants
+        dev = extraParticipants.isEmpty ? base : DevChain(genesis: g, validatorKeys: base.validatorKeys, userKeys: base.userKeys)
         genesis = dev.genesis
         ledger = try Ledger(store: store, genesis: genesis, engine: HansaVM())
         time = genesis.genesisTimeMillis

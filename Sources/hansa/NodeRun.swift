@@ -5,6 +5,7 @@ import Ledger
 import Logging
 import Node
 import NodeHTTP
+import RPC
 import NodeSetup
 import PeerTransport
 import ServiceLifecycle
@@ -51,11 +52,15 @@ struct NodeRun: AsyncParsableCommand {
         let holder = RuntimeHolder()
         let c = loaded.config
         let isValidator = if case .validator = loaded.membership { true } else { false }
+        let rpc = try Self.rpc(loaded, holder: holder, isValidator: isValidator, logger: logger)
         let http = NodeHTTPServer(
             configuration: NodeHTTPConfiguration(host: c.httpListen.host, port: Int(c.httpListen.port)),
             status: RuntimeStatusSource(holder: holder, name: loaded.membership.name, isValidator: isValidator,
                                         validatorCount: loaded.genesis.validators.count, chainID: loaded.genesis.chain.value),
-            metrics: metrics, logger: logger)
+            metrics: metrics, logger: logger,
+            extraRoutes: { router in rpc.register(on: router) },
+            webSocket: { path, remote in rpc.webSocketHandler(path: path, remote: remote) })
+        defer { rpc.shutdown(); rpc.accessLog.close() }
         var settings = Self.settings(loaded, logger: logger)
         settings.telemetry = MetricsTelemetry(metrics: metrics)
         let node = NodeRunService(http: http, holder: holder, metrics: metrics,
@@ -73,6 +78,19 @@ struct NodeRun: AsyncParsableCommand {
         } catch {
             throw CLIError("the node stopped: \(error)")
         }
+    }
+
+    /// The JSON-RPC over the node: ABIs from `<home>/abi/*.abi.json`, the access log at
+    /// `<home>/access.log` (checked before the node starts: a broken chain stops it).
+    static func rpc(_ home: NodeHome, holder: RuntimeHolder, isValidator: Bool, logger: Logger) throws -> HansaRPC {
+        let abis: ABIRegistry
+        do { abis = try ABIRegistry.load(directory: NodePaths.resolve("abi", home: home.paths.home)) } catch { throw CLIError("\(error)") }
+        let log: AccessLog
+        do { log = try AccessLog(path: NodePaths.resolve("access.log", home: home.paths.home), node: home.membership.name) } catch {
+            throw CLIError("\(error)")
+        }
+        let service = RuntimeRPCService(holder: holder, name: home.membership.name, isValidator: isValidator)
+        return HansaRPC(service: service, abis: abis, accessLog: log, logger: logger)
     }
 
     static func settings(_ home: NodeHome, logger: Logger) -> NodeSettings {

@@ -1,8 +1,11 @@
+import ChainTypes
 import Foundation
+import Ledger
 import Logging
 import NIOConcurrencyHelpers
 import Node
 import NodeHTTP
+import RPC
 import ServiceLifecycle
 
 /// The running node as the HTTP server sees it: nil until the node has started.
@@ -92,4 +95,42 @@ struct NodeRunService: Service {
 struct NodeStartFailure: Error, CustomStringConvertible {
     let error: NodeError
     var description: String { "\(error)" }
+}
+
+/// The running node as the JSON-RPC sees it (the RPC's node-service protocol): nil snapshot
+/// until the node has started.
+struct RuntimeRPCService: RPCNodeService {
+    let holder: RuntimeHolder
+    let name: String
+    let isValidator: Bool
+
+    var snapshot: LedgerSnapshot? { holder.runtime?.snapshot }
+
+    func nodeInfo() -> RPCNodeInfo {
+        let role: RPCNodeInfo.Role = isValidator ? .validator : .observer
+        guard let runtime = holder.runtime, let s = runtime.status else {
+            return RPCNodeInfo(name: name, role: role, version: RuntimeStatusSource.version)
+        }
+        let peers = s.peerHeights.keys.sorted().map { peer -> RPCNodeInfo.Peer in
+            let info = runtime.directory.peers.first { $0.name == peer }
+            return RPCNodeInfo.Peer(name: peer, role: info?.validatorIndex != nil ? "validator" : "observer", height: s.peerHeights[peer])
+        }
+        return RPCNodeInfo(name: s.name, role: role, version: RuntimeStatusSource.version, view: s.view, primaryIndex: s.primary,
+                           syncTarget: s.syncTarget, peers: peers, mempoolTransactions: s.mempoolTransactions)
+    }
+
+    func submit(_ tx: Transaction) async throws(SubmitRefusal) -> Hash {
+        guard let runtime = holder.runtime else { throw .unavailable("the node is starting") }
+        do { return try await runtime.submit(tx) } catch {
+            switch error {
+            case .refused(let e): throw .refused(e)
+            case .unavailable(let why): throw .unavailable(why)
+            }
+        }
+    }
+
+    func receipt(of hash: Hash, timeout: Duration) async -> (height: UInt64, index: Int, receipt: Receipt)? {
+        guard let runtime = holder.runtime, let r = await runtime.receipt(of: hash, timeout: timeout) else { return nil }
+        return (r.height, r.index, r.receipt)
+    }
 }
