@@ -2,6 +2,7 @@ import ArgumentParser
 import ChainTypes
 import ContractVM
 import Foundation
+import RPC
 
 /// `hansa contract compile FILE`: contract source → bytecode and ABI (docs/CONTRACTS.md).
 struct ContractCommand: ParsableCommand {
@@ -41,12 +42,21 @@ struct ContractCommand: ParsableCommand {
             let abi = dir.appendingPathComponent("\(name).abi.json")
             let bytes = compiled.bytecode
             try Data(bytes).write(to: code)
-            try Data(compiled.abiJSON.utf8).write(to: abi)
+            try Data(Self.abiDocument(compiled, name: name).utf8).write(to: abi)
             let p = compiled.program
             print("compiled \(source): \(bytes.count) bytes, \(p.functions.count) functions, \(p.constants.count) constants")
             print("  bytecode  \(code.path)  (sha256 \(SHA256.hash(bytes)))")
             print("  abi       \(abi.path)")
             if hex { print(Hex.encode(bytes)) }
+        }
+
+        /// The compiler's ABI with the contract's name and the bytecode's SHA-256 first: a
+        /// node's RPC finds a contract's ABI by the code hash of its account (docs/RPC.md).
+        static func abiDocument(_ compiled: CompiledContract, name: String) throws -> String {
+            guard case .object(let body) = try JSON.parse(compiled.abiJSON) else { throw CLIError("the compiler wrote an ABI that is not an object") }
+            var doc: JSONObject = ["name": .string(name), "code_hash": .string(SHA256.hash(compiled.bytecode).hex)]
+            for key in body.keys { doc[key] = body[key] }
+            return pretty(.object(doc)) + "\n"
         }
     }
 }

@@ -384,6 +384,9 @@ struct CompilerTests {
         #expect(params.first == ["name": "invoice_hash", "type": "bytes"])
         #expect(!functions.contains { $0["kind"] as? String == "internal" })
         #expect(json["events"] is [[String: Any]] && json["storage"] is [[String: Any]])
+        // The node's RPC finds the ABI of a contract by its account's code hash (docs/RPC.md).
+        #expect(json["code_hash"] as? String == SHA256.hash(code).hex)
+        #expect(json["name"] as? String == "letter_of_credit")
     }
 
     @Test func hansaContractCompileReportsAnErrorWithItsPlace() throws {
