@@ -111,6 +111,15 @@ let package = Package(
                                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
+        // The `hansa` client's side of the JSON-RPC: a session over the node's WebSocket, signed
+        // reads, transactions built and signed with the next nonce, arguments as people write them.
+        .target(name: "HansaClient",
+                dependencies: ["RPC", "ChainTypes", "HansaCrypto", "Ledger", "ContractVM",
+                               .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                               .product(name: "TOMLKit", package: "TOMLKit"),
+                               .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
         // Wrapper of LevelDB.
         .target(name: "LevelDBStore", dependencies: ["CLevelDB", "Ledger"], swiftSettings: strict),
         // The node: the one driver on real clocks over the peer network, gossip, block sync,
@@ -126,7 +135,7 @@ let package = Package(
 
         .executableTarget(name: "hansa",
                           dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator", "Ledger", "LevelDBStore", "ContractVM", "TradeFinance",
-                                         "NodeSetup", "PeerTransport", "Node", "NodeHTTP", "RPC",
+                                         "NodeSetup", "PeerTransport", "Node", "NodeHTTP", "RPC", "HansaClient",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log"),
                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

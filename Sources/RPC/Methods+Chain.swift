@@ -17,6 +17,7 @@ extension HansaRPC {
                     "head_time": .string(Format.time(s.head.timestampMillis)),
                     "node": .string(info.name), "role": .string(info.role.rawValue), "version": .string(info.version),
                     "validators": .int(s.genesis.validators.validators.count),
+                    "currencies": .array(s.genesis.currencies.map { .object(["code": .string($0.code.value), "decimals": .int($0.decimals)]) }),
                 ])
             },
             RPCMethod("chain.head", "The head block's header and its commit certificate.", result: "head",

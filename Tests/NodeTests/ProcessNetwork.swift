@@ -36,7 +36,14 @@ final class ProcessNetwork: @unchecked Sendable {
     var nonces: [Int: UInt64] = [:]
     static let observer = 4
 
-    init(users: Int = 8) throws {
+    /// The trade parties of `trade: true`, by name: importer, exporter, carrier, auditor,
+    /// outsider (each with a key file in `root/keys/<name>.key`).
+    private(set) var traders: [String: PrivateKey] = [:]
+
+    /// `trade`: genesis also names an importer (USD 1,000,000.00 at bank-0), an exporter (at
+    /// bank-1), a carrier, an auditor and an outsider, and every home gets the letter of
+    /// credit's ABI in `abi/` (as `hansa contract compile` writes it) for the RPC.
+    init(users: Int = 8, trade: Bool = false) throws {
         hansa = try HansaExecutable.path()
         root = NSTemporaryDirectory() + "hansa-procs-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root + "/keys", withIntermediateDirectories: true)
@@ -74,13 +81,33 @@ final class ProcessNetwork: @unchecked Sendable {
         for (u, key) in userKeys.enumerated() {
             template += "[[participants]]\nname = \"user-\(u)\"\nrole = \"exporter\"\npublic_key = \"\(key.publicKey.hex)\"\nbank = \"bank-0\"\n\n"
         }
+        var traders: [String: PrivateKey] = [:]
+        if trade {
+            for (name, role, bank) in [("importer", "importer", "bank-0"), ("exporter", "exporter", "bank-1"), ("carrier", "carrier", nil),
+                                       ("auditor", "auditor", nil), ("outsider", "exporter", nil)] as [(String, String, String?)] {
+                let key = PrivateKey.generate()
+                traders[name] = key
+                try KeyFile.write(key, to: "\(root)/keys/\(name).key")
+                template += "[[participants]]\nname = \"\(name)\"\nrole = \"\(role)\"\npublic_key = \"\(key.publicKey.hex)\"\n"
+                    + (bank.map { "bank = \"\($0)\"\n" } ?? "") + "\n"
+            }
+        }
         template += "[[currencies]]\ncode = \"USD\"\ndecimals = 2\nissuers = [\"bank-0\"]\n\n"
         for u in 0..<users { template += "[[deposits]]\naccount = \"user-\(u)\"\ncurrency = \"USD\"\namount = \"100000.00\"\n\n" }
+        if trade { template += "[[deposits]]\naccount = \"importer\"\ncurrency = \"USD\"\namount = \"1000000.00\"\n\n" }
         try template.write(toFile: "\(root)/genesis.toml", atomically: true, encoding: .utf8)
         genesisPath = "\(root)/genesis.json"
         let g = try HansaExecutable.run(["genesis", "\(root)/genesis.toml", "--keys-dir", "\(root)/keys", "--out", genesisPath])
         guard g.status == 0 else { throw ProcessNetworkError("hansa genesis failed: \(g.err)") }
         for home in homesByBank { try FileManager.default.copyItem(atPath: genesisPath, toPath: "\(home)/genesis.json") }
+        if trade {
+            let source = repositoryRoot() + "/contracts/letter_of_credit.hc"
+            for home in homesByBank {
+                let c = try HansaExecutable.run(["contract", "compile", source, "-o", "\(home)/abi"])
+                guard c.status == 0 else { throw ProcessNetworkError("hansa contract compile failed: \(c.err)") }
+            }
+        }
+        self.traders = traders
 
         let genesis = try GenesisFile.read(genesisPath)
         // Validator order is the genesis order (by address), not the order the keys were made.
