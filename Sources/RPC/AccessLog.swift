@@ -123,6 +123,17 @@ extension HansaRPC {
         guard allowed else { throw reader.refusal("contract \(contract)") }
     }
 
+    /// Checks that `reader` may read `tx`; a transaction that deploys or calls a contract is
+    /// one of its details, so that read goes to the access log, allowed or refused.
+    func authorizeTransactionRead(_ reader: Reader, _ call: RPCCall, _ tx: Transaction, _ s: LedgerSnapshot, what: String) throws(RPCError) {
+        let allowed = reader.mayRead(tx, s)
+        if let contract = Reader.contract(of: tx) {
+            accessLog.append(reader: reader.address, role: reader.role, method: call.method, subject: contract.text, remote: call.remote,
+                             allowed: allowed, nowMillis: nowMillis())
+        }
+        guard allowed else { throw reader.refusal(what) }
+    }
+
     func accessMethods() -> [RPCMethod] {
         [
             RPCMethod("access.log", "The access log of this node (auditors and regulators): every read of a contract's details, hash-chained.",

@@ -93,7 +93,7 @@ extension HansaRPC {
                 let s = try snapshot()
                 let hash = try call.params.required("hash", call.params.hash)
                 guard let found = try read({ () throws(LedgerError) in try s.transaction(hash) }) else { throw .notFound("transaction", hash.hex) }
-                try reader(call, s).requireTransaction(found.transaction, s, what: "transaction \(hash.hex)", remote: call.remote)
+                try authorizeTransactionRead(try reader(call, s), call, found.transaction, s, what: "transaction \(hash.hex)")
                 return .object(["transaction": try json(TransactionJSON(found.transaction)), "height": .string(String(found.height)),
                                 "index": .int(found.index), "receipt": try receiptJSON(found.receipt, s)])
             },
@@ -103,11 +103,11 @@ extension HansaRPC {
                 let s = try snapshot()
                 let hash = try call.params.required("hash", call.params.hash)
                 if let found = try read({ () throws(LedgerError) in try s.transaction(hash) }) {
-                    try reader(call, s).requireTransaction(found.transaction, s, what: "receipt of \(hash.hex)", remote: call.remote)
+                    try authorizeTransactionRead(try reader(call, s), call, found.transaction, s, what: "receipt of \(hash.hex)")
                     return .object(["height": .string(String(found.height)), "index": .int(found.index), "receipt": try receiptJSON(found.receipt, s)])
                 }
                 if let found = try read({ () throws(LedgerError) in try s.scheduledCall(hash) }) {
-                    try reader(call, s).requireContract(found.call.contract, s, what: "scheduled call \(hash.hex)", remote: call.remote)
+                    try authorizeContractRead(try reader(call, s), call, found.call.contract, s)
                     return .object(["height": .string(String(found.height)), "receipt_index": .int(found.index),
                                     "scheduled_call": try json(ScheduledCallJSON(found.call)), "receipt": try receiptJSON(found.receipt, s)])
                 }

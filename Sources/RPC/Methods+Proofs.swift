@@ -14,7 +14,7 @@ extension HansaRPC {
                       let p = try read({ () throws(LedgerError) in try s.inclusionProof(of: hash) }) else {
                     throw .notFound("transaction", hash.hex)
                 }
-                try reader(call, s).requireTransaction(found.transaction, s, what: "transaction \(hash.hex)", remote: call.remote)
+                try authorizeTransactionRead(try reader(call, s), call, found.transaction, s, what: "transaction \(hash.hex)")
                 return .object([
                     "transaction_hash": .string(hash.hex), "receipt_hash": .string(found.receipt.hash.hex),
                     "transaction_encoded_hex": .string(Hex.encode(found.transaction.canonicalBytes)),

@@ -190,13 +190,13 @@ extension HansaRPC {
 }
 
 extension Reader {
-    /// Refuses (and logs) a read of a transaction the reader may not see.
-    func requireTransaction(_ tx: Transaction, _ s: LedgerSnapshot, what: String, remote: String) throws(RPCError) {
-        guard mayRead(tx, s) else { throw refusal(what) }
-    }
-
-    func requireContract(_ contract: Address, _ s: LedgerSnapshot, what: String, remote: String) throws(RPCError) {
-        guard mayReadContract(contract, s) else { throw refusal(what) }
+    /// The contract a transaction deploys or calls, if any.
+    static func contract(of tx: Transaction) -> Address? {
+        switch tx.body.kind {
+        case .callContract: (try? CallPayload(canonicalBytes: tx.body.payload))?.contract
+        case .deployContract: Executor.contractAddress(deployer: tx.sender, nonce: tx.body.nonce)
+        default: nil
+        }
     }
 
     func requireAccount(_ a: Address, _ s: LedgerSnapshot, remote: String) throws(RPCError) {

@@ -288,6 +288,52 @@ struct MethodTests {
         #expect(try check(path) == 1)
     }
 
+    @Test("limits on page sizes and waits are invalid params that name the bound")
+    func paramLimits() async throws {
+        let e = try await error("events.query", ["limit": .int(RPCLimits().maxPageItems + 1)])
+        #expect(e.code == -32602 && e.message.contains("\(RPCLimits().maxPageItems)"), "\(e)")
+        #expect(try await error("tx.submit", ["transaction": "00", "wait_ms": .int(RPCLimits().maxWaitMillis + 1)]).code == -32602)
+        #expect(try await error("access.log", signed(InstantNode.auditor, "access.log", ["limit": .int(0)])).code == -32602)
+    }
+
+    @Test("a credit's transaction read through tx.get goes to the access log, allowed or refused")
+    func transactionReadsLogged() async throws {
+        let s = try #require(node.snapshot)
+        let hash = try #require(try s.block(at: 3)).transactions[0].hash  // advise
+        _ = try await result("tx.get", signed(node.chain.advisingBank, "tx.get", ["hash": .string(hash.hex)]))
+        #expect(try await error("tx.get", signed(InstantNode.outsider, "tx.get", ["hash": .string(hash.hex)])).reason == "read_not_allowed")
+        let entries = try #require(try await result("access.log", signed(InstantNode.auditor, "access.log", [:]))["entries"]?.arrayValue)
+        #expect(entries.map { $0["allowed"] } == [true, false])
+        #expect(entries.allSatisfy { $0["subject"] == .string(node.credit.text) && $0["method"] == "tx.get" })
+    }
+
+    @Test("garbled requests never crash the server: every answer is a JSON-RPC response or nothing")
+    func garbled() async throws {
+        let seeds = [#"{"jsonrpc":"2.0","method":"block.get","params":{"height":"2","full":true},"id":1}"#,
+                     #"[{"jsonrpc":"2.0","method":"events.query","params":{"after":"1.0.0","limit":3},"id":"a"},{"jsonrpc":"2.0","method":"lc.get","params":["hx00"]}]"#,
+                     #"{"jsonrpc":"2.0","method":"tx.submit","params":{"transaction":"0a0b","wait_ms":1},"id":null}"#]
+        var rng = SplitMix64(seed: 12)
+        for i in 0..<1_500 {
+            var bytes = Array(seeds[i % seeds.count].utf8)
+            for _ in 0..<Int(rng.next() % 4) + 1 {
+                let at = Int(rng.next() % UInt64(bytes.count))
+                switch rng.next() % 3 {
+                case 0: bytes[at] = UInt8(truncatingIfNeeded: rng.next())
+                case 1: bytes.remove(at: at)
+                default:
+                    let structural = Array("{}[]\",:0-e\\u".utf8)
+                    bytes.insert(structural[Int(rng.next() % UInt64(structural.count))], at: at)
+                }
+            }
+            if let answer = await rpc.respond(to: bytes, transport: .http, remote: "fuzz") {
+                let j = try JSON.parse(answer)
+                let items = j.arrayValue ?? [j]
+                #expect(items.allSatisfy { $0["jsonrpc"] == "2.0" && ($0["result"] != nil) != ($0["error"] != nil) }, "\(answer)")
+            }
+        }
+        #expect(try await result("chain.info")["height"] == "4")
+    }
+
     func waitForIndex() async throws {
         for _ in 0..<400 where rpc.heads.height < 4 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(rpc.heads.height >= 4)

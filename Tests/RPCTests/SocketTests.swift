@@ -141,6 +141,31 @@ struct RPCSocketTests {
         }
     }
 
+    @Test("WebSocket: over the per-connection request rate, requests get rate_limited until the bucket refills")
+    func rateLimit() async throws {
+        let node = try InstantNode()
+        var limits = RPCLimits()
+        limits.maxRequestsPerSecondPerConnection = 5
+        let rpc = node.rpc(limits: limits)
+        defer { rpc.shutdown() }
+        try await Self.withServer(rpc) { port in
+            let answers = NIOLockedValueBox<[JSON]>([])
+            let client = WebSocketClient(url: "ws://127.0.0.1:\(port)/ws", logger: Logger(label: "ws-client")) { inbound, outbound, _ in
+                for i in 0..<20 { try await outbound.write(.text(#"{"jsonrpc":"2.0","method":"chain.info","id":\#(i)}"#)) }
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    guard case .text(let text) = message, let j = try? JSON.parse(text) else { continue }
+                    if answers.withLockedValue({ $0.append(j); return $0.count }) == 20 { break }
+                }
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            try await client.run()
+            let got = answers.withLockedValue { $0 }
+            let limited = got.filter { $0["error"]?["data"]?["reason"] == "rate_limited" }.count
+            #expect(limited >= 10 && limited <= 15, "\(limited) of 20 rate-limited")
+            #expect(got.filter { $0["result"] != nil }.count == 20 - limited)
+        }
+    }
+
     @Test("WebSocket: subscriptions per connection are limited; unsubscribe ends one; subscribe over HTTP is refused")
     func limits() async throws {
         let node = try InstantNode()
