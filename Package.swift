@@ -193,7 +193,7 @@ let package = Package(
                                    .product(name: "NIOPosix", package: "swift-nio")],
                     swiftSettings: strict),
         .testTarget(name: "RPCTests",
-                    dependencies: ["RPC", "NodeHTTP", "HansaTestSupport", "Ledger", "LevelDBStore", "ChainTypes", "HansaCrypto", "ContractVM",
+                    dependencies: ["RPC", "HansaClient", "NodeHTTP", "HansaTestSupport", "Ledger", "LevelDBStore", "ChainTypes", "HansaCrypto", "ContractVM",
                                    "TradeFinance",
                                    .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
