@@ -136,6 +136,7 @@ let package = Package(
         .executableTarget(name: "hansa",
                           dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator", "Ledger", "LevelDBStore", "ContractVM", "TradeFinance",
                                          "NodeSetup", "PeerTransport", "Node", "NodeHTTP", "RPC", "HansaClient",
+                                         .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log"),
                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -65,9 +65,15 @@ public struct JSONRPCServer: Sendable {
                 return Self.response(id: .null, error: .limit("max_batch_requests", value: items.count, max: limits.maxBatchRequests,
                                                                "a batch of \(items.count) requests; at most \(limits.maxBatchRequests) are allowed")).serialized()
             }
-            var answers: [JSON] = []
-            for item in items {
-                if let answer = await one(item, transport: transport, remote: remote, connection: connection) { answers.append(answer) }
+            // The requests of a batch run concurrently (§6 allows any order of processing); the
+            // answers keep the requests' order.
+            let answers = await withTaskGroup(of: (Int, JSON?).self) { group -> [JSON] in
+                for (i, item) in items.enumerated() {
+                    group.addTask { (i, await self.one(item, transport: transport, remote: remote, connection: connection)) }
+                }
+                var byIndex = [JSON?](repeating: nil, count: items.count)
+                for await (i, answer) in group { byIndex[i] = answer }
+                return byIndex.compactMap { $0 }
             }
             return answers.isEmpty ? nil : JSON.array(answers).serialized()
         default:

@@ -52,7 +52,8 @@ struct Bench: AsyncParsableCommand {
         case "gas": try gasSuite(trials: trials, store: store, contractPath: contract)
         case "block": try blockSuite(repeats: 5)
         case "network": try await networkSuite(seconds: max(seconds, 10), users: users, blockTransactions: blockTransactions, window: window)
-        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm, gas, block, network")
+        case "rpc": try await rpcSuite(seconds: max(seconds, 3), users: users)
+        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm, gas, block, network, rpc")
         }
     }
 }
