@@ -58,6 +58,14 @@ extension HansaRPC {
                         try await outbound.write(.text(JSONRPCServer.response(id: .null, error: .invalidRequest("send JSON-RPC as text messages")).serialized()))
                         continue
                     }
+                    // A message in one frame is bounded by the frame size only: check the RPC's own limit.
+                    guard text.utf8.count <= limits.maxWebSocketMessageBytes else {
+                        let e = RPCError.limit("max_websocket_message_bytes", value: text.utf8.count, max: limits.maxWebSocketMessageBytes,
+                                               "a message of \(text.utf8.count) bytes; at most \(limits.maxWebSocketMessageBytes) are allowed")
+                        try await outbound.write(.text(JSONRPCServer.response(id: .null, error: e).serialized()))
+                        try await outbound.close(.messageTooLarge, reason: "message over \(limits.maxWebSocketMessageBytes) bytes")
+                        return
+                    }
                     guard bucket.take(now: Date()) else {
                         let e = RPCError(code: RPCError.codeRateLimited, message: "more than \(limits.maxRequestsPerSecondPerConnection) requests a second on this connection",
                                          reason: "rate_limited")

@@ -141,6 +141,64 @@ struct RPCSocketTests {
         }
     }
 
+    @Test("limits on a socket: a body over the server's limit is 413; a WebSocket message over its limit closes that connection")
+    func transportLimits() async throws {
+        let node = try InstantNode()
+        var limits = RPCLimits()
+        limits.maxWebSocketMessageBytes = 4_096
+        let rpc = node.rpc(limits: limits)
+        defer { rpc.shutdown() }
+        try await Self.withServer(rpc) { port in
+            let big = #"{"jsonrpc":"2.0","method":"chain.info","params":{"pad":""# + String(repeating: "x", count: NodeHTTPConfiguration().maxRequestBodyBytes) + #""},"id":1}"#
+            #expect(try await Self.post(big, port: port).0 == 413)
+
+            let answers = NIOLockedValueBox(0)
+            let client = WebSocketClient(url: "ws://127.0.0.1:\(port)/ws", logger: Logger(label: "ws-big")) { inbound, outbound, _ in
+                try await outbound.write(.text(#"{"jsonrpc":"2.0","method":"chain.info","id":1}"#))
+                try await outbound.write(.text(String(repeating: " ", count: 8_192) + "{}"))
+                for try await _ in inbound.messages(maxSize: 1 << 20) { answers.withLockedValue { $0 += 1 } }
+            }
+            let closed = try await client.run()
+            #expect(answers.withLockedValue { $0 } == 2)  // chain.info, then the limit error
+            #expect(closed?.closeCode == .messageTooLarge, "\(String(describing: closed))")
+        }
+    }
+
+    @Test("WebSocket connections over the limit are closed at once, without an answer")
+    func connectionLimit() async throws {
+        let node = try InstantNode()
+        var limits = RPCLimits()
+        limits.maxWebSocketConnections = 1
+        let rpc = node.rpc(limits: limits)
+        defer { rpc.shutdown() }
+        try await Self.withServer(rpc) { port in
+            let holding = AsyncStream<Void>.makeStream()
+            let release = AsyncStream<Void>.makeStream()
+            let first = Task {
+                let client = WebSocketClient(url: "ws://127.0.0.1:\(port)/ws", logger: Logger(label: "ws-1")) { inbound, outbound, _ in
+                    try await outbound.write(.text(#"{"jsonrpc":"2.0","method":"chain.info","id":1}"#))
+                    var it = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                    _ = try await it.next()
+                    holding.continuation.yield()
+                    for await _ in release.stream { break }
+                    try await outbound.close(.normalClosure, reason: nil)
+                }
+                return try await client.run()
+            }
+            for await _ in holding.stream { break }
+            let second = NIOLockedValueBox<[String]>([])
+            let client = WebSocketClient(url: "ws://127.0.0.1:\(port)/ws", logger: Logger(label: "ws-2")) { inbound, outbound, _ in
+                try? await outbound.write(.text(#"{"jsonrpc":"2.0","method":"chain.info","id":2}"#))
+                for try await m in inbound.messages(maxSize: 1 << 20) { if case .text(let t) = m { second.withLockedValue { $0.append(t) } } }
+            }
+            let closed = try await client.run()
+            #expect(second.withLockedValue { $0 }.isEmpty)
+            #expect(closed?.closeCode == .policyViolation, "\(String(describing: closed))")
+            release.continuation.yield()
+            _ = try await first.value
+        }
+    }
+
     @Test("WebSocket: over the per-connection request rate, requests get rate_limited until the bucket refills")
     func rateLimit() async throws {
         let node = try InstantNode()
