@@ -283,7 +283,16 @@ extension JSON {
 
         mutating func string() throws(JSONParseError) -> String {
             offset += 1
-            var out: [UInt8] = []
+            // Fast path: no escape before the closing quote (hex, names, addresses).
+            var end = offset
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                guard let s = String(validating: bytes[offset..<end], as: UTF8.self) else { throw error("a string is not valid UTF-8") }
+                offset = end + 1
+                return s
+            }
+            var out: [UInt8] = Array(bytes[offset..<end])
+            offset = end
             while true {
                 guard let b = peek else { throw error("the text ends inside a string") }
                 switch b {

@@ -67,6 +67,7 @@ func rpcSuite(seconds: Double, users: Int, connections: Int = 4) async throws {
     print(String(format: "  in-process intake:  %8.0f tx/s admitted (median; 64 submissions in flight)", d))
     print(String(format: "  over RPC:           %8.0f tx/s admitted (median; %d WebSocket connections, batches of 64 run concurrently)", r, connections))
     print(String(format: "  ratio RPC / in-process: %.2f (goal ≥ 0.90)", r / d))
+    breakdown(txs)
 
 }
 
@@ -229,4 +230,36 @@ final class BenchIntake: RPCNodeService, @unchecked Sendable {
         if f > 0 { print("  note: \(f) batches had refusals (rate limits or the mempool); only admitted transactions count") }
         return Double(admittedCount) / Date().timeIntervalSince(start)
     }
+}
+
+/// Where the JSON-RPC layer's time goes for one `tx.submit`, step by step on one thread
+/// (µs per transaction): read the request, decode the hex, decode the transaction, write the answer.
+func breakdown(_ txs: [Transaction]) {
+    let sample = Array(txs.prefix(5_000))
+    let requests = sample.map { tx in
+        Array(#"{"jsonrpc":"2.0","method":"tx.submit","params":{"transaction":"\#(Hex.encode(tx.canonicalBytes))"},"id":7}"#.utf8)
+    }
+    func time(_ label: String, _ body: () -> Void) {
+        let start = ContinuousClock().now
+        body()
+        let d = ContinuousClock().now - start
+        let us = (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(sample.count)
+        print("    " + label.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%6.2f µs", us))
+    }
+    print("  one tx.submit, step by step (one thread):")
+    var parsed: [JSON] = []
+    time("read the request (JSON)") { parsed = requests.map { try! JSON.parse($0) } }
+    var hex: [String] = []
+    time("take the params") { hex = parsed.map { $0["params"]!["transaction"]!.stringValue! } }
+    var bytes: [[UInt8]] = []
+    time("decode the hex") { bytes = hex.map { Hex.decode($0)! } }
+    var decoded: [Transaction] = []
+    time("decode the transaction") { decoded = bytes.map { try! Transaction(canonicalBytes: $0) } }
+    time("its hash") { for t in decoded { _ = t.hash } }
+    time("write the answer (JSON)") {
+        for t in decoded {
+            _ = JSON.object(["jsonrpc": "2.0", "result": .object(["hash": .string(t.hash.hex), "status": "pending"]), "id": .number("7")]).serialized()
+        }
+    }
+    time("verify the signature (for scale)") { for t in decoded { _ = t.verifySignature() } }
 }
