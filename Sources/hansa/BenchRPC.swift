@@ -21,6 +21,7 @@ import ServiceLifecycle
 ///
 /// Prints both rates and their ratio; the goal is ≥ 0.90 (RPC costs < 10 % of throughput).
 func rpcSuite(seconds: Double, users: Int, connections: Int = 4) async throws {
+    let batchSize = Int(ProcessInfo.processInfo.environment["BENCH_RPC_BATCH"] ?? "") ?? 64
     print("rpc (tx.submit over the node's HTTP server vs the in-process intake; the same admission work)")
     let perUser = 40
     let dev = DevChain(users: users)
@@ -54,8 +55,8 @@ func rpcSuite(seconds: Double, users: Int, connections: Int = 4) async throws {
         for round in 1...rounds {
             let fresh = txs.map { try! Transaction(canonicalBytes: $0.canonicalBytes) }
             direct.append(await intake.measure(fresh, seconds: seconds, tasks: 64) { tx in _ = try? await intake.submit(tx) })
-            let dispatcher = await intake.measureDispatcher(txs, rpc: rpc, seconds: seconds, tasks: connections, batch: 64)
-            overRPC.append(try await intake.measureOverWebSocket(txs, port: port, seconds: seconds, connections: connections, batch: 64))
+            let dispatcher = await intake.measureDispatcher(txs, rpc: rpc, seconds: seconds, tasks: connections, batch: batchSize)
+            overRPC.append(try await intake.measureOverWebSocket(txs, port: port, seconds: seconds, connections: connections, batch: batchSize))
             print(String(format: "  round %d: in-process %8.0f tx/s, JSON-RPC without sockets %8.0f tx/s, over RPC %8.0f tx/s",
                          round, direct.last!, dispatcher, overRPC.last!))
         }
