@@ -46,7 +46,18 @@ public final class AccessLog: Sendable {
         self.path = path
         var st = State()
         if FileManager.default.fileExists(atPath: path) {
-            guard let data = FileManager.default.contents(atPath: path) else { throw AccessLogError("cannot read \(path)") }
+            guard var data = FileManager.default.contents(atPath: path) else { throw AccessLogError("cannot read \(path)") }
+            // A crash in the middle of an append leaves a last line without its newline: that
+            // entry was never complete, so it is cut off (and the file truncated) — not a tamper.
+            if let last = data.last, last != UInt8(ascii: "\n") {
+                let cut = (data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? data.startIndex
+                if (try? JSON.parse(data[cut...])) == nil {
+                    data = data.prefix(upTo: cut)
+                    guard let h = FileHandle(forWritingAtPath: path) else { throw AccessLogError("cannot open \(path) to cut its incomplete last line") }
+                    h.truncateFile(atOffset: UInt64(data.count))
+                    h.closeFile()
+                }
+            }
             for (i, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() {
                 guard let j = try? JSON.parse(line), let o = j.objectValue else { throw AccessLogError("\(path) line \(i + 1) is not a JSON object") }
                 guard Self.hash(of: o, previous: st.last) == Hash(hex: o["hash"]?.stringValue ?? ""),

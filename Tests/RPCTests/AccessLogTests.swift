@@ -37,4 +37,20 @@ struct AccessLogTests {
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         #expect { _ = try AccessLog(path: path, node: "bank-a") } throws: { "\($0)".contains("breaks the hash chain") }
     }
+
+    @Test("an append cut short by a crash (a last line without its newline) is dropped, and the log goes on")
+    func tornLastLine() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("access-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try write(path, 2)
+        let h = try #require(FileHandle(forWritingAtPath: path))
+        h.seekToEndOfFile()
+        h.write(Data(#"{"seq":2,"time":"2026-12-0"#.utf8))
+        h.closeFile()
+        let log = try AccessLog(path: path, node: "bank-a")
+        #expect(log.entries(from: 0, limit: 10).count == 2)
+        log.append(reader: nil, role: nil, method: "lc.get", subject: "hx", remote: "-", allowed: false, nowMillis: 0)
+        log.close()
+        #expect(try AccessLog(path: path, node: "bank-a").entries(from: 0, limit: 10).count == 3)
+    }
 }
