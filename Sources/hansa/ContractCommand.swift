@@ -5,11 +5,11 @@ import Foundation
 import RPC
 
 /// `hansa contract compile FILE`: contract source → bytecode and ABI (docs/CONTRACTS.md).
-struct ContractCommand: ParsableCommand {
+struct ContractCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "contract",
-        abstract: "Compile and inspect smart contracts.",
-        subcommands: [Compile.self])
+        abstract: "Compile contracts; call any contract through a node by its ABI (send, query).",
+        subcommands: [Compile.self, Send.self, Query.self])
 
     struct Compile: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -84,6 +84,9 @@ struct ClientProcessTests {
             let timeline = try hansa(["lc", "timeline", "--credit", credit], key: "auditor")
             for name in ["Drafted", "Issued", "Advised", "ShippingEvent"] { #expect(timeline.out.contains(name), "\(timeline.out)") }
             #expect(try hansa(["lc", "list"], key: "exporter").out.contains("1 credit of"))
+            // Any pub fn by name, without a transaction (the credit's state: 1 = issued).
+            let status = try hansa(["contract", "query", "--contract", credit, "--function", "status"], key: "exporter")
+            #expect(status.out.contains("status → 1"), "\(status.out)\(status.err)")
 
             // A step the contract refuses commits and fails: exit 5, in a sentence.
             let wrong = try hansa(["lc", "advise", "--credit", credit], key: "exporter")
