@@ -13,6 +13,20 @@ public protocol TransactionIntake: Sendable {
     /// The receipt of a committed transaction, waiting up to `timeout` for it to commit;
     /// nil when it has not committed by then.
     func receipt(of hash: Hash, timeout: Duration) async -> CommittedReceipt?
+    /// Many transactions at once (a client's bulk submission): checked and admitted as
+    /// `submit` does, one outcome each in order, relayed to the validators together.
+    func submit(batch txs: [Transaction]) async -> [Result<Hash, IntakeError>]
+}
+
+extension TransactionIntake {
+    /// One by one (for intakes without a batch path of their own).
+    public func submit(batch txs: [Transaction]) async -> [Result<Hash, IntakeError>] {
+        var out: [Result<Hash, IntakeError>] = []
+        for tx in txs {
+            do { out.append(.success(try await submit(tx))) } catch { out.append(.failure(error)) }
+        }
+        return out
+    }
 }
 
 /// Why the intake refused a transaction.

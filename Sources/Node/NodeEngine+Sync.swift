@@ -157,6 +157,22 @@ extension NodeEngine {
         return .success(tx.hash)
     }
 
+    /// Clients' transactions in one go: each admitted or refused as `admitClient` does, and the
+    /// admitted ones relayed to the validators in as few messages as fit (not one message per
+    /// transaction per peer).
+    func admitClients(_ txs: [Transaction]) -> [Result<Hash, IntakeError>] {
+        guard failure == nil else { return txs.map { _ in .failure(.unavailable("the node stopped: \(failure!)")) } }
+        var fresh: [Transaction] = []
+        let results = txs.map { tx -> Result<Hash, IntakeError> in
+            do throws(TransactionError) { try admit(tx) } catch { return .failure(.refused(error)) }
+            _ = seen.insert(tx.hash)
+            fresh.append(tx)
+            return .success(tx.hash)
+        }
+        relay(fresh, except: nil)
+        return results
+    }
+
     /// Gossiped transactions: the new ones that the mempool admits are relayed on and
     /// remembered (a copy that arrives later is skipped); a transaction refused here is
     /// dropped quietly and not remembered (the sender's state may be ahead of ours).

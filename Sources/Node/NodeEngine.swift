@@ -14,6 +14,8 @@ enum NodeEvent: Sendable {
     case verified([Transaction], from: PeerInfo)
     /// A client's transaction, its signature checked; `reply` gets the outcome.
     case submit(Transaction, reply: @Sendable (Result<Hash, IntakeError>) -> Void)
+    /// Clients' transactions in one go (their signatures checked); one outcome each, in order.
+    case submitBatch([Transaction], reply: @Sendable ([Result<Hash, IntakeError>]) -> Void)
     case connected(PeerInfo)
     case disconnected(PeerInfo)
     case stop
@@ -105,6 +107,7 @@ final class NodeEngine {
         case .peer(let peer, let message): receive(message, from: peer)
         case .verified(let txs, let peer): admitGossip(txs, from: peer)
         case .submit(let tx, let reply): reply(admitClient(tx))
+        case .submitBatch(let txs, let reply): reply(admitClients(txs))
         case .connected(let peer):
             network.send(.status(height: ledger.head.height, headHash: ledger.head.hash), to: peer.nodeKey, priority: .bulk)
             resendMempool(to: peer)

@@ -197,6 +197,7 @@ public final class NodeRuntime: TransactionIntake, Sendable {
         // Drain what is left so no client waits forever.
         while case .event(let event) = mailbox.take(until: Date()) {
             if case .submit(_, let reply) = event { reply(.failure(.unavailable("the node is stopping"))) }
+            if case .submitBatch(let txs, let reply) = event { reply(txs.map { _ in .failure(.unavailable("the node is stopping")) }) }
         }
         box.engine = nil  // the ledger, the driver and LevelDB close here, on the writer's thread
         published.withLockedValue { $0.snapshot = nil }
@@ -261,6 +262,43 @@ public final class NodeRuntime: TransactionIntake, Sendable {
             }
         }
         return try result.get()
+    }
+
+    /// At most this many transactions in one `submit(batch:)`.
+    public static let maxBatchTransactions = 1_000
+
+    public func submit(batch txs: [Transaction]) async -> [Result<Hash, IntakeError>] {
+        guard txs.count <= Self.maxBatchTransactions else {
+            return txs.map { _ in .failure(.unavailable("a batch of \(txs.count) transactions; at most \(Self.maxBatchTransactions)")) }
+        }
+        let signatures = signatures
+        // Signatures on the worker queue, spread over both cores; one trip to the node loop.
+        let verified = await withCheckedContinuation { (c: CheckedContinuation<[Bool], Never>) in
+            Self.workers.async {
+                let ok = NIOLockedValueBox([Bool](repeating: false, count: txs.count))
+                DispatchQueue.concurrentPerform(iterations: max(1, min(txs.count, 8))) { part in
+                    var i = part
+                    while i < txs.count {
+                        let good = signatures.verify(txs[i])
+                        ok.withLockedValue { $0[i] = good }
+                        i += max(1, min(txs.count, 8))
+                    }
+                }
+                c.resume(returning: ok.withLockedValue { $0 })
+            }
+        }
+        let good = txs.indices.filter { verified[$0] }.map { txs[$0] }
+        var results = [Result<Hash, IntakeError>](repeating: .failure(.refused(.badSignature)), count: txs.count)
+        guard !good.isEmpty else { return results }
+        let mailbox = mailbox
+        let admitted = await withCheckedContinuation { (c: CheckedContinuation<[Result<Hash, IntakeError>], Never>) in
+            if !mailbox.post(.submitBatch(good, reply: { c.resume(returning: $0) })) {
+                c.resume(returning: good.map { _ in .failure(.unavailable("the node is stopping")) })
+            }
+        }
+        var next = admitted.makeIterator()
+        for i in txs.indices where verified[i] { results[i] = next.next()! }
+        return results
     }
 
     public func receipt(of hash: Hash, timeout: Duration) async -> CommittedReceipt? {

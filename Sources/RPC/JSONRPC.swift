@@ -5,6 +5,8 @@ import Logging
 public struct RPCLimits: Sendable, Equatable {
     /// Requests in one batch.
     public var maxBatchRequests = 100
+    /// Transactions in one `tx.submitBatch`.
+    public var maxSubmitBatch = 1_000
     /// Blocks one events query or timeline may scan.
     public var maxQueryBlocks = 10_000
     /// Items one page may hold (events, credits, access-log entries).

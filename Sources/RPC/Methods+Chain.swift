@@ -87,6 +87,12 @@ extension HansaRPC {
                       result: "submitted", schema: Schema.object("hash, status, and the receipt when committed")) { [self] call throws(RPCError) in
                 try await submit(call)
             },
+            RPCMethod("tx.submitBatch", "Submits many signed transactions at once (a bank's bulk submission); one outcome each, in order.",
+                      params: [RPCParam("transactions", "the transactions' canonical encodings, hex, at most max_submit_batch",
+                                        schema: .object(["type": "array", "items": Schema.hex, "maxItems": .int(limits.maxSubmitBatch)]))],
+                      result: "submitted", schema: Schema.object("results: for each transaction its hash, or an error object")) { [self] call throws(RPCError) in
+                try await submitBatch(call)
+            },
             RPCMethod("tx.get", "A committed transaction by hash, with its block height, index and receipt.",
                       params: [RPCParam("hash", "the transaction's hash", schema: Schema.hash), authParam],
                       result: "transaction", schema: Schema.object("transaction with receipt")) { [self] call throws(RPCError) in
@@ -182,6 +188,43 @@ extension HansaRPC {
             o["status"] = "pending"
         }
         return .object(o)
+    }
+
+    func submitBatch(_ call: RPCCall) async throws(RPCError) -> JSON {
+        guard let list = call.params["transactions"]?.arrayValue else {
+            throw .invalidParams("transactions must be a list of hex strings", param: "transactions")
+        }
+        guard list.count <= limits.maxSubmitBatch else {
+            throw .limit("max_submit_batch", value: list.count, max: limits.maxSubmitBatch,
+                         "\(list.count) transactions; at most \(limits.maxSubmitBatch) in one tx.submitBatch")
+        }
+        // Each entry decodes or gets its own error; the decodable ones go to the node together.
+        var decoded: [Transaction] = []
+        var outcome = [JSON?](repeating: nil, count: list.count)
+        var slot: [Int] = []
+        for (i, item) in list.enumerated() {
+            guard let hex = item.stringValue, hex.utf8.count <= 4 * Limits.maxPayloadBytes,
+                  let bytes = Hex.decode(hex.hasPrefix("0x") ? String(hex.dropFirst(2)) : hex) else {
+                outcome[i] = .object(["error": RPCError.invalidParams("transactions[\(i)] is not hex", param: "transactions").json])
+                continue
+            }
+            do throws(DecodeError) {
+                decoded.append(try Transaction(canonicalBytes: bytes))
+                slot.append(i)
+            } catch {
+                outcome[i] = .object(["error": RPCError.invalidParams("transactions[\(i)] does not decode: \(error)", param: "transactions").json])
+            }
+        }
+        let results = await service.submit(batch: decoded)
+        for (k, r) in results.enumerated() {
+            switch r {
+            case .success(let h): outcome[slot[k]] = .object(["hash": .string(h.hex), "status": "pending"])
+            case .failure(.refused(.duplicate)): outcome[slot[k]] = .object(["hash": .string(decoded[k].hash.hex), "status": "pending"])
+            case .failure(.refused(let e)): outcome[slot[k]] = .object(["hash": .string(decoded[k].hash.hex), "error": RPCError.refused(e).json])
+            case .failure(.unavailable(let why)): outcome[slot[k]] = .object(["hash": .string(decoded[k].hash.hex), "error": RPCError.unavailable(why).json])
+            }
+        }
+        return .object(["results": .array(outcome.map { $0 ?? .null })])
     }
 
     func json(_ value: some Encodable) throws(RPCError) -> JSON {

@@ -1,5 +1,6 @@
 import ChainTypes
 import Ledger
+import NIOConcurrencyHelpers
 
 /// What the RPC needs of a node — the node-service protocol. The RPC depends on this and on
 /// the ledger's read-only snapshot, never on PBFT or the node's internals; `hansa node`
@@ -14,6 +15,28 @@ public protocol RPCNodeService: Sendable {
     /// The transaction's receipt once committed, waiting up to `timeout`; nil if it did not
     /// commit by then.
     func receipt(of hash: Hash, timeout: Duration) async -> (height: UInt64, index: Int, receipt: Receipt)?
+    /// Many transactions at once (`tx.submitBatch`): one outcome each, in order.
+    func submit(batch txs: [Transaction]) async -> [Result<Hash, SubmitRefusal>]
+}
+
+extension RPCNodeService {
+    /// Concurrently, one by one (for services without a batch path of their own).
+    public func submit(batch txs: [Transaction]) async -> [Result<Hash, SubmitRefusal>] {
+        let out = NIOLockedValueBox([Result<Hash, SubmitRefusal>](repeating: .failure(.unavailable("not submitted")), count: txs.count))
+        await withTaskGroup(of: Void.self) { group in
+            for (i, tx) in txs.enumerated() {
+                group.addTask {
+                    let r = await outcome(of: tx)
+                    out.withLockedValue { $0[i] = r }
+                }
+            }
+        }
+        return out.withLockedValue { $0 }
+    }
+
+    private func outcome(of tx: Transaction) async -> Result<Hash, SubmitRefusal> {
+        do throws(SubmitRefusal) { return .success(try await submit(tx)) } catch { return .failure(error) }
+    }
 }
 
 /// Why a node did not take a transaction.

@@ -52,7 +52,10 @@ struct Bench: AsyncParsableCommand {
         case "gas": try gasSuite(trials: trials, store: store, contractPath: contract)
         case "block": try blockSuite(repeats: 5)
         case "network": try await networkSuite(seconds: max(seconds, 10), users: users, blockTransactions: blockTransactions, window: window)
-        case "rpc": try await rpcSuite(seconds: max(seconds, 3), users: users)
+        case "rpc":
+            try await rpcSuite(seconds: max(seconds, 3), users: users)
+            print("")
+            try await networkSuite(seconds: max(seconds, 10), users: users, blockTransactions: blockTransactions, window: window, withRPC: true)
         default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm, gas, block, network, rpc")
         }
     }

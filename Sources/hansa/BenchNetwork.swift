@@ -9,6 +9,7 @@ import NIOCore
 import NIOPosix
 import Node
 import PeerTransport
+import HummingbirdWSClient
 
 /// `hansa bench network`: four validator processes (`hansa node run`, this binary) on
 /// 127.0.0.1 and this process as the load: an observer identity pinned in the genesis that
@@ -20,7 +21,7 @@ import PeerTransport
 /// resident memory, and the ratio of the saturated rate to the ceiling measured in the same
 /// run: the 2-thread raw libsecp256k1 verify rate ÷ 4 (four nodes share the two cores and
 /// each verifies every transaction once).
-func networkSuite(seconds: Double, users: Int, blockTransactions: Int?, window maxWindow: Int) async throws {
+func networkSuite(seconds: Double, users: Int, blockTransactions: Int?, window maxWindow: Int, withRPC: Bool = false) async throws {
     print("network (4 validator processes on 127.0.0.1; this process gossips pre-signed transfers as an observer)")
     if let blockTransactions { print("  genesis max_block_transactions = \(blockTransactions) (the standard is \(ConsensusParameters.standard.maxBlockTransactions))") }
     let ceiling = twoThreadVerifyRate(seconds: 2) / 4
@@ -51,6 +52,17 @@ func networkSuite(seconds: Double, users: Int, blockTransactions: Int?, window m
     let quarter = load.run(txs, from: &cursor, seconds: seconds, window: window, rate: sat.rate / 4)
     print(String(format: "  25%% of it:   %8.0f tx/s committed; latency p50 %6.0f ms, p99 %6.0f ms (%d measured)",
                  quarter.rate, quarter.p50 * 1000, quarter.p99 * 1000, quarter.count))
+    if withRPC {
+        // The same saturation with every transaction submitted through the validators'
+        // JSON-RPC (the path exporters' and banks' clients take) instead of the peer protocol.
+        try await load.useRPC(net)
+        _ = load.run(txs, from: &cursor, seconds: 3, window: window, rate: nil)
+        let viaRPC = load.run(txs, from: &cursor, seconds: seconds, window: window, rate: nil)
+        print(String(format: "  over RPC:    %8.0f tx/s committed; latency p50 %6.0f ms, p99 %6.0f ms (%d measured)",
+                     viaRPC.rate, viaRPC.p50 * 1000, viaRPC.p99 * 1000, viaRPC.count))
+        print(String(format: "  ratio RPC / peer-protocol intake: %.2f (goal ≥ 0.90: submitting over RPC costs < 10 %% of throughput)",
+                     viaRPC.rate / sat.rate))
+    }
     let rss = net.residentMiB()
     print("  resident memory per validator (MiB): " + rss.map { String(format: "%.0f", $0) }.joined(separator: ", "))
     print(String(format: "  ratio to ceiling: %.2f (bar 0.60, aim 0.80)", sat.rate / ceiling))
@@ -80,6 +92,8 @@ final class BenchNetwork: @unchecked Sendable {
     let dev: DevChain
     let homes: [String]
     let ports: [Int]
+    /// The validators' HTTP (JSON-RPC) ports, in genesis order like `ports`.
+    let httpPorts: [Int]
     let loadKey = PrivateKey.generate()
     let loadTLS: NodeTLSIdentity
     var processes: [Process] = []
@@ -130,6 +144,7 @@ final class BenchNetwork: @unchecked Sendable {
         }
         self.homes = homes
         self.ports = order.map { ports[$0] }
+        self.httpPorts = order.map { ports[4 + $0] }
     }
 
     func startValidators() throws {
@@ -197,6 +212,16 @@ final class LoadGenerator: @unchecked Sendable {
     /// Each sender's transactions go to one validator, in nonce order, as a client's would.
     private let route: [PublicKey: Int]
     private let clock0 = Date()
+    /// With RPC sessions, transactions go to each validator's JSON-RPC (`tx.submit` batches over
+    /// its WebSocket) instead of the peer protocol; commits are still seen as an observer.
+    private let rpc = NIOLockedValueBox<[RPCLoad]>([])
+
+    /// Sends the next runs through the validators' JSON-RPC instead of the peer protocol.
+    func useRPC(_ net: BenchNetwork) async throws {
+        var sessions: [RPCLoad] = []
+        for port in net.httpPorts { sessions.append(try await RPCLoad.connect(port: port)) }
+        rpc.withLockedValue { $0 = sessions }
+    }
 
     init(net: BenchNetwork) async throws {
         let directory = try PeerDirectory.from(genesis: net.dev.genesis)
@@ -289,6 +314,11 @@ final class LoadGenerator: @unchecked Sendable {
             for tx in batch { s.sentAt[tx.hash] = now }
             return validators.map { s.channels[$0] }
         }
+        let sessions = rpc.withLockedValue { $0 }
+        if !sessions.isEmpty {
+            for (i, txs) in byValidator.enumerated() where !txs.isEmpty { sessions[i].submit(txs) }
+            return
+        }
         for (i, txs) in byValidator.enumerated() where !txs.isEmpty {
             guard let channel = channels[i] else { continue }
             let bytes = WireMessage.transactions(txs).bytes
@@ -296,5 +326,58 @@ final class LoadGenerator: @unchecked Sendable {
         }
     }
 
-    func shutdown() { try? group.syncShutdownGracefully() }
+    func shutdown() {
+        for s in rpc.withLockedValue({ $0 }) { s.close() }
+        try? group.syncShutdownGracefully()
+    }
+}
+
+/// One WebSocket JSON-RPC session to a validator for the load: each send is one
+/// `tx.submitBatch` (a bank's bulk submission), in order; answers are read and counted
+/// (refusals), not waited for.
+final class RPCLoad: @unchecked Sendable {
+    private let outbound: NIOLockedValueBox<WebSocketOutboundWriter?>
+    private let queue: AsyncStream<String>.Continuation
+    private let task: Task<Void, Never>
+    let refused = NIOLockedValueBox(0)
+
+    private init(outbound: NIOLockedValueBox<WebSocketOutboundWriter?>, queue: AsyncStream<String>.Continuation, task: Task<Void, Never>) {
+        self.outbound = outbound; self.queue = queue; self.task = task
+    }
+
+    static func connect(port: Int) async throws -> RPCLoad {
+        let (stream, queue) = AsyncStream<String>.makeStream()
+        let outbound = NIOLockedValueBox<WebSocketOutboundWriter?>(nil)
+        let ready = AsyncStream<Void>.makeStream()
+        let refused = NIOLockedValueBox(0)
+        var logger = Logger(label: "bench.rpc-load")
+        logger.logLevel = .error
+        let client = WebSocketClient(url: "ws://127.0.0.1:\(port)/ws", configuration: .init(maxFrameSize: 1 << 24), logger: logger) { inbound, out, _ in
+            outbound.withLockedValue { $0 = out }
+            ready.continuation.yield()
+            // Sends in order from the queue; answers are read by a child task.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await message in inbound.messages(maxSize: 1 << 24) {
+                        if case .text(let t) = message, t.contains("\"error\"") { refused.withLockedValue { $0 += 1 } }
+                    }
+                }
+                for await text in stream { try await out.write(.text(text)) }
+                try await out.close(.normalClosure, reason: nil)
+                try await group.waitForAll()
+            }
+        }
+        let task = Task { _ = try? await client.run(); ready.continuation.finish() }
+        for await _ in ready.stream { break }
+        guard outbound.withLockedValue({ $0 }) != nil else { throw CLIError("cannot open a JSON-RPC WebSocket to 127.0.0.1:\(port)") }
+        let load = RPCLoad(outbound: outbound, queue: queue, task: task)
+        return load
+    }
+
+    func submit(_ txs: [Transaction]) {
+        let list = txs.map { "\"" + Hex.encode($0.canonicalBytes) + "\"" }.joined(separator: ",")
+        queue.yield(#"{"jsonrpc":"2.0","method":"tx.submitBatch","params":{"transactions":[\#(list)]},"id":1}"#)
+    }
+
+    func close() { queue.finish() }
 }

@@ -129,6 +129,18 @@ struct RuntimeRPCService: RPCNodeService {
         }
     }
 
+    func submit(batch txs: [Transaction]) async -> [Result<Hash, SubmitRefusal>] {
+        guard let runtime = holder.runtime else { return txs.map { _ in .failure(.unavailable("the node is starting")) } }
+        return await runtime.submit(batch: txs).map { r in
+            r.mapError { e -> SubmitRefusal in
+                switch e {
+                case .refused(let t): .refused(t)
+                case .unavailable(let why): .unavailable(why)
+                }
+            }
+        }
+    }
+
     func receipt(of hash: Hash, timeout: Duration) async -> (height: UInt64, index: Int, receipt: Receipt)? {
         guard let runtime = holder.runtime, let r = await runtime.receipt(of: hash, timeout: timeout) else { return nil }
         return (r.height, r.index, r.receipt)

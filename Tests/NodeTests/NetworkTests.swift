@@ -10,6 +10,28 @@ import Testing
 /// own network, and two at once would starve each other on a 2-core machine.
 @Suite("Node network (in process)", .serialized)
 struct NetworkTests {
+    @Test("a batch submitted to one validator: each transaction's outcome in order, the good ones relayed together and committed")
+    func batchIntake() async throws {
+        try await NetworkGate.exclusive {
+            let net = try TestNetwork()
+            try await net.start()
+            let a = net.transfer(from: 0, to: 1), b = net.transfer(from: 2, to: 3)
+            var bytes = net.transfer(from: 4, to: 5).canonicalBytes
+            bytes[bytes.count - 3] ^= 1
+            let forged = try Transaction(canonicalBytes: bytes)
+            let results = await net.running[1].submit(batch: [a, forged, b])
+            #expect(try results[0].get() == a.hash && results[0] != results[2])
+            #expect(results[1] == .failure(.refused(.badSignature)))
+            // Both commit, also where they were relayed to (one gossip message for the two).
+            for h in [a.hash, b.hash] {
+                let r = try #require(await net.running[1].receipt(of: h, timeout: .seconds(30)))
+                #expect(r.receipt.status == .success)
+                #expect(await net.running[3].receipt(of: h, timeout: .seconds(30)) != nil)
+            }
+            await net.stopAll()
+        }
+    }
+
     @Test("a transfer submitted to one validator commits on all four and the observer, with the same block")
     func commitsEverywhere() async throws {
         try await NetworkGate.exclusive {

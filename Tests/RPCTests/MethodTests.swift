@@ -3,6 +3,7 @@ import ContractVM
 import Foundation
 import HansaCrypto
 import Ledger
+import Logging
 import Testing
 @testable import RPC
 
@@ -86,6 +87,26 @@ struct MethodTests {
         #expect(try await error("tx.get", signed(InstantNode.outsider, "tx.get", ["hash": .string(tx.hash.hex)])).reason == "read_not_allowed")
         #expect(try await error("tx.receipt", ["hash": .string(tx.hash.hex)]).reason == "read_not_allowed")
         #expect(try await result("tx.receipt", signed(InstantNode.auditor, "tx.receipt", ["hash": .string(tx.hash.hex)]))["height"] == "5")
+    }
+
+    @Test("tx.submitBatch: each transaction's outcome in order — admitted, undecodable, refused with its code; over the limit is one error")
+    func submitBatch() async throws {
+        let usd = node.chain.dev.usd
+        let good = node.signed(node.chain.importer, .transfer, TransferPayload(to: node.chain.exporter.publicKey.address, currency: usd, amount: 5))
+        let poor = node.signed(node.chain.exporter, .transfer, TransferPayload(to: node.chain.importer.publicKey.address, currency: usd, amount: 1_000_000_00))
+        let answer = try await result("tx.submitBatch", ["transactions": .array([.string(Hex.encode(good.canonicalBytes)), "zz", .string(Hex.encode(poor.canonicalBytes))])])
+        let results = try #require(answer["results"]?.arrayValue)
+        #expect(results.count == 3)
+        #expect(results[0]["hash"] == .string(good.hash.hex) && results[0]["status"] == "pending")
+        #expect(results[1]["error"]?["code"] == .number("-32602"))
+        #expect(results[2]["error"]?["data"]?["reason"] == "insufficient_funds")
+        #expect(try await result("chain.info")["height"] == "5")  // the good one committed
+        var small = RPCLimits()
+        small.maxSubmitBatch = 1
+        let limited = node.rpc(limits: small)
+        defer { limited.shutdown() }
+        let e = try await call(limited, "tx.submitBatch", ["transactions": ["00", "00"]])
+        #expect(e["error"]?["data"]?["limit"] == "max_submit_batch")
     }
 
     @Test("tx.submit refusals carry their code and reason", arguments: ["nonce_too_low", "insufficient_funds", "bad_signature", "undecodable"])
@@ -286,6 +307,26 @@ struct MethodTests {
         try Data(JSON.object(broken).serialized().utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(try check(path) == 1)
+    }
+
+    @Test("a read-only call that reverts is call_failed with its reason; a node without a snapshot is unavailable")
+    func callFailedAndUnavailable() async throws {
+        let e = try await error("contract.call", signed(InstantNode.auditor, "contract.call", ["contract": .string(node.credit.text), "function": "advise"]))
+        #expect(e.reason == "call_failed" && e.code == RPCError.codeCallFailed, "\(e)")
+        #expect(e.message.contains("advising bank"), "\(e.message)")
+        struct Starting: RPCNodeService {
+            var snapshot: LedgerSnapshot? { nil }
+            func nodeInfo() -> RPCNodeInfo { RPCNodeInfo(name: "starting", role: .validator, version: "t") }
+            func submit(_ tx: Transaction) async throws(SubmitRefusal) -> Hash { throw .unavailable("the node is starting") }
+            func receipt(of hash: Hash, timeout: Duration) async -> (height: UInt64, index: Int, receipt: Receipt)? { nil }
+        }
+        let starting = HansaRPC(service: Starting(), abis: ABIRegistry([]), accessLog: AccessLog(node: "s"), logger: Logger(label: "t"))
+        defer { starting.shutdown() }
+        let info = try await call(starting, "chain.info")
+        #expect(info["error"]?["data"]?["reason"] == "unavailable")
+        let sub = try await call(starting, "tx.submit", ["transaction": .string(Hex.encode(node.signed(node.chain.importer, .transfer,
+            TransferPayload(to: node.chain.exporter.publicKey.address, currency: node.chain.dev.usd, amount: 1)).canonicalBytes))])
+        #expect(sub["error"]?["code"] == .int(RPCError.codeUnavailable))
     }
 
     @Test("limits on page sizes and waits are invalid params that name the bound")
