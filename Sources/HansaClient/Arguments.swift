@@ -112,17 +112,12 @@ public struct ArgumentShaper {
         for item in list {
             guard let s = item.stringValue else { throw .local("\(name): each code is a name, e.g. \"invoice\"") }
             let upper = s.uppercased()
-            guard let v = [upper, "DOC_" + upper].lazy.compactMap({ self.constant($0) }).first else {
+            guard let v = [upper, "DOC_" + upper].lazy.compactMap({ self.abi.constant($0) }).first else {
                 throw .local("\(name): \(abi.name) has no code \(s)")
             }
             sum |= v
         }
         return sum
-    }
-
-    func constant(_ name: String) -> Int64? {
-        for c in abi.document["constants"]?.arrayValue ?? [] where c["name"]?.stringValue == name { return c["value"]?.integer(Int64.self) }
-        return nil
     }
 }
 

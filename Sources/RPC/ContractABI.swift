@@ -102,6 +102,12 @@ public struct ContractABI: Sendable, Equatable {
 
     public func function(_ name: String) -> Function? { functions.first { $0.name == name } }
 
+    /// The integer `const` named `name` in the ABI document's `constants`, or nil.
+    public func constant(_ name: String) -> Int64? {
+        for c in document["constants"]?.arrayValue ?? [] where c["name"]?.stringValue == name { return c["value"]?.integer(Int64.self) }
+        return nil
+    }
+
     /// The ABI disagrees with the program deployed under its code hash: a wrong file.
     public func check(against program: Program) throws(ABIError) {
         for f in functions {

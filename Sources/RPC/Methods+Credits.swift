@@ -55,11 +55,7 @@ extension HansaRPC {
                 let abi = try creditABI(credit, s)
                 let reader = try reader(call, s)
                 try authorizeContractRead(reader, call, credit, s)
-                var after: EventCursor? = nil
-                if let text = try call.params.string("after", maxBytes: 64) {
-                    guard let c = EventCursor(text: text) else { throw .invalidParams("after must be a cursor height.receipt.event", param: "after") }
-                    after = c
-                }
+                let after = try call.params.cursor("after")
                 let limit = try call.params.int("limit", in: 1...limits.maxPageItems) ?? limits.maxPageItems
                 let page = try events(EventFilter(contract: credit), from: 1, to: s.head.height, after: after, limit: limit, reader: reader, s)
                 let currency = creditCurrency(credit, s)
@@ -104,21 +100,13 @@ extension HansaRPC {
         let stateNames = ["DRAFT", "ISSUED", "EXPIRED", "CANCELLED"]
         var stateName: JSON = .null
         if let v = terms["state"]?.stringValue, let n = Int64(v),
-           let name = stateNames.first(where: { constant($0, abi) == n }) { stateName = .string(name.lowercased()) }
+           let name = stateNames.first(where: { abi.constant($0) == n }) { stateName = .string(name.lowercased()) }
         let parties = abis.parties(of: credit, s).map(\.text).sorted()
         let entry = heads.index.contract(credit)
         return .object(["credit": .string(credit.text), "contract": .string(abi.name), "state": stateName, "terms": .object(terms),
                         "amounts": .object(amounts), "times": .object(times), "parties": .array(parties.map { .string($0) }),
                         "deployed_at_height": entry.map { .string(String($0.deployedAt)) } ?? .null,
                         "event_count": .int(entry?.events.count ?? 0)])
-    }
-
-    /// An integer constant of the contract from its ABI document.
-    func constant(_ name: String, _ abi: ContractABI) -> Int64? {
-        for c in abi.document["constants"]?.arrayValue ?? [] where c["name"]?.stringValue == name {
-            return c["value"]?.integer(Int64.self)
-        }
-        return nil
     }
 
     /// Adds `amount_text` beside every amount field of a decoded credit event.

@@ -53,12 +53,8 @@ extension HansaRPC {
                 let f = try filter(p)
                 var from = try p.uint64("from_height") ?? 1
                 let to = min(try p.uint64("to_height") ?? s.head.height, s.head.height)
-                var after: EventCursor? = nil
-                if let text = try p.string("after", maxBytes: 64) {
-                    guard let c = EventCursor(text: text) else { throw .invalidParams("after must be a cursor height.receipt.event", param: "after") }
-                    after = c
-                    from = max(from, c.height)
-                }
+                let after = try p.cursor("after")
+                if let after { from = max(from, after.height) }
                 let limit = try p.int("limit", in: 1...limits.maxPageItems) ?? 100
                 guard from >= 1 else { throw .invalidParams("from_height starts at 1", param: "from_height") }
                 if to >= from, f.contract == nil, to - from + 1 > UInt64(limits.maxQueryBlocks) {

@@ -147,6 +147,13 @@ public struct RPCParams: Sendable {
         return b
     }
 
+    /// An event cursor `height.receipt.event`.
+    public func cursor(_ name: String) throws(RPCError) -> EventCursor? {
+        guard let text = try string(name, maxBytes: 64) else { return nil }
+        guard let c = EventCursor(text: text) else { throw bad(name, "a cursor height.receipt.event") }
+        return c
+    }
+
     public func object(_ name: String) throws(RPCError) -> JSONObject? {
         guard let v = self[name] else { return nil }
         guard let o = v.objectValue else { throw bad(name, "an object, not \(v.kindName)") }

@@ -41,11 +41,7 @@ extension HansaRPC {
                 let s = try snapshot()
                 let p = call.params
                 let reader = try reader(call, s)
-                var after: EventCursor? = nil
-                if let text = try p.string("after", maxBytes: 64) {
-                    guard let c = EventCursor(text: text) else { throw .invalidParams("after must be a cursor height.receipt.event", param: "after") }
-                    after = c
-                }
+                let after = try p.cursor("after")
                 let from = try p.uint64("from_height") ?? after?.height ?? (s.head.height + 1)
                 guard from >= 1 else { throw .invalidParams("from_height starts at 1", param: "from_height") }
                 if s.head.height > from, s.head.height - from > Self.maxReplayBlocks {

@@ -145,6 +145,12 @@ final class BenchIntake: RPCNodeService, @unchecked Sendable {
 
     /// Admissions per second with `tasks` tasks calling `submit` for up to `seconds`.
     func measure(_ txs: [Transaction], seconds: Double, tasks: Int = 4, _ submit: @escaping @Sendable (Transaction) async -> Void) async -> Double {
+        await drive(items: txs.count, tasks: tasks, seconds: seconds) { await submit(txs[$0]) }
+    }
+
+    /// Admissions per second while `tasks` tasks take items 0..<items in turn and run `work`
+    /// on each, for up to `seconds` (the intake starts empty).
+    func drive(items: Int, tasks: Int, seconds: Double, _ work: @escaping @Sendable (Int) async -> Void) async -> Double {
         reset()
         let cursor = NIOLockedValueBox(0)
         let start = Date()
@@ -154,8 +160,8 @@ final class BenchIntake: RPCNodeService, @unchecked Sendable {
                 group.addTask {
                     while Date() < deadline {
                         let i = cursor.withLockedValue { c -> Int in defer { c += 1 }; return c }
-                        guard i < txs.count else { return }
-                        await submit(txs[i])
+                        guard i < items else { return }
+                        await work(i)
                     }
                 }
             }
@@ -174,23 +180,10 @@ final class BenchIntake: RPCNodeService, @unchecked Sendable {
     /// The JSON-RPC layer alone: `tasks` tasks hand batches to the server's dispatcher, no
     /// sockets (where the RPC's cost is, when it is not the transport).
     func measureDispatcher(_ txs: [Transaction], rpc: HansaRPC, seconds: Double, tasks: Int, batch: Int) async -> Double {
-        reset()
         let requests = Self.batches(txs, batch).map { Array($0.utf8) }
-        let cursor = NIOLockedValueBox(0)
-        let start = Date()
-        let deadline = start.addingTimeInterval(seconds)
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<tasks {
-                group.addTask {
-                    while Date() < deadline {
-                        let i = cursor.withLockedValue { c -> Int in defer { c += 1 }; return c }
-                        guard i < requests.count else { return }
-                        _ = await rpc.respond(to: requests[i], transport: .webSocket, remote: "bench")
-                    }
-                }
-            }
+        return await drive(items: requests.count, tasks: tasks, seconds: seconds) {
+            _ = await rpc.respond(to: requests[$0], transport: .webSocket, remote: "bench")
         }
-        return Double(admittedCount) / Date().timeIntervalSince(start)
     }
 
     /// Admissions per second over `connections` WebSockets, each sending batches of `batch`
