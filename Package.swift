@@ -122,6 +122,11 @@ let package = Package(
                 swiftSettings: strict),
         // Wrapper of LevelDB.
         .target(name: "LevelDBStore", dependencies: ["CLevelDB", "Ledger"], swiftSettings: strict),
+        // The auditor (`hansa audit`, `hansa export`): verifies a chain from its genesis alone —
+        // certificates, signatures, re-execution with its own state tree — from a data directory,
+        // an archive or a node's RPC. Shares types, encoding, crypto and the state-transition
+        // rules; none of the node's consensus or storage code. See docs/AUDIT.md.
+        .target(name: "Audit", dependencies: ["ChainTypes", "HansaCrypto", "Ledger", "ContractVM", "LevelDBStore"], swiftSettings: strict),
         // The node: the one driver on real clocks over the peer network, gossip, block sync,
         // observers, the transaction intake. Glue: it depends on the core, never the reverse.
         .target(name: "Node",
@@ -134,7 +139,7 @@ let package = Package(
                 swiftSettings: strict),
 
         .executableTarget(name: "hansa",
-                          dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator", "Ledger", "LevelDBStore", "ContractVM", "TradeFinance",
+                          dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "PBFT", "Simulator", "Ledger", "LevelDBStore", "ContractVM", "TradeFinance", "Audit",
                                          "NodeSetup", "PeerTransport", "Node", "NodeHTTP", "RPC", "HansaClient",
                                          .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -202,6 +207,9 @@ let package = Package(
                                    .product(name: "Logging", package: "swift-log"),
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "NIOPosix", package: "swift-nio")],
+                    swiftSettings: strict),
+        .testTarget(name: "AuditTests",
+                    dependencies: ["Audit", "HansaTestSupport", "Ledger", "LevelDBStore", "ChainTypes", "HansaCrypto", "ContractVM", "TradeFinance"],
                     swiftSettings: strict),
         .testTarget(name: "LevelDBStoreTests", dependencies: ["HansaTestSupport", "LevelDBStore", "Ledger", "ChainTypes"], swiftSettings: strict),
     ]

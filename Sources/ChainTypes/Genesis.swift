@@ -192,11 +192,13 @@ public struct Genesis: Hashable, Sendable, CanonicalCodable {
     public var chain: ChainID
     public var genesisTimeMillis: UInt64
     public var validators: ValidatorSet
-    public var participants: [Participant]
+    // The sets stay sorted however they are changed (a dev chain appends parties): the
+    // encoding, and so the hash, must be the canonical one a decoder accepts.
+    public var participants: [Participant] { didSet { participants.sort { $0.address < $1.address } } }
     /// Non-voting nodes (auditors, regulators, banks' read replicas), by node-key address.
-    public var observers: [Observer]
-    public var currencies: [Currency]
-    public var deposits: [Deposit]
+    public var observers: [Observer] { didSet { observers.sort { $0.address < $1.address } } }
+    public var currencies: [Currency] { didSet { currencies.sort { $0.code < $1.code } } }
+    public var deposits: [Deposit] { didSet { deposits.sort { $0.key < $1.key } } }
     public var consensus: ConsensusParameters
     /// Validator signatures a governance transaction needs (register a participant, change a role).
     public var governanceThreshold: UInt64

@@ -19,6 +19,20 @@ public struct BlockExecution: Sendable {
     let receiptsEncoded: [UInt8]
 }
 
+/// A block's execution up to, not including, the state commitment (`Executor.executeChanges`).
+public struct BlockChanges: Sendable {
+    /// The scheduled calls' receipts first, then one per transaction (as in `BlockExecution`).
+    public let receipts: [Receipt]
+    public let scheduledCalls: [ScheduledCall]
+    /// The receipts as a node stores them (the `r/` value, docs/LEDGER.md) and their root.
+    public let receiptsEncoded: [UInt8]
+    public let receiptsRoot: Hash
+    /// The state's new values by tree key (SHA-256 of the state key), nil where deleted.
+    public let stateChanges: [Hash: [UInt8]?]
+    /// Writes to keys outside the state tree (the scheduled-call index `s/`), nil where deleted.
+    public let indexChanges: [[UInt8]: [UInt8]?]
+}
+
 /// Executes transactions deterministically: every node computes the same receipts and state
 /// root for the same block on the same state.
 ///
@@ -98,6 +112,22 @@ public struct Executor: Sendable {
     /// transaction count and the gas it reserves (`reservedGas`); a transaction whose run
     /// would pass `maxBlockStateBytes` fails (`blockStateFull`) and changes nothing else.
     public func execute(_ block: Block, store: any KeyValueStore) throws(LedgerError) -> BlockExecution {
+        let (state, receipts, scheduled) = try run(block, store: store)
+        return try finish(state, receipts: receipts, scheduledCalls: scheduled)
+    }
+
+    /// Executes `block` like `execute` and stops before the state commitment: the receipts and
+    /// the state's changes, for a verifier that computes the state root its own way (the
+    /// auditor, `hansa audit verify`), from docs/PROTOCOL.md §15 rather than this ledger's tree.
+    public func executeChanges(_ block: Block, store: any KeyValueStore) throws(LedgerError) -> BlockChanges {
+        let (state, receipts, scheduled) = try run(block, store: store)
+        let (encoded, root) = Receipt.encodeAll(receipts)
+        return BlockChanges(receipts: receipts, scheduledCalls: scheduled, receiptsEncoded: encoded, receiptsRoot: root,
+                            stateChanges: state.changes, indexChanges: state.indexChanges)
+    }
+
+    /// Scheduled calls, then admission and execution of every transaction, on an overlay of `store`.
+    func run(_ block: Block, store: any KeyValueStore) throws(LedgerError) -> (StateOverlay, [Receipt], [ScheduledCall]) {
         let limits = rules.genesis.consensus
         guard UInt64(block.transactions.count) <= limits.maxBlockTransactions else {
             throw .invalidBlock(.tooManyTransactions(count: block.transactions.count, limit: limits.maxBlockTransactions))
@@ -125,7 +155,7 @@ public struct Executor: Sendable {
             if let refusal = try admit(tx, bytes: bytes, hash: hash, state: state) { throw .invalidBlock(.invalidTransaction(index: i, refusal)) }
             receipts.append(try apply(tx, hash: hash, state: state, header: block.header))
         }
-        return try finish(state, receipts: receipts, scheduledCalls: scheduled)
+        return (state, receipts, scheduled)
     }
 
     /// The gas a block reserves: each transaction's gas limit plus a scheduled call's budget

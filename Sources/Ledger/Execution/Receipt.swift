@@ -140,14 +140,14 @@ public struct Receipt: Hashable, Sendable, CanonicalCodable {
 
 /// The receipts of one block, stored under the block's height: the scheduled calls' first,
 /// then the transactions'.
-struct ReceiptList: CanonicalCodable {
-    var receipts: [Receipt]
+public struct ReceiptList: CanonicalCodable, Sendable {
+    public var receipts: [Receipt]
 
-    func encode(to w: inout CanonicalWriter) { w.list(receipts) }
+    public func encode(to w: inout CanonicalWriter) { w.list(receipts) }
 
-    init(receipts: [Receipt]) { self.receipts = receipts }
+    public init(receipts: [Receipt]) { self.receipts = receipts }
 
-    init(from r: inout CanonicalReader) throws(DecodeError) {
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
         receipts = try r.list("receipts", limit: Limits.maxBlockTransactions + ScheduledCall.maxRunsPerBlock)
     }
 }
