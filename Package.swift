@@ -209,7 +209,7 @@ let package = Package(
                                    .product(name: "NIOPosix", package: "swift-nio")],
                     swiftSettings: strict),
         .testTarget(name: "AuditTests",
-                    dependencies: ["Audit", "HansaTestSupport", "Ledger", "LevelDBStore", "ChainTypes", "HansaCrypto", "ContractVM", "TradeFinance"],
+                    dependencies: ["Audit", "HansaTestSupport", "HansaConfig", "Ledger", "LevelDBStore", "ChainTypes", "HansaCrypto", "ContractVM", "TradeFinance"],
                     swiftSettings: strict),
         .testTarget(name: "LevelDBStoreTests", dependencies: ["HansaTestSupport", "LevelDBStore", "Ledger", "ChainTypes"], swiftSettings: strict),
     ]

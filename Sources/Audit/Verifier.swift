@@ -66,6 +66,12 @@ public final class Verifier {
         public let height: UInt64
         public let head: UInt64
         public let transactions: Int
+
+        public init(height: UInt64, head: UInt64, transactions: Int) {
+            self.height = height
+            self.head = head
+            self.transactions = transactions
+        }
     }
 
     public struct Summary: Sendable {
@@ -309,27 +315,9 @@ public final class Verifier {
             // The commit certificate (docs/PROTOCOL.md §5.4, §12).
             guard let c = entry.certificate else { throw fail(.certificateMissing, "the block has no commit certificate") }
             let hash = block.hash
-            guard c.height == height, c.blockHash == hash else {
-                throw fail(.certificate, "the certificate is for block \(c.blockHash.hex) at height \(c.height), not this block \(hash.hex)")
-            }
-            guard c.view >= h.view else {
-                throw fail(.certificate, "the certificate's view \(c.view) is before the view \(h.view) the block was proposed in")
-            }
-            var last = -1
-            for s in c.signers {
-                let i = Int(s.validatorIndex)
-                guard i > last else { throw fail(.certificate, "the certificate lists validator \(i) twice or out of order") }
-                last = i
-                guard i < validators.count else {
-                    throw fail(.certificate, "the certificate names validator \(i); the set has \(validators.count) (indices 0…\(validators.count - 1))")
-                }
-            }
-            guard c.signers.count >= quorum else {
-                throw fail(.certificate, "the certificate has \(c.signers.count) commit signatures; a quorum of \(validators.count) validators is \(quorum)")
-            }
-            for (k, s) in c.signers.enumerated() where !batch.results[entry.firstVote + k] {
-                let v = validators[Int(s.validatorIndex)]
-                throw fail(.certificate, "the commit signature of validator \(s.validatorIndex) (\(v.name)) does not verify for this block")
+            if let problem = Self.certificateProblem(c, header: h, hash: hash, validators: validators, quorum: quorum,
+                                                     signatureVerifies: { batch.results[entry.firstVote + $0] }) {
+                throw fail(.certificate, problem)
             }
             // Transactions: signatures, then the root the header commits to.
             for i in block.transactions.indices where !batch.results[entry.firstTransaction + i] {
@@ -366,6 +354,45 @@ public final class Verifier {
             totals.signatures += block.transactions.count + c.signers.count
         }
         if let failure = batch.failure { throw failure }
+    }
+
+    /// Why `c` does not prove that the block with `header` and `hash` committed, or nil: it
+    /// names this height and hash; its view is not before the header's (a block proposed in
+    /// one view can commit in a later one, never an earlier); its signers are distinct
+    /// validators of the set in ascending index order, at least a quorum; and each signature
+    /// verifies (`signatureVerifies(k)` for the k-th signer) as a commit vote for (view,
+    /// height, hash) on this chain.
+    public static func certificateProblem(_ c: CommitCertificate, header h: BlockHeader, hash: Hash, validators: [Validator], quorum: Int,
+                                          signatureVerifies: (Int) -> Bool) -> String? {
+        guard c.height == h.height, c.blockHash == hash else {
+            return "the certificate is for block \(c.blockHash.hex) at height \(c.height), not this block \(hash.hex)"
+        }
+        guard c.view >= h.view else { return "the certificate's view \(c.view) is before the view \(h.view) the block was proposed in" }
+        var last = -1
+        for s in c.signers {
+            let i = Int(s.validatorIndex)
+            guard i > last else { return "the certificate lists validator \(i) twice or out of order" }
+            last = i
+            guard i < validators.count else { return "the certificate names validator \(i); the set has \(validators.count) (indices 0…\(validators.count - 1))" }
+        }
+        guard c.signers.count >= quorum else {
+            return "the certificate has \(c.signers.count) commit signatures; a quorum of \(validators.count) validators is \(quorum)"
+        }
+        for (k, s) in c.signers.enumerated() where !signatureVerifies(k) {
+            return "the commit signature of validator \(s.validatorIndex) (\(validators[Int(s.validatorIndex)].name)) does not verify for this block"
+        }
+        return nil
+    }
+
+    /// `certificateProblem` with the signatures checked here, against `genesis`.
+    public static func certificateProblem(_ c: CommitCertificate, header: BlockHeader, genesis: Genesis) -> String? {
+        let validators = genesis.validators.validators
+        let n = validators.count, f = (n - 1) / 3
+        return certificateProblem(c, header: header, hash: header.hash, validators: validators, quorum: (n + f + 2) / 2) { k in
+            let s = c.signers[k]
+            let body = Vote.signingBody(phase: .commit, view: c.view, height: c.height, blockHash: c.blockHash, validatorIndex: s.validatorIndex)
+            return SigningDomain.commit.verify(s.signature, over: body, chain: genesis.binding, by: validators[Int(s.validatorIndex)].publicKey)
+        }
     }
 
     /// The first stored receipt that differs from the re-executed one, and how.

@@ -27,6 +27,15 @@ extension LedgerReader {
 
     public func block(at height: UInt64) throws(LedgerError) -> Block? { try decode(Ledger.Keys.block(height), "block \(height)") }
 
+    /// A committed block, its certificate and its receipt list as stored, undecoded (for an
+    /// auditor who checks them: `audit.blocks`). Nil above the head.
+    public func storedBlock(at height: UInt64) throws(LedgerError) -> (block: [UInt8], certificate: [UInt8]?, receipts: [UInt8]?)? {
+        do {
+            guard height >= 1, let block = try store.get(Ledger.Keys.block(height)) else { return nil }
+            return (block, try store.get(Ledger.Keys.certificate(height)), try store.get(Ledger.Keys.receipts(height)))
+        } catch { throw .store(error) }
+    }
+
     public func certificate(at height: UInt64) throws(LedgerError) -> CommitCertificate? {
         try decode(Ledger.Keys.certificate(height), "certificate \(height)")
     }

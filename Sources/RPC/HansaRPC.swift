@@ -38,7 +38,7 @@ public final class HansaRPC: Sendable {
         self.readAuth = ReadAuthenticator()
         self.heads = HeadWatch(service: service)
         box.set(JSONRPCServer(methods: chainMethods() + ledgerMethods() + contractMethods() + creditMethods() + eventMethods()
-                                + proofMethods() + accessMethods() + subscriptionMethods() + [discoverMethod()],
+                                + proofMethods() + auditMethods() + accessMethods() + subscriptionMethods() + [discoverMethod()],
                               limits: limits, logger: logger))
         heads.start()
     }

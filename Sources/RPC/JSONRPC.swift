@@ -22,6 +22,10 @@ public struct RPCLimits: Sendable, Equatable {
     public var maxWebSocketConnections = 256
     /// Largest WebSocket message a client may send.
     public var maxWebSocketMessageBytes = 1 << 20
+    /// Blocks one `audit.blocks` page may hold, and the stored bytes after which it stops
+    /// adding more (at least one block; hex doubles them on the wire).
+    public var maxAuditBlocks = 256
+    public var maxAuditPageBytes = 4 << 20
 
     public init() {}
 }

@@ -67,7 +67,8 @@ extension HansaRPC {
         guard let block = try read({ () throws(LedgerError) in try s.block(at: height) }) else { throw .notFound("block", "at height \(height)") }
         let certificate = try read { () throws(LedgerError) in try s.certificate(at: height) }
         return .object(["header": try json(BlockHeaderJSON(block.header)), "header_encoded_hex": .string(Hex.encode(block.header.canonicalBytes)),
-                        "certificate": certificate.map { (try? json(CommitCertificateJSON($0))) ?? .null } ?? .null])
+                        "certificate": certificate.map { (try? json(CommitCertificateJSON($0))) ?? .null } ?? .null,
+                        "certificate_encoded_hex": certificate.map { .string(Hex.encode($0.canonicalBytes)) } ?? .null])
     }
 
     /// A state-tree proof as JSON (PROTOCOL.md §15): siblings from the root down; the leaf met.

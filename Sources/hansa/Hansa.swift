@@ -17,7 +17,7 @@ struct Hansa: AsyncParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [Keygen.self, GenesisCommand.self, NodeCommand.self, ContractCommand.self, ChainCommand.self, AccountCommand.self,
-                      TxCommand.self, CreditCommand.self, EventCommand.self, WatchCommand.self, RPCCommand.self, Demo.self, Sim.self, Bench.self, Dev.self])
+                      TxCommand.self, CreditCommand.self, EventCommand.self, WatchCommand.self, RPCCommand.self, AuditCommand.self, ExportCommand.self, Demo.self, Sim.self, Bench.self, Dev.self])
 }
 
 /// Errors the CLI reports as one line on standard error, then exits with status 1.

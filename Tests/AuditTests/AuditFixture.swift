@@ -2,6 +2,7 @@ import Audit
 import ChainTypes
 import ContractVM
 import Foundation
+import HansaConfig
 import HansaCrypto
 import HansaTestSupport
 import Ledger
@@ -17,6 +18,8 @@ final class AuditChain: @unchecked Sendable {
 
     let directory: String
     let archive: String
+    /// The genesis as a JSON file, for the command-line tests.
+    let genesisFile: String
     let genesis: Genesis
     let validatorKeys: [PrivateKey]
     /// A different block at `forkHeight`, committed by the validators on the same chain
@@ -32,6 +35,7 @@ final class AuditChain: @unchecked Sendable {
     let scheduledHeight: UInt64
 
     static let day: UInt64 = 86_400_000
+    static let base = NSTemporaryDirectory() + "hansa-audit-\(UUID().uuidString)"
 
     /// The chain's blocks, as (time offset from the start, transactions) built on `chain`.
     static func steps(_ chain: TradeDevChain, code: [UInt8], loc: LetterOfCredit) -> [(UInt64, () -> [Transaction])] {
@@ -65,10 +69,13 @@ final class AuditChain: @unchecked Sendable {
     init() throws {
         let loc = try LetterOfCredit.compile(repositoryRoot() + "/contracts/letter_of_credit.hc")
         let code = loc.compiled.bytecode
-        let base = NSTemporaryDirectory() + "hansa-audit-fixture-\(UUID().uuidString)"
+        let base = Self.base
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        // Everything the tests make lives under `base`, removed when the test process exits.
+        atexit { try? FileManager.default.removeItem(atPath: AuditChain.base) }
         directory = base + "/data"
         archive = base + "/chain.hansa-archive"
+        genesisFile = base + "/genesis.json"
         var built: (Genesis, [PrivateKey], UInt64, UInt64) = (DevChain(users: 0).genesis, [], 0, 0)
         do {
             let chain = try TradeDevChain(store: try LevelDBLedgerStore(path: directory), importerDeposit: 1_000_000_00, users: 8)
@@ -92,13 +99,14 @@ final class AuditChain: @unchecked Sendable {
         try twin.ledger.apply(forkBlock.block, certificate: forkBlock.certificate)
         forkReceipts = try twin.ledger.store.get(Self.key("r/", Self.forkHeight))!
         try Archive.export(from: try DataDirectorySource(path: directory), genesis: genesis, to: archive)
+        try GenesisFile.write(genesis, to: genesisFile)
     }
 
     // MARK: Copies to tamper with
 
     /// A copy of the data directory.
     func directoryCopy() throws -> String {
-        let copy = NSTemporaryDirectory() + "hansa-audit-copy-\(UUID().uuidString)"
+        let copy = Self.base + "/copy-\(UUID().uuidString)"
         try FileManager.default.copyItem(atPath: directory, toPath: copy)
         return copy
     }
@@ -120,7 +128,7 @@ final class AuditChain: @unchecked Sendable {
 
     /// An archive of `blocks` (as changed by a test).
     func archive(of blocks: [SourceBlock]) throws -> String {
-        let path = NSTemporaryDirectory() + "hansa-audit-\(UUID().uuidString).hansa-archive"
+        let path = Self.base + "/edited-\(UUID().uuidString).hansa-archive"
         let writer = try Archive.Writer(path: path, genesis: genesis, lastHeight: UInt64(blocks.count))
         for b in blocks {
             let hash = (try? Block(canonicalBytes: b.block).hash) ?? .zero

@@ -217,7 +217,7 @@ import Testing
 
     @Test func truncatedArchive() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: chain.archive))
-        let path = NSTemporaryDirectory() + "hansa-audit-cut-\(UUID().uuidString)"
+        let path = AuditChain.base + "/cut-\(UUID().uuidString)"
         try bytes.prefix(bytes.count - 40).write(to: URL(fileURLWithPath: path))
         do {
             _ = try Verifier(genesis: chain.genesis).verify(try ArchiveSource(path: path))

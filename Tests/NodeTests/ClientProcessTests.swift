@@ -107,6 +107,23 @@ struct ClientProcessTests {
             let resumed = try hansa(["watch", "--credit", credit, "--after", try #require(cursor), "--count", "2", "--json"], key: "exporter")
             #expect(resumed.out.split(separator: "\n").map(String.init) == Array(lines[2...]), "\(resumed.out)\(resumed.err)")
 
+            // The auditor (issue 13): the whole history over the RPC and from the running
+            // observer's data directory, an archive exported over the RPC, one account's proof.
+            let genesisArgs = ["--genesis", net.genesisPath]
+            let overRPC = try hansa(["audit", "verify"] + genesisArgs, key: "auditor")
+            #expect(overRPC.status == 0 && overRPC.out.contains("verified the node at"), "\(overRPC.out)\(overRPC.err)")
+            let refused = try hansa(["audit", "verify"] + genesisArgs, key: "exporter")
+            #expect(refused.status == 3 && refused.err.contains("auditors and regulators"), "\(refused.err)")
+            let fromHome = try HansaExecutable.run(["audit", "verify", "--home", net.homes[4]] + genesisArgs)
+            #expect(fromHome.status == 0 && fromHome.out.contains("verified the data directory"), "\(fromHome.out)\(fromHome.err)")
+            let archive = net.root + "/chain.hansa-archive"
+            let exported = try hansa(["export", "--out", archive] + genesisArgs, key: "auditor")
+            #expect(exported.status == 0, "\(exported.err)")
+            let fromArchive = try HansaExecutable.run(["audit", "verify", "--archive", archive] + genesisArgs)
+            #expect(fromArchive.status == 0, "\(fromArchive.err)")
+            let proven = try hansa(["audit", "prove", "account", try addr("exporter")] + genesisArgs, key: "exporter")
+            #expect(proven.status == 0 && proven.out.contains("proven: account") && proven.out.contains("certified by"), "\(proven.out)\(proven.err)")
+
             // Failures by kind: no node (3), a bad flag value (1).
             let closed = try LoopbackPorts.free(1)[0]
             let gone = try HansaExecutable.run(["chain", "--rpc", "http://127.0.0.1:\(closed)"])
