@@ -172,6 +172,24 @@ struct MethodTests {
         #expect(try await error("account.get", notJSON).reason == "bad_read_auth")
     }
 
+    @Test("audit.blocks: the stored blocks, certificates and receipts for an auditor, in pages; refused to others")
+    func auditBlocks() async throws {
+        let page = try await result("audit.blocks", signed(InstantNode.auditor, "audit.blocks", ["from_height": "2", "limit": .int(2)]))
+        #expect(page["head_height"] == .string(String(node.chain.ledger.head.height)))
+        #expect(page["genesis_hash"] == .string(node.chain.genesis.hash.hex))
+        let blocks = try #require(page["blocks"]?.arrayValue)
+        #expect(blocks.map { $0["height"] } == ["2", "3"])
+        let stored = try #require(try node.chain.ledger.storedBlock(at: 2))
+        #expect(blocks[0]["block_hex"] == .string(Hex.encode(stored.block)))
+        #expect(blocks[0]["certificate_hex"] == .string(Hex.encode(stored.certificate!)))
+        #expect(blocks[0]["receipts_hex"] == .string(Hex.encode(stored.receipts!)))
+        let past = try await result("audit.blocks", signed(InstantNode.auditor, "audit.blocks", ["from_height": "99"]))
+        #expect(past["blocks"] == .array([]))
+        #expect(try await error("audit.blocks", signed(node.chain.importer, "audit.blocks", ["from_height": "1"])).reason == "read_not_allowed")
+        #expect(try await error("audit.blocks", ["from_height": "1"]).reason == "read_not_allowed")
+        #expect(try await error("audit.blocks", signed(InstantNode.auditor, "audit.blocks", ["from_height": "0"])).code == -32602)
+    }
+
     @Test("lc.get: terms, parties, state and amounts for a party; refused to an outsider; every read in the access log")
     func credit() async throws {
         let credit = JSON.string(node.credit.text)
