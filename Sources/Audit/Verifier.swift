@@ -141,10 +141,13 @@ public final class Verifier {
         var totals = (transactions: 0, scheduled: 0, signatures: 0)
         var pending: Batch?
         var ended = false
+        let pool = SignaturePool(workers: threads - 1)
+        defer { pool.stop() }
         while !ended {
             let batch = Self.read(source, after: pending?.lastHeight ?? 0)
             ended = batch.ended
-            batch.start(threads: threads, genesis: genesis)
+            batch.prepare(genesis: genesis)
+            pool.submit(batch)
             if let p = pending {
                 try check(p, source: source, state: state, cursor: &cursor, totals: &totals)
                 progress?(Progress(height: cursor.height, head: head, transactions: totals.transactions))
@@ -219,7 +222,8 @@ public final class Verifier {
     }
 
     /// Blocks read together; their signatures (transactions' and certificates') are checked
-    /// on worker threads while the batch before is executed.
+    /// in chunks claimed by the pool's workers and, while it would otherwise wait, by the
+    /// verifier's own thread — so both cores stay busy whichever side has more to do.
     final class Batch: @unchecked Sendable {
         struct Entry {
             let block: Block
@@ -238,17 +242,21 @@ public final class Verifier {
         var blocks: [Entry] = []
         var failure: AuditError?
         var ended = false
-        var jobs: [Job] = []
-        var results: UnsafeMutableBufferPointer<Bool> = .allocate(capacity: 0)
-        let done = DispatchSemaphore(value: 0)
+        private(set) var jobs: [Job] = []
+        private(set) var results: UnsafeMutableBufferPointer<Bool> = .allocate(capacity: 0)
+        private var binding: ChainBinding?
+        private let condition = NSCondition()
+        private var claimed = 0
+        private var finished = 0
+        static let chunk = 32
 
         var lastHeight: UInt64 { blocks.last?.block.header.height ?? 0 }
 
         deinit { results.deallocate() }
 
-        /// Lists every signature to check and starts `threads` workers on them. A certificate's
-        /// votes are listed only for signers that name a validator of the set.
-        func start(threads: Int, genesis: Genesis) {
+        /// Lists every signature to check. A certificate's votes are listed only for signers
+        /// that name a validator of the set (the others fail before their signatures matter).
+        func prepare(genesis: Genesis) {
             let validators = genesis.validators.validators
             for i in blocks.indices {
                 blocks[i].firstTransaction = jobs.count
@@ -265,24 +273,78 @@ public final class Verifier {
             results.deallocate()
             results = .allocate(capacity: jobs.count)
             results.initialize(repeating: false)
-            let binding = genesis.binding
-            let count = jobs.count
-            let workers = max(1, min(threads, count / 64 + 1))
-            DispatchQueue.global().async { [self] in
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    let chunk = (count + workers - 1) / workers
-                    var i = w * chunk
-                    let end = min(count, i + chunk)
-                    while i < end {
-                        switch jobs[i] {
-                        case .transaction(let tx): results[i] = tx.verifySignature()
-                        case .vote(let body, let signature, let key):
-                            results[i] = SigningDomain.commit.verify(signature, over: body, chain: binding, by: key)
-                        }
-                        i += 1
-                    }
+            binding = genesis.binding
+        }
+
+        /// Checks one unclaimed chunk; false when none is left.
+        func runChunk() -> Bool {
+            condition.lock()
+            let start = claimed
+            let end = min(jobs.count, start + Self.chunk)
+            claimed = end
+            condition.unlock()
+            guard start < end else { return false }
+            for i in start..<end {
+                switch jobs[i] {
+                case .transaction(let tx): results[i] = tx.verifySignature()
+                case .vote(let body, let signature, let key): results[i] = SigningDomain.commit.verify(signature, over: body, chain: binding!, by: key)
                 }
-                done.signal()
+            }
+            condition.lock()
+            finished += end - start
+            if finished == jobs.count { condition.broadcast() }
+            condition.unlock()
+            return true
+        }
+
+        /// Helps with the unclaimed chunks, then waits for the claimed ones.
+        func complete() {
+            while runChunk() {}
+            condition.lock()
+            while finished < jobs.count { condition.wait() }
+            condition.unlock()
+        }
+    }
+
+    /// Worker threads that check the signatures of the batches handed to them, oldest first.
+    final class SignaturePool: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var queue: [Batch] = []
+        private var stopped = false
+
+        init(workers: Int) {
+            for _ in 0..<workers { Thread { [self] in work() }.start() }
+        }
+
+        func submit(_ batch: Batch) {
+            condition.lock()
+            queue.append(batch)
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        func stop() {
+            condition.lock()
+            stopped = true
+            queue.removeAll()
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        private func work() {
+            while true {
+                condition.lock()
+                while queue.isEmpty && !stopped { condition.wait() }
+                guard !stopped, let batch = queue.first else {
+                    condition.unlock()
+                    return
+                }
+                condition.unlock()
+                if !batch.runChunk() {
+                    condition.lock()
+                    if queue.first === batch { queue.removeFirst() }
+                    condition.unlock()
+                }
             }
         }
     }
@@ -292,7 +354,7 @@ public final class Verifier {
     /// Checks a batch's blocks in height order, each against the chain so far, and applies them.
     func check(_ batch: Batch, source: AuditSource, state: AuditState, cursor: inout Cursor,
                totals: inout (transactions: Int, scheduled: Int, signatures: Int)) throws(AuditError) {
-        batch.done.wait()
+        batch.complete()
         let validators = genesis.validators.validators
         for entry in batch.blocks {
             let block = entry.block, h = block.header

@@ -11,14 +11,14 @@ struct Bench: AsyncParsableCommand {
         abstract: "Run a benchmark suite (use scripts/bench, which builds in release mode).",
         shouldDisplay: false)
 
-    @Argument(help: "Suite: crypto, ledger, vm, gas or block.")
+    @Argument(help: "Suite: crypto, ledger, vm, gas, block, network, rpc or audit.")
     var suite: String = "crypto"
 
     @Option(help: "Seconds per measurement.")
     var seconds: Double = 2.0
 
-    @Option(help: "Transactions the ledger benchmark applies.")
-    var transactions: Int = 1_000_000
+    @Option(help: "Transactions the ledger benchmark applies (default 1 000 000), or the audit benchmark's chain holds (default 200 000).")
+    var transactions: Int?
 
     @Option(help: "Transactions the ledger benchmark applies among 1 000 000 accounts (default: 200 000 or --transactions if fewer).")
     var largeTransactions: Int?
@@ -47,16 +47,17 @@ struct Bench: AsyncParsableCommand {
     func run() async throws {
         switch suite {
         case "crypto": cryptoSuite(seconds: seconds)
-        case "ledger": try ledgerSuite(transactions: transactions, largeTransactions: largeTransactions)
+        case "ledger": try ledgerSuite(transactions: transactions ?? 1_000_000, largeTransactions: largeTransactions)
         case "vm": try vmSuite(seconds: seconds, credits: credits, contractPath: contract)
         case "gas": try gasSuite(trials: trials, store: store, contractPath: contract)
         case "block": try blockSuite(repeats: 5)
+        case "audit": try auditSuite(transactions: transactions ?? 200_000)
         case "network": try await networkSuite(seconds: max(seconds, 10), users: users, blockTransactions: blockTransactions, window: window)
         case "rpc":
             try await rpcSuite(seconds: max(seconds, 3), users: users)
             print("")
             try await networkSuite(seconds: max(seconds, 10), users: users, blockTransactions: blockTransactions, window: window, withRPC: true)
-        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm, gas, block, network, rpc")
+        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm, gas, block, network, rpc, audit")
         }
     }
 }
