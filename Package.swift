@@ -126,7 +126,7 @@ let package = Package(
         // certificates, signatures, re-execution with its own state tree — from a data directory,
         // an archive or a node's RPC. Shares types, encoding, crypto and the state-transition
         // rules; none of the node's consensus or storage code. See docs/AUDIT.md.
-        .target(name: "Audit", dependencies: ["ChainTypes", "HansaCrypto", "Ledger", "ContractVM", "LevelDBStore"], swiftSettings: strict),
+        .target(name: "Audit", dependencies: ["ChainTypes", "HansaCrypto", "HansaConfig", "Ledger", "ContractVM", "LevelDBStore"], swiftSettings: strict),
         // The node: the one driver on real clocks over the peer network, gossip, block sync,
         // observers, the transaction intake. Glue: it depends on the core, never the reverse.
         .target(name: "Node",

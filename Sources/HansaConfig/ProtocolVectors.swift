@@ -14,14 +14,16 @@ public enum ProtocolVectors {
     /// The vectors' chain: id "hansa-vectors" and, as its genesis hash, SHA-256("hansa vectors genesis").
     public static let chain = ChainBinding(id: try! ChainID("hansa-vectors"), genesisHash: SHA256.hash(utf8: "hansa vectors genesis"))
 
-    /// File name → pretty JSON with sorted keys.
+    /// File name → pretty JSON with sorted keys. The vectors that need execution —
+    /// transactions, blocks, payloads, receipts, the state tree and the whole vector chain —
+    /// come from `ChainVectors` (the Audit target), which runs the ledger.
     public static func files() -> [(String, Data)] {
         [("keys.json", keys()), ("sha256.json", sha256()), ("uvarint.json", uvarint()),
-         ("signatures.json", signatures()), ("transactions.json", transactions()),
-         ("blocks.json", blocks()), ("genesis.json", genesis()), ("rejections.json", rejections())].map { ($0.0, json($0.1)) }
+         ("signatures.json", signatures()), ("genesis.json", genesis()), ("rejections.json", rejections())].map { ($0.0, jsonData($0.1)) }
     }
 
-    static func json(_ object: Any) -> Data {
+    /// Pretty JSON with sorted keys and a final newline (every vector file's form).
+    public static func jsonData(_ object: Any) -> Data {
         var data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         data.append(0x0a)
         return data
@@ -88,21 +90,12 @@ public enum ProtocolVectors {
         return Hex.encode(Array(bytes[..<32]) + s)
     }
 
+    /// The base encoding the rejection vectors and the decoder sweeps mutate: a well-formed
+    /// transaction whose payload is plain text (they are refused before a payload matters).
+    /// The valid transactions of every kind are in transactions.json, from the vector chain.
     public static func sampleTransaction(nonce: UInt64 = 7) -> Transaction {
         TransactionBody(chain: chain, sender: key(1).publicKey, nonce: nonce, kind: .transfer,
                         payload: Array("to hx…: 1250.00 USD".utf8), gasLimit: 50_000).signed(with: key(1))
-    }
-
-    static func transactions() -> Any {
-        let tx = sampleTransaction()
-        return ["description": "A transfer transaction: body fields, body encoding, signed encoding, hash = SHA-256(signed encoding).",
-                "cases": [[
-                    "chain_id": chain.id.value, "genesis_hash": chain.genesisHash.hex, "sender_public_key": tx.body.sender.hex, "sender_address": tx.sender.text,
-                    "nonce": String(tx.body.nonce), "kind": tx.body.kind.name, "kind_tag": Int(tx.body.kind.rawValue),
-                    "payload_hex": Hex.encode(tx.body.payload), "gas_limit": String(tx.body.gasLimit),
-                    "body_hex": Hex.encode(tx.body.canonicalBytes), "signature": tx.signature.hex,
-                    "encoded_hex": Hex.encode(tx.canonicalBytes), "hash": tx.hash.hex,
-                ]]] as [String: Any]
     }
 
     public static func sampleBlock() -> Block {
@@ -111,25 +104,6 @@ public enum ProtocolVectors {
                                  transactionsRoot: Block.transactionsRoot(txs), stateRoot: SHA256.hash(utf8: "state"),
                                  receiptsRoot: SHA256.hash(utf8: "receipts"), proposer: key(0).publicKey.address, view: 0)
         return Block(header: header, transactions: txs)
-    }
-
-    static func blocks() -> Any {
-        let block = sampleBlock()
-        let h = block.header
-        let votes = (0..<3).map {
-            Vote.make(phase: .commit, view: 0, height: 1, blockHash: block.hash, validatorIndex: UInt16($0), chain: chain, key: key($0))
-        }
-        let cert = CommitCertificate(votes: votes)
-        return ["description": "A block of two transactions, a commit vote and a commit certificate of three validators (test keys 0, 1, 2 at indices 0, 1, 2).",
-                "header": ["height": String(h.height), "previous_hash": h.previousHash.hex, "timestamp_ms": String(h.timestampMillis),
-                           "transactions_root": h.transactionsRoot.hex, "state_root": h.stateRoot.hex,
-                           "receipts_root": h.receiptsRoot.hex, "proposer": h.proposer.text, "view": String(h.view),
-                           "encoded_hex": Hex.encode(h.canonicalBytes), "hash": h.hash.hex],
-                "transaction_hashes": block.transactions.map(\.hash.hex),
-                "block_encoded_hex": Hex.encode(block.canonicalBytes),
-                "commit_vote": ["validator_index": 0, "signing_body_hex": Hex.encode(votes[0].signingBody),
-                                "encoded_hex": Hex.encode(votes[0].canonicalBytes)],
-                "commit_certificate": ["encoded_hex": Hex.encode(cert.canonicalBytes)]] as [String: Any]
     }
 
     /// A version-3 genesis: four validator banks (test keys 0–3; 0 and 1 pin a TLS key), an

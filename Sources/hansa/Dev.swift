@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChainTypes
+import Audit
 import Foundation
 import HansaConfig
 
@@ -12,14 +13,17 @@ struct Dev: ParsableCommand {
 
     struct WriteVectors: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Regenerate docs/vectors/*.json from the fixed test keys.")
+            abstract: "Regenerate docs/vectors/ (JSON vectors, the vector chain's genesis file and archive) from the fixed test keys.")
 
         @Option(help: "Output directory.")
         var out: String = "docs/vectors"
 
+        @Option(help: "The letter-of-credit source the vector chain deploys.")
+        var contract: String = "contracts/letter_of_credit.hc"
+
         func run() throws {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            for (name, data) in ProtocolVectors.files() {
+            for (name, data) in ProtocolVectors.files() + (try ChainVectors.files(contractSource: contract)) {
                 let path = (out as NSString).appendingPathComponent(name)
                 try data.write(to: URL(fileURLWithPath: path))
                 print("wrote \(path)")

@@ -79,62 +79,7 @@ struct ProtocolVectorTests {
         #expect(throws: CryptoError.highS) { try Signature(hex: high["signature"] as! String) }
     }
 
-    @Test func transactions() throws {
-        for c in try Self.cases("transactions.json") {
-            let bytes = Hex.decode(c["encoded_hex"] as! String)!
-            let tx = try Transaction(canonicalBytes: bytes)
-            #expect(tx.body.chain.id.value == c["chain_id"] as? String)
-            #expect(tx.body.chain.genesisHash.hex == c["genesis_hash"] as? String)
-            #expect(tx.body.sender.hex == c["sender_public_key"] as? String)
-            #expect(tx.sender.text == c["sender_address"] as? String)
-            #expect(String(tx.body.nonce) == c["nonce"] as? String)
-            #expect(tx.body.kind.name == c["kind"] as? String)
-            #expect(Hex.encode(tx.body.payload) == c["payload_hex"] as? String)
-            #expect(String(tx.body.gasLimit) == c["gas_limit"] as? String)
-            #expect(Hex.encode(tx.body.canonicalBytes) == c["body_hex"] as? String)
-            #expect(tx.signature.hex == c["signature"] as? String)
-            #expect(SHA256.hash(bytes).hex == c["hash"] as? String)
-            #expect(tx.verifySignature())
-            #expect(tx.canonicalBytes == bytes)
-        }
-    }
-
-    @Test func blocksVotesAndCertificates() throws {
-        let file = try Self.load("blocks.json")
-        let h = try #require(file["header"] as? [String: Any])
-        let headerBytes = Hex.decode(h["encoded_hex"] as! String)!
-        let header = try BlockHeader(canonicalBytes: headerBytes)
-        #expect(String(header.height) == h["height"] as? String)
-        #expect(header.previousHash.hex == h["previous_hash"] as? String)
-        #expect(String(header.timestampMillis) == h["timestamp_ms"] as? String)
-        #expect(header.stateRoot.hex == h["state_root"] as? String)
-        #expect(header.receiptsRoot.hex == h["receipts_root"] as? String)
-        #expect(header.proposer.text == h["proposer"] as? String)
-        #expect(SHA256.hash(headerBytes).hex == h["hash"] as? String)
-
-        let blockBytes = Hex.decode(file["block_encoded_hex"] as! String)!
-        let block = try Block(canonicalBytes: blockBytes)
-        #expect(block.header == header)
-        #expect(block.transactions.map(\.hash.hex) == file["transaction_hashes"] as! [String])
-        // RFC 6962 shape for two leaves: node(leaf(a), leaf(b)).
-        let leaves = block.transactions.map { SHA256.hash([0x00] + $0.hash.bytes) }
-        #expect(SHA256.hash([0x01] + leaves[0].bytes + leaves[1].bytes) == header.transactionsRoot)
-
-        let chain = ProtocolVectors.chain
-        let vote = try #require(file["commit_vote"] as? [String: Any])
-        let decodedVote = try Vote(canonicalBytes: Hex.decode(vote["encoded_hex"] as! String)!)
-        #expect(Hex.encode(decodedVote.signingBody) == vote["signing_body_hex"] as? String)
-        #expect(SigningDomain.commit.verify(decodedVote.signature, over: decodedVote.signingBody, chain: chain,
-                                            by: ProtocolVectors.key(0).publicKey))
-        let certificate = try CommitCertificate(canonicalBytes: Hex.decode((file["commit_certificate"] as! [String: Any])["encoded_hex"] as! String)!)
-        #expect(certificate.signers.count == 3)
-        for s in certificate.signers {
-            let body = Vote.signingBody(phase: .commit, view: certificate.view, height: certificate.height,
-                                        blockHash: certificate.blockHash, validatorIndex: s.validatorIndex)
-            #expect(SigningDomain.commit.verify(s.signature, over: body, chain: chain,
-                                                by: ProtocolVectors.key(Int(s.validatorIndex)).publicKey))
-        }
-    }
+    // transactions.json and blocks.json come from the vector chain: Tests/AuditTests/VectorFileTests.swift.
 
     /// The genesis vector: the bytes decode, re-encode identically, hash to `hash`, validate,
     /// and the JSON file carries the same genesis.
