@@ -51,7 +51,16 @@ public final class DataDirectorySource: AuditSource {
 
     public func genesisHash() throws(AuditError) -> Hash {
         guard let g = try get(Self.key("m/genesis")), let h = Hash(bytes: g) else { throw .source("\(path) has no genesis hash (m/genesis)") }
+        if let encoded = try get(Self.key("m/genesis-encoded")), SHA256.hash(encoded) != h {
+            throw .discrepancy(Discrepancy(.storedState, height: 0, "the genesis stored in \(path) (m/genesis-encoded) does not hash to its genesis hash \(h.hex)"))
+        }
         return h
+    }
+
+    /// The genesis the directory stores (m/genesis-encoded), if it has one.
+    public func storedGenesis() throws(AuditError) -> Genesis? {
+        guard let encoded = try get(Self.key("m/genesis-encoded")) else { return nil }
+        do { return try Genesis(canonicalBytes: encoded) } catch { throw .source("the genesis stored in \(path) does not decode: \(error)") }
     }
 
     public func genesisStateRoot() throws(AuditError) -> Hash? {

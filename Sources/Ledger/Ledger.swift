@@ -16,6 +16,9 @@ public final class Ledger {
         public static let schema = Array("m/schema".utf8)
         public static let genesisHash = Array("m/genesis".utf8)
         public static let genesisStateRoot = Array("m/genesis-state-root".utf8)
+        /// The genesis itself, canonically encoded (its SHA-256 is `m/genesis`): a data
+        /// directory says which chain it holds without a file kept elsewhere.
+        public static let genesisEncoded = Array("m/genesis-encoded".utf8)
         public static let head = Array("m/head".utf8)
         public static let stateNodePrefix = Array("n/".utf8)
         public static func block(_ height: UInt64) -> [UInt8] { Array("b/".utf8) + be64(height) }
@@ -92,6 +95,13 @@ public final class Ledger {
             throw LedgerError.corrupted("no genesis hash")
         }
         guard found == genesis.hash else { throw LedgerError.wrongChain(expected: genesis.hash, found: found) }
+        if try store.get(Keys.genesisEncoded) == nil {
+            // Directories initialised before the genesis was stored get it on their next open
+            // (metadata only: a read-only store, which refuses the write, goes on without it).
+            var batch = StoreBatch()
+            batch.put(Keys.genesisEncoded, genesis.canonicalBytes)
+            try? store.write(batch, sync: true)
+        }
         guard let r = try store.get(Keys.genesisStateRoot), let genesisRoot = Hash(bytes: r) else {
             throw LedgerError.corrupted("no genesis state root")
         }
@@ -126,6 +136,7 @@ public final class Ledger {
         var batch = execution.stateBatch
         batch.put(Keys.schema, Keys.be64(Self.schemaVersion))
         batch.put(Keys.genesisHash, genesis.hash.bytes)
+        batch.put(Keys.genesisEncoded, genesis.canonicalBytes)
         batch.put(Keys.genesisStateRoot, execution.stateRoot.bytes)
         batch.put(Keys.head, Keys.be64(0) + genesis.hash.bytes)
         try store.write(batch, sync: true)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Audit
 import ChainTypes
 import Foundation
 import HansaConfig
@@ -40,13 +41,29 @@ struct GenesisCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a genesis file and print its hash and a summary.")
+            abstract: "Check a genesis file, or the genesis a data directory stores, and print its hash and a summary.")
 
         @Argument(help: "The genesis file (JSON).")
-        var file: String
+        var file: String?
+
+        @Option(help: "Instead of a file: a data directory (opened read-only), whose genesis it prints.")
+        var dataDir: String?
+
+        @Flag(help: "With --data-dir: write the stored genesis as a genesis file (JSON) to standard output instead.")
+        var asFile = false
 
         func run() throws {
-            printSummary(try GenesisFile.read(file))
+            switch (file, dataDir) {
+            case (let file?, nil): printSummary(try GenesisFile.read(file))
+            case (nil, let dir?):
+                let source = try DataDirectorySource(path: dir)
+                guard let genesis = try source.storedGenesis() else {
+                    throw CLIError("\(dir) does not store its genesis (a directory from before it was stored; the node adds it when it next starts)")
+                }
+                _ = try source.genesisHash()  // checks the stored genesis against the directory's genesis hash
+                if asFile { FileHandle.standardOutput.write(GenesisFile.encode(genesis)) } else { printSummary(genesis) }
+            default: throw CLIError("give a genesis file or --data-dir DIR")
+            }
         }
     }
 }

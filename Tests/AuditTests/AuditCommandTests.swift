@@ -54,3 +54,16 @@ import Testing
         #expect(v.status == 2 && v.err.contains("development data directory") && v.err.contains("[development]"), "\(v.err)")
     }
 }
+
+extension AuditCommandTests {
+    @Test func aDataDirectoryStoresItsGenesis() throws {
+        let show = try HansaExecutable.run(["genesis", "show", "--data-dir", chain.directory])
+        #expect(show.status == 0 && show.out.contains("genesis hash: \(chain.genesis.hash.hex)"), "\(show.out)\(show.err)")
+        let file = try HansaExecutable.run(["genesis", "show", "--data-dir", chain.directory, "--as-file"])
+        #expect(try GenesisFile.decode(Data(file.out.utf8), file: "stdout").hash == chain.genesis.hash)
+        // A stored genesis that is not the directory's is caught.
+        let dir = try chain.tamperedDirectory { store in try chain.put(store, Array("m/genesis-encoded".utf8), DevChain(users: 1).genesis.canonicalBytes) }
+        let v = try HansaExecutable.run(["audit", "verify", "--genesis", chain.genesisFile, "--data-dir", dir])
+        #expect(v.status == 2 && v.err.contains("m/genesis-encoded"), "\(v.err)")
+    }
+}

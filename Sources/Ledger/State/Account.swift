@@ -75,7 +75,6 @@ public enum StateKey {
         key.append(contentsOf: a.bytes)
         return key
     }
-    /// A contract's code: "code" ‖ address.
     /// Contract code, by its SHA-256: contracts deployed with the same code share one copy.
     public static func code(_ codeHash: Hash) -> [UInt8] { Array("code".utf8) + codeHash.bytes }
     /// A contract storage slot: "slot" ‖ address ‖ slot key.
