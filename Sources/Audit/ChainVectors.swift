@@ -36,6 +36,11 @@ public enum ChainVectors {
                        consensus: .standard, governanceThreshold: 3)
     }
 
+    /// The validators' test keys in validator-set (address) order: key i signs as index i.
+    public static func validatorKeys(_ genesis: Genesis) -> [PrivateKey] {
+        genesis.validators.validators.map { v in (0..<4).map(key).first { $0.publicKey == v.publicKey }! }
+    }
+
     /// The chain, built once: blocks with certificates, receipts as stored, state changes.
     public struct Chain {
         public struct Step {
@@ -55,8 +60,7 @@ public enum ChainVectors {
 
     public static func build(contractSource: String) throws -> Chain {
         let genesis = genesis()
-        let keysInSetOrder = genesis.validators.validators.map { v in (0..<4).map(key).first { $0.publicKey == v.publicKey }! }
-        let dev = DevChain(genesis: genesis, validatorKeys: keysInSetOrder)
+        let dev = DevChain(genesis: genesis, validatorKeys: validatorKeys(genesis))
         let store = MemoryStore()
         let ledger = try Ledger(store: store, genesis: genesis, engine: HansaVM(), cacheBytes: 0)
         let genesisRoot = ledger.stateRoot

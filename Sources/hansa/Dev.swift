@@ -2,6 +2,7 @@ import ArgumentParser
 import ChainTypes
 import Audit
 import Foundation
+import PBFT
 import HansaConfig
 
 /// Maintainer tools, hidden from the main help.
@@ -23,7 +24,12 @@ struct Dev: ParsableCommand {
 
         func run() throws {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            for (name, data) in ProtocolVectors.files() + (try ChainVectors.files(contractSource: contract)) {
+            let chain = try ChainVectors.build(contractSource: contract)
+            let keys = ChainVectors.validatorKeys(chain.genesis)
+            let consensus = ConsensusVectors.json(chain: chain.genesis.binding, blocks: chain.steps.prefix(2).map(\.block),
+                                                  certificate: chain.steps[0].certificate, keys: keys)
+            for (name, data) in ProtocolVectors.files() + (try ChainVectors.files(contractSource: contract))
+                + [("consensus.json", ProtocolVectors.jsonData(consensus))] {
                 let path = (out as NSString).appendingPathComponent(name)
                 try data.write(to: URL(fileURLWithPath: path))
                 print("wrote \(path)")
