@@ -56,6 +56,8 @@ public enum ChainVectors {
         public let steps: [Step]
         public let credit: Address
         public let ledger: Ledger
+        public let counter: Address
+        public let counterCode: [UInt8]
     }
 
     public static func build(contractSource: String) throws -> Chain {
@@ -122,8 +124,37 @@ public enum ChainVectors {
             .bytes([]), .int(0), .string(""), .int(0), .bytes([]), .bytes([])])])
         // Block 7: past the expiry, the credit's scheduled expire runs before the transactions.
         try commit(start + 11 * day, [tx(importer, .transfer, TransferPayload(to: bank0.publicKey.address, currency: usd, amount: 1_00))])
-        return Chain(genesis: genesis, genesisStateRoot: genesisRoot, steps: steps, credit: credit, ledger: ledger)
+        // Block 8: the VM vector's small contract (vm.json), deployed by bank-2 and called by the importer.
+        let counter = try Compiler.compile(counterSource, file: "counter.hc")
+        let counterAddress = Executor.contractAddress(deployer: bank2.publicKey.address, nonce: nonces[bank2.publicKey.address, default: 0])
+        try commit(start + 12 * day, [
+            tx(bank2, .deployContract, DeployPayload(code: counter.bytecode, constructorInput: ABI.encodeCall("init", [.int(40)])), gas: 1_000_000),
+            call(importer, counterAddress, "add", [.int(2), .string("first")]),
+        ])
+        return Chain(genesis: genesis, genesisStateRoot: genesisRoot, steps: steps, credit: credit, ledger: ledger,
+                     counter: counterAddress, counterCode: counter.bytecode)
     }
+
+    /// The VM vector's contract: storage, a map, an event, a require and a return value.
+    public static let counterSource = """
+        storage count: int;
+        storage owner: address;
+        map notes: bytes => int;
+        event Counted(by: address, count: int);
+
+        init(start: int) {
+            owner = caller();
+            count = start;
+        }
+
+        pub fn add(n: int, note: bytes) -> int {
+            require(n > 0, "add a positive number");
+            count = count + n;
+            notes[note] = count;
+            emit Counted(caller(), count);
+            return count;
+        }
+        """
 }
 
 // MARK: The files
@@ -151,6 +182,7 @@ extension ChainVectors {
             ("receipts.json", ProtocolVectors.jsonData(receiptsJSON(chain, eventNames))),
             ("merkle.json", ProtocolVectors.jsonData(merkleJSON())),
             ("state_tree.json", ProtocolVectors.jsonData(stateTreeJSON(chain))),
+            ("vm.json", ProtocolVectors.jsonData(vmJSON(chain))),
         ]
     }
 
@@ -330,6 +362,36 @@ extension ChainVectors {
             "chain_account": ["address": key(4).publicKey.address.text, "tree_key": StateKey.hash(StateKey.account(key(4).publicKey.address)).hex,
                               "account_encoded_hex": importer.account.map { Hex.encode($0.canonicalBytes) } as Any? ?? NSNull(),
                               "proof_encoded_hex": Hex.encode(importer.proof.canonicalBytes), "state_root": importer.stateRoot.hex],
+        ]
+    }
+}
+
+extension ChainVectors {
+    /// The VM vector (docs/CONTRACTS.md semantics): a program, its inputs, the gas each run
+    /// used, the storage it wrote (with the slot keys' pre-images) and the events.
+    static func vmJSON(_ chain: Chain) -> [String: Any] {
+        let s = chain.steps.last!
+        let c = chain.counter
+        let slots: [(String, [UInt8])] = [("count", Array("count".utf8)), ("owner", Array("owner".utf8)),
+                                          ("notes[\"first\"]", Array("notes/".utf8) + ABI.encode(.string("first")))]
+        let changed = Dictionary(uniqueKeysWithValues: s.stateChanges.map { ($0.key, $0.value) })
+        return [
+            "description": "A small contract (source below; docs/CONTRACTS.md) deployed in block \(s.block.header.height) of the vector chain by bank-2 with init(40), then called by the importer with add(2, \"first\"). For each run: the input (ABI, docs/CONTRACTS.md), the gas used (the receipt's gas_used, intrinsic included: PROTOCOL.md §16), the events; then the storage slots after the block, each with its state key (\"slot\" ‖ contract address ‖ slot key), tree key (SHA-256 of it) and the value as stored: the VM's bytes for the value, without an ABI tag (an int is 8 bytes big-endian two's complement, an address its 20 bytes).",
+            "source": counterSource, "bytecode_hex": Hex.encode(chain.counterCode), "contract": c.text,
+            "runs": s.block.transactions.enumerated().map { i, tx -> [String: Any] in
+                let r = s.receipts[s.scheduledCalls + i]
+                var input: [UInt8] = []
+                if tx.body.kind == .deployContract { input = try! DeployPayload(canonicalBytes: tx.body.payload).constructorInput }
+                if tx.body.kind == .callContract { input = try! CallPayload(canonicalBytes: tx.body.payload).input }
+                return ["kind": tx.body.kind.name, "input_hex": Hex.encode(input), "gas_limit": String(tx.body.gasLimit),
+                        "gas_used": String(r.gasUsed), "succeeded": r.succeeded, "events": r.events.map { eventJSON($0, ["Counted"]) }]
+            },
+            "storage": slots.map { name, key -> [String: Any] in
+                let stateKey = StateKey.slot(c, key)
+                let treeKey = StateKey.hash(stateKey)
+                return ["slot": name, "slot_key_hex": Hex.encode(key), "state_key_hex": Hex.encode(stateKey), "tree_key": treeKey.hex,
+                        "value_hex": (changed[treeKey] ?? nil).map { Hex.encode($0) } as Any? ?? NSNull()]
+            },
         ]
     }
 }

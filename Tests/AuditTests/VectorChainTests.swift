@@ -141,4 +141,22 @@ import Testing
             #expect(try ReceiptList(canonicalBytes: Self.hex(b["stored_list_hex"])).receipts.count == receipts.count)
         }
     }
+
+    @Test func theVMVector() throws {
+        let file = try Self.load("vm.json")
+        let runs = file["runs"] as! [[String: Any]]
+        #expect(runs.map { $0["succeeded"] as! Bool } == [true, true])
+        // Intrinsic gas (PROTOCOL.md §16) is part of gas_used: 2 000 for a call.
+        #expect(UInt64(runs[1]["gas_used"] as! String)! > 2_000)
+        let storage = Dictionary(uniqueKeysWithValues: (file["storage"] as! [[String: Any]]).map { ($0["slot"] as! String, $0) })
+        for (_, slot) in storage {
+            #expect(SHA256.hash(Self.hex(slot["state_key_hex"])).hex == slot["tree_key"] as? String)
+        }
+        // init(40) then add(2, "first"): count and notes["first"] hold 42 as 8 bytes big-endian.
+        #expect(storage["count"]?["value_hex"] as? String == "000000000000002a")
+        #expect(storage["notes[\"first\"]"]?["value_hex"] as? String == "000000000000002a")
+        let event = try #require((runs[1]["events"] as! [[String: Any]]).first)
+        #expect(event["topics"] as? [String] == [SHA256.hash(utf8: "Counted").hex])
+        #expect((event["data_hex"] as! String).hasSuffix("01000000000000002a"))
+    }
 }
