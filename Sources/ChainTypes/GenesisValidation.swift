@@ -20,6 +20,11 @@ extension Genesis {
     /// Checks the rules that make a genesis consistent (docs/PROTOCOL.md §6). Decoding
     /// checks form; this checks meaning. A node refuses a genesis that fails either.
     public func validate() throws(GenesisError) {
+        // The genesis file writes it as a JSON number: readers that hold numbers as doubles
+        // (JavaScript) read it exactly only below 2^53 (docs/PROTOCOL.md §7).
+        guard genesisTimeMillis < 1 << 53 else {
+            throw GenesisError("genesis_time_ms", "\(genesisTimeMillis) is not below 2^53 (a time in milliseconds since 1970 far past the year 285 000)")
+        }
         guard validators.count >= Self.minValidators else {
             throw GenesisError("validators", "a consortium needs at least \(Self.minValidators) validator banks (n = 3f + 1 with f ≥ 1); found \(validators.count)")
         }

@@ -183,7 +183,9 @@ extension CanonicalReader {
     public mutating func signature(_ field: @autoclosure () -> String) throws(DecodeError) -> Signature {
         let start = offset
         let raw = try fixed(field(), count: Signature.byteCount)
-        do { return try Signature(compact: raw) } catch { throw self.error(field(), .invalidValue(error.description), at: start) }
+        do { return try Signature(compact: raw) } catch {
+            throw self.error(field(), error == .highS ? .highS : .invalidValue(error.description), at: start)
+        }
     }
 
     public mutating func currency(_ field: @autoclosure () -> String) throws(DecodeError) -> CurrencyCode {

@@ -149,7 +149,7 @@ public enum ProtocolVectors {
             }
             guard let error else { preconditionFailure("rejection vector \(name) was accepted") }
             cases.append(["name": name, "type": type, "hex": Hex.encode(bytes), "field": error.field, "offset": error.offset,
-                          "message": error.description])
+                          "reason": error.reason.name, "message": error.description])
         }
         add("trailing byte", "transaction", tx + [0])
         add("truncated", "transaction", Array(tx.dropLast()))
@@ -163,7 +163,7 @@ public enum ProtocolVectors {
         var highS = tx
         highS.replaceSubrange((tx.count - 64)..., with: Hex.decode(Self.highS(Hex.encode(tx.suffix(64))))!)
         add("high-S signature", "transaction", highS)
-        return ["description": "Encodings every implementation must refuse, with the field and byte offset Hansa reports.",
+        return ["description": "Encodings every implementation must refuse, with the stable reason (docs/PROTOCOL.md §1 \"Refusal reasons\") and the field and byte offset Hansa reports.",
                 "cases": cases] as [String: Any]
     }
 

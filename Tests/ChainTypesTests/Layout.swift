@@ -101,7 +101,12 @@ struct Layout: Sendable {
     }
 
     /// `validators` overrides the (sorted) set so that a test can write them out of order.
-    static func genesis(_ g: Genesis, validators: [Validator]? = nil) -> Layout {
+    /// The layout of `g`, with any of its sets replaced (a `Genesis` keeps its sets sorted, so
+    /// out-of-order bytes are built from lists given here).
+    static func genesis(_ g: Genesis, validators: [Validator]? = nil, participants: [Participant]? = nil,
+                        observers: [Observer]? = nil, currencies: [Currency]? = nil) -> Layout {
+        let participantList = participants ?? g.participants, observerList = observers ?? g.observers
+        let currencyList = currencies ?? g.currencies
         var chunks: [(name: String, bytes: [UInt8])] = [
             ("type", [TypeTag.genesis.rawValue]),
             ("version", [3]),
@@ -117,16 +122,16 @@ struct Layout: Sendable {
             chunks.append((p + "p2p_address", enc { $0.string(v.p2pAddress) }))
             chunks.append((p + "tls_spki_sha256", enc { $0.optional(v.tlsSPKISHA256) { $0.hash($1) } }))
         }
-        chunks.append(("participants", enc { $0.uvarint(g.participants.count) }))
-        for (i, pt) in g.participants.enumerated() {
+        chunks.append(("participants", enc { $0.uvarint(participantList.count) }))
+        for (i, pt) in participantList.enumerated() {
             let p = "participants[\(i)]."
             chunks.append((p + "name", enc { $0.string(pt.name) }))
             chunks.append((p + "public_key", pt.publicKey.bytes))
             chunks.append((p + "role", [pt.role.rawValue]))
             chunks.append((p + "bank", enc { $0.optional(pt.bank) { $0.address($1) } }))
         }
-        chunks.append(("observers", enc { $0.uvarint(g.observers.count) }))
-        for (i, o) in g.observers.enumerated() {
+        chunks.append(("observers", enc { $0.uvarint(observerList.count) }))
+        for (i, o) in observerList.enumerated() {
             let p = "observers[\(i)]."
             chunks.append((p + "name", enc { $0.string(o.name) }))
             chunks.append((p + "node_key", o.nodeKey.bytes))
@@ -134,8 +139,8 @@ struct Layout: Sendable {
             chunks.append((p + "bank", enc { $0.optional(o.bank) { $0.address($1) } }))
             chunks.append((p + "tls_spki_sha256", o.tlsSPKISHA256.bytes))
         }
-        chunks.append(("currencies", enc { $0.uvarint(g.currencies.count) }))
-        for (i, c) in g.currencies.enumerated() {
+        chunks.append(("currencies", enc { $0.uvarint(currencyList.count) }))
+        for (i, c) in currencyList.enumerated() {
             let p = "currencies[\(i)]."
             chunks.append((p + "code", Array(c.code.value.utf8)))
             chunks.append((p + "decimals", [c.decimals]))

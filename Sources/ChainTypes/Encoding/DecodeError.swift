@@ -25,8 +25,29 @@ public struct DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
         case notStrictlyAscending
         /// A string that is not valid UTF-8.
         case invalidUTF8
+        /// A signature with s > n/2: only low-S signatures are accepted.
+        case highS
         /// Well-formed bytes that do not make a valid value (e.g. a point not on the curve).
         case invalidValue(String)
+
+        /// The reason's stable name (docs/PROTOCOL.md §1 "Refusal reasons"; the vectors' `reason`).
+        public var name: String {
+            switch self {
+            case .unexpectedEnd: "unexpected_end"
+            case .trailingBytes: "trailing_bytes"
+            case .lengthExceedsLimit: "length_exceeds_limit"
+            case .nonCanonicalInteger: "non_canonical"
+            case .integerOverflow: "overflow"
+            case .unexpectedType: "unexpected_type"
+            case .unknownVersion: "unknown_version"
+            case .unknownTag: "unknown_tag"
+            case .invalidBoolean: "invalid_boolean"
+            case .notStrictlyAscending: "not_strictly_ascending"
+            case .invalidUTF8: "invalid_utf8"
+            case .highS: "high_s"
+            case .invalidValue: "invalid_value"
+            }
+        }
     }
 
     public let field: String
@@ -53,6 +74,7 @@ public struct DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidBoolean(let byte): "boolean byte must be 0 or 1, got \(byte)"
         case .notStrictlyAscending: "elements are not in strictly ascending order (unsorted or duplicate)"
         case .invalidUTF8: "string is not valid UTF-8"
+        case .highS: "signature has a high S value (s > n/2); only low-S signatures are accepted"
         case .invalidValue(let why): why
         }
         return "\(field) at byte \(offset): \(what)"
