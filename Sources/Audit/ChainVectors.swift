@@ -130,6 +130,10 @@ public enum ChainVectors {
         try commit(start + 12 * day, [
             tx(bank2, .deployContract, DeployPayload(code: counter.bytecode, constructorInput: ABI.encodeCall("init", [.int(40)])), gas: 1_000_000),
             call(importer, counterAddress, "add", [.int(2), .string("first")]),
+            // Two failures: a require that reverts, and a run out of gas (gas_used = gas_limit).
+            call(importer, counterAddress, "add", [.int(0), .string("zero")]),
+            tx(importer, .callContract, CallPayload(contract: counterAddress, input: ABI.encodeCall("add", [.int(1), .string("late")]), value: nil),
+               gas: 2_100),
         ])
         return Chain(genesis: genesis, genesisStateRoot: genesisRoot, steps: steps, credit: credit, ledger: ledger,
                      counter: counterAddress, counterCode: counter.bytecode)
@@ -197,7 +201,7 @@ extension ChainVectors {
                                 "events": r.events.map { eventJSON($0, names) }, "encoded_hex": Hex.encode(r.canonicalBytes), "hash": r.hash.hex]
         switch r.status {
         case .success: o["status"] = "success"
-        case .failure(let code, let message): o["status"] = "failure"; o["code"] = code; o["message"] = message
+        case .failure(let code, let message): o["status"] = "failure"; o["error_code"] = code; o["error"] = message
         }
         return o
     }
@@ -215,7 +219,7 @@ extension ChainVectors {
                 A whole chain to re-execute (docs/PROTOCOL.md §9 "Verify the vector chain yourself"): its genesis (chain-genesis.json \
                 carries the same genesis as a file), then every block with its commit certificate (validators at indices 0, 1, 2 \
                 of the address-sorted set), its receipts as a node stores them (scheduled calls' first), the state values it \
-                changed (tree key = SHA-256 of the state key; null = deleted) and the roots. chain.hansa-archive holds the same \
+                wrote (tree key = SHA-256 of the state key; null = deleted; every key written, even with its old value) and the roots. chain.hansa-archive holds the same \
                 chain in the archive format of docs/AUDIT.md.
                 """,
             "genesis": ["encoded_hex": Hex.encode(g.canonicalBytes), "hash": g.hash.hex, "state_root": chain.genesisStateRoot.hex,
@@ -226,7 +230,8 @@ extension ChainVectors {
                 return [
                     "header": headerJSON(s.block.header),
                     "block_encoded_hex": Hex.encode(s.block.canonicalBytes),
-                    "certificate": ["view": String(s.certificate.view), "signers": s.certificate.signers.map { Int($0.validatorIndex) },
+                    "certificate": ["view": String(s.certificate.view),
+                                    "signers": s.certificate.signers.map { ["validator_index": Int($0.validatorIndex), "signature": $0.signature.hex] },
                                     "encoded_hex": Hex.encode(s.certificate.canonicalBytes)],
                     "transactions": s.block.transactions.enumerated().map { i, tx -> [String: Any] in
                         ["hash": tx.hash.hex, "sender": tx.sender.text, "kind": tx.body.kind.name, "nonce": String(tx.body.nonce),
@@ -376,7 +381,7 @@ extension ChainVectors {
                                           ("notes[\"first\"]", Array("notes/".utf8) + ABI.encode(.string("first")))]
         let changed = Dictionary(uniqueKeysWithValues: s.stateChanges.map { ($0.key, $0.value) })
         return [
-            "description": "A small contract (source below; docs/CONTRACTS.md) deployed in block \(s.block.header.height) of the vector chain by bank-2 with init(40), then called by the importer with add(2, \"first\"). For each run: the input (ABI, docs/CONTRACTS.md), the gas used (the receipt's gas_used, intrinsic included: PROTOCOL.md §16), the events; then the storage slots after the block, each with its state key (\"slot\" ‖ contract address ‖ slot key), tree key (SHA-256 of it) and the value as stored: the VM's bytes for the value, without an ABI tag (an int is 8 bytes big-endian two's complement, an address its 20 bytes).",
+            "description": "A small contract (source below; docs/CONTRACTS.md) deployed in block \(s.block.header.height) of the vector chain by bank-2 with init(40), then called by the importer with add(2, \"first\"), then twice more: add(0, \"zero\"), which its require reverts, and add(1, \"late\") with a gas limit of 2 100, which runs out of gas (gas_used = gas_limit, PROTOCOL.md §16). For each run: the input (ABI, docs/CONTRACTS.md), the gas used (the receipt's gas_used, intrinsic included: PROTOCOL.md §16), the events; then the storage slots after the block, each with its state key (\"slot\" ‖ contract address ‖ slot key), tree key (SHA-256 of it) and the value as stored: the VM's bytes for the value, without an ABI tag (an int is 8 bytes big-endian two's complement, an address its 20 bytes: CONTRACTS.md \"Execution model\").",
             "source": counterSource, "bytecode_hex": Hex.encode(chain.counterCode), "contract": c.text,
             "runs": s.block.transactions.enumerated().map { i, tx -> [String: Any] in
                 let r = s.receipts[s.scheduledCalls + i]
@@ -384,7 +389,8 @@ extension ChainVectors {
                 if tx.body.kind == .deployContract { input = try! DeployPayload(canonicalBytes: tx.body.payload).constructorInput }
                 if tx.body.kind == .callContract { input = try! CallPayload(canonicalBytes: tx.body.payload).input }
                 return ["kind": tx.body.kind.name, "input_hex": Hex.encode(input), "gas_limit": String(tx.body.gasLimit),
-                        "gas_used": String(r.gasUsed), "succeeded": r.succeeded, "events": r.events.map { eventJSON($0, ["Counted"]) }]
+                        "gas_used": String(r.gasUsed), "succeeded": r.succeeded, "events": r.events.map { eventJSON($0, ["Counted"]) },
+                        "receipt": receiptJSON(r, ["Counted"])]
             },
             "storage": slots.map { name, key -> [String: Any] in
                 let stateKey = StateKey.slot(c, key)

@@ -133,7 +133,7 @@ public enum ProtocolVectors {
 
     static func genesis() -> Any {
         let g = sampleGenesis()
-        return ["description": "A version-3 genesis (docs/PROTOCOL.md §6): its canonical encoding, hash = SHA-256(encoding), and the genesis file (§6.1) that carries it. Sets are sorted by address; observers by the address of their node key.",
+        return ["description": "A version-3 genesis (docs/PROTOCOL.md §6): its canonical encoding, hash = SHA-256(encoding), and the genesis file (§6.1) that carries it, as one JSON string (the file's exact text). Sets are sorted by address; observers by the address of their node key.",
                 "encoded_hex": Hex.encode(g.canonicalBytes), "hash": g.hash.hex,
                 "file": String(decoding: GenesisFile.encode(g), as: UTF8.self)] as [String: Any]
     }

@@ -145,7 +145,9 @@ import Testing
     @Test func theVMVector() throws {
         let file = try Self.load("vm.json")
         let runs = file["runs"] as! [[String: Any]]
-        #expect(runs.map { $0["succeeded"] as! Bool } == [true, true])
+        #expect(runs.map { $0["succeeded"] as! Bool } == [true, true, false, false])
+        #expect((runs[2]["receipt"] as! [String: Any])["error"] as? String == "contract: revert: add a positive number")
+        #expect(runs[3]["gas_used"] as? String == runs[3]["gas_limit"] as? String)
         // Intrinsic gas (PROTOCOL.md §16) is part of gas_used: 2 000 for a call.
         #expect(UInt64(runs[1]["gas_used"] as! String)! > 2_000)
         let storage = Dictionary(uniqueKeysWithValues: (file["storage"] as! [[String: Any]]).map { ($0["slot"] as! String, $0) })
