@@ -81,6 +81,30 @@ func auditSuite(transactions total: Int, users: Int = 10_000, perBlock: Int = 2_
                      label, String(repeating: " ", count: max(1, 24 - label.count)), rate, rate / ceiling,
                      rate / ceiling >= 0.7 ? "OK" : "BELOW GOAL"))
     }
+    auditMemory(entries: 1_000_000)
+}
+
+/// The auditor's state in memory: `entries` state values of `valueBytes` (about an
+/// account's) with its tree, measured as the growth of the resident set.
+func auditMemory(entries: Int, valueBytes: Int = 100) {
+    let before = residentBytes()
+    let tree = StateTree()
+    var values: [Hash: [UInt8]] = [:]
+    values.reserveCapacity(entries)
+    var changes: [Hash: Hash?] = [:]
+    for i in 0..<entries {
+        let key = SHA256.hash(utf8: "entry \(i)")
+        var value = [UInt8](repeating: UInt8(i & 0xff), count: valueBytes)
+        value[0] = UInt8((i >> 8) & 0xff)
+        values[key] = value
+        changes[key] = SHA256.hash(value)
+        if changes.count == 10_000 { tree.update(changes); changes.removeAll(keepingCapacity: true) }
+    }
+    tree.update(changes)
+    let grown = max(0, residentBytes() - before)
+    print(String(format: "  memory: %d state values of %d bytes with the auditor's tree: %.0f MB resident, %.0f bytes an entry",
+                 entries, valueBytes, Double(grown) / 1e6, Double(grown) / Double(entries)))
+    withExtendedLifetime((tree, values)) {}
 }
 
 /// Transactions written by index from several threads (each index once).
