@@ -92,6 +92,9 @@ public final class Verifier {
     /// A batch ends when it holds this many transactions or `batchBlocks` blocks.
     static let batchTransactions = 4_096
     static let batchBlocks = 64
+    /// …or this many bytes of blocks and receipts, so that a source of large blocks (or a
+    /// hostile archive) never holds more than two batches of this size in memory.
+    static let batchBytes = 32 << 20
 
     public init(genesis: Genesis, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.genesis = genesis
@@ -181,9 +184,9 @@ public final class Verifier {
     /// does not decode (kept as the batch's failure, reported after its good blocks).
     static func read(_ source: AuditSource, after height: UInt64) -> Batch {
         let batch = Batch()
-        var transactions = 0
+        var transactions = 0, bytes = 0
         var expected = height + 1
-        while transactions < batchTransactions && batch.blocks.count < batchBlocks {
+        while transactions < batchTransactions && batch.blocks.count < batchBlocks && bytes < batchBytes {
             let next: SourceBlock?
             do { next = try source.next() } catch {
                 batch.failure = error
@@ -216,6 +219,7 @@ public final class Verifier {
             }
             batch.blocks.append(Batch.Entry(block: block, certificate: certificate, storedReceipts: next.receipts))
             transactions += block.transactions.count
+            bytes += next.block.count + (next.receipts?.count ?? 0)
             expected += 1
         }
         return batch
