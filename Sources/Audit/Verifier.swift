@@ -149,7 +149,7 @@ public final class Verifier {
         while !ended {
             let batch = Self.read(source, after: pending?.lastHeight ?? 0)
             ended = batch.ended
-            batch.prepare(genesis: genesis)
+            batch.prepare(genesis: genesis, binding: executor.rules.binding)  // the genesis hash, computed once
             pool.submit(batch)
             if let p = pending {
                 try check(p, source: source, state: state, cursor: &cursor, totals: &totals)
@@ -260,7 +260,7 @@ public final class Verifier {
 
         /// Lists every signature to check. A certificate's votes are listed only for signers
         /// that name a validator of the set (the others fail before their signatures matter).
-        func prepare(genesis: Genesis) {
+        func prepare(genesis: Genesis, binding: ChainBinding) {
             let validators = genesis.validators.validators
             for i in blocks.indices {
                 blocks[i].firstTransaction = jobs.count
@@ -277,7 +277,7 @@ public final class Verifier {
             results.deallocate()
             results = .allocate(capacity: jobs.count)
             results.initialize(repeating: false)
-            binding = genesis.binding
+            self.binding = binding
         }
 
         /// Checks one unclaimed chunk; false when none is left.

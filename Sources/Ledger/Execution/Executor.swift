@@ -133,6 +133,7 @@ public struct Executor: Sendable {
             throw .invalidBlock(.tooManyTransactions(count: block.transactions.count, limit: limits.maxBlockTransactions))
         }
         let state = StateOverlay(store: store)
+        state.reserve(transactions: block.transactions.count)
         let (scheduled, scheduledReceipts) = try runScheduledCalls(state: state, header: block.header)
         let reserved = Self.reservedGas(scheduledCalls: scheduled.count, transactions: block.transactions)
         guard reserved <= limits.maxBlockGas else {

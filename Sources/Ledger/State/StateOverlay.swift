@@ -36,6 +36,15 @@ public final class StateOverlay {
 
     public init(store: any KeyValueStore) { self.store = store }
 
+    /// Room for a block of `transactions` without regrowing the tables (about two accounts
+    /// and two writes a transfer).
+    func reserve(transactions: Int) {
+        guard transactions > 0 else { return }
+        accountCache.reserveCapacity(2 * transactions)
+        changes.reserveCapacity(2 * transactions)
+        journal.reserveCapacity(2 * transactions)
+    }
+
     public func get(_ key: [UInt8]) throws(StoreError) -> [UInt8]? {
         try get(hashed: StateKey.hash(key))
     }
