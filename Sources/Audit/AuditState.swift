@@ -58,15 +58,15 @@ public final class AuditState: KeyValueStore {
     /// Applies one block's changes and returns the new state root.
     @discardableResult
     public func apply(_ changes: BlockChanges) -> Hash {
-        var leaves: [Hash: Hash?] = [:]
+        var leaves: [StateTree.Change] = []
         leaves.reserveCapacity(changes.stateChanges.count)
         for (key, value) in changes.stateChanges {
             if let value {
                 values[key] = value
-                leaves[key] = .some(SHA256.hash(value))
+                leaves.append(StateTree.Change(key: key, valueHash: SHA256.hash(value)))
             } else {
                 values.removeValue(forKey: key)
-                leaves[key] = .some(nil)
+                leaves.append(StateTree.Change(key: key, valueHash: nil))
             }
         }
         for (key, value) in changes.indexChanges {

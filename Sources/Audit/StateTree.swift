@@ -60,8 +60,13 @@ public final class StateTree {
     /// Applies `changes` (key → new value hash, nil = delete) and returns the new root hash.
     @discardableResult
     public func update(_ changes: [Hash: Hash?]) -> Hash {
+        update(changes.map { Change(key: $0.key, valueHash: $0.value) })
+    }
+
+    /// The same for changes given as a list of distinct keys, in any order.
+    func update(_ changes: [Change]) -> Hash {
         guard !changes.isEmpty else { return root.hash }
-        let sorted = changes.map { Change(key: $0.key, valueHash: $0.value) }.sorted { $0.key < $1.key }
+        let sorted = changes.sorted { $0.key < $1.key }
         root = update(root, depth: 0, sorted[...])
         return root.hash
     }
