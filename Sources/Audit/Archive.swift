@@ -247,7 +247,7 @@ extension Archive {
             guard next.height == height else { throw AuditError.source("\(source.name) has no block at height \(height)") }
             guard let certificate = next.certificate else { throw AuditError.source("\(source.name) has no certificate for block \(height)") }
             guard let receipts = next.receipts else { throw AuditError.source("\(source.name) has no receipts for block \(height)") }
-            let header = try Block(canonicalBytes: next.block).header
+            let header = try Block.header(ofEncoded: next.block)
             try writer.append(height: height, block: next.block, certificate: certificate, receipts: receipts, hash: header.hash)
             if height % 256 == 0 || height == last { progress?(height, last) }
         }

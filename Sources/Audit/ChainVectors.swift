@@ -58,6 +58,8 @@ public enum ChainVectors {
         public let ledger: Ledger
         public let counter: Address
         public let counterCode: [UInt8]
+        /// The letter of credit's event names and the ledger's `Transfer`, to name events.
+        public let eventNames: [String]
     }
 
     public static func build(contractSource: String) throws -> Chain {
@@ -136,7 +138,7 @@ public enum ChainVectors {
                gas: 2_100),
         ])
         return Chain(genesis: genesis, genesisStateRoot: genesisRoot, steps: steps, credit: credit, ledger: ledger,
-                     counter: counterAddress, counterCode: counter.bytecode)
+                     counter: counterAddress, counterCode: counter.bytecode, eventNames: compiled.eventNames + ["Transfer"])
     }
 
     /// The VM vector's contract: storage, a map, an event, a require and a return value.
@@ -165,9 +167,8 @@ public enum ChainVectors {
 
 extension ChainVectors {
     /// File name → contents: the JSON vectors, the chain's genesis file and its archive.
-    public static func files(contractSource: String) throws -> [(String, Data)] {
-        let chain = try build(contractSource: contractSource)
-        let eventNames = (try Compiler.compile(String(contentsOfFile: contractSource, encoding: .utf8), file: contractSource).eventNames) + ["Transfer"]
+    public static func files(_ chain: Chain) throws -> [(String, Data)] {
+        let eventNames = chain.eventNames
         let archive = NSTemporaryDirectory() + "hansa-vectors-\(UUID().uuidString).hansa-archive"
         defer { try? FileManager.default.removeItem(atPath: archive) }
         let writer = try Archive.Writer(path: archive, genesis: chain.genesis, lastHeight: UInt64(chain.steps.count))

@@ -122,28 +122,10 @@ public final class DataDirectorySource: AuditSource {
             throw .discrepancy(Discrepancy(.head, height: at, "the head pointer m/head does not name the last block \(chain.hash.hex)"))
         }
         // Every state value, each exactly once, as re-executed.
-        var seen = 0
-        var problem: Discrepancy?
-        try scan("v/") { key, value in
-            guard key.count == 34, let h = Hash(bytes: key[2...]) else {
-                problem = Discrepancy(.storedState, height: at, "a state value under a key of \(key.count) bytes")
-                return false
-            }
-            guard let want = chain.state.values[h] else {
-                problem = Discrepancy(.storedState, height: at, "the directory holds a state value under \(h.hex) that the re-executed state does not have")
-                return false
-            }
-            guard want == value else {
-                problem = Discrepancy(.storedState, height: at, "the state value under \(h.hex) differs from the re-executed state's (\(value.count) bytes stored, \(want.count) re-executed)")
-                return false
-            }
-            seen += 1
-            return true
+        try compareEntries("v/", "state value", expectedCount: chain.state.values.count, at: at) { key in
+            guard key.count == 34, let h = Hash(bytes: key[2...]) else { return ("under a key of \(key.count) bytes", nil) }
+            return ("under \(h.hex)", chain.state.values[h])
         }
-        if problem == nil, seen != chain.state.values.count {
-            problem = Discrepancy(.storedState, height: at, "the directory holds \(seen) state values; the re-executed state has \(chain.state.values.count)")
-        }
-        if let problem { throw .discrepancy(problem) }
         // The scheduled-call index.
         var index: [[UInt8]: [UInt8]] = [:]
         try scan("s/") { key, value in index[key] = value; return true }
@@ -155,23 +137,34 @@ public final class DataDirectorySource: AuditSource {
         // The state tree's pages.
         var pages: [[UInt8]: [UInt8]] = [:]
         chain.state.tree.expectedPages { key, value in pages[Self.key("n/") + key] = value }
-        var stored = 0
-        try scan("n/") { key, value in
-            guard let want = pages[key] else {
-                problem = Discrepancy(.storedState, height: at, "the directory holds a state-tree page \(Hex.encode(key)) that the re-executed state has no place for")
+        try compareEntries("n/", "state-tree page", expectedCount: pages.count, at: at) { key in (Hex.encode(key), pages[key]) }
+    }
+
+    /// Checks that every entry under `prefix` is the one `expected` gives for its key (its
+    /// name in messages and the value the re-executed state needs there, nil for none), and
+    /// that there are `expectedCount` of them: the first difference is a `stored_state`
+    /// discrepancy at height `at`.
+    private func compareEntries(_ prefix: String, _ what: String, expectedCount: Int, at: UInt64,
+                                _ expected: ([UInt8]) -> (name: String, value: [UInt8]?)) throws(AuditError) {
+        var seen = 0
+        var problem: String?
+        try scan(prefix) { key, value in
+            let (name, want) = expected(key)
+            guard let want else {
+                problem = "the directory holds a \(what) \(name) that the re-executed state has no place for"
                 return false
             }
             guard want == value else {
-                problem = Discrepancy(.storedState, height: at, "the state-tree page \(Hex.encode(key)) differs from the one the re-executed state gives")
+                problem = "the \(what) \(name) differs from the re-executed state's (\(value.count) bytes stored, \(want.count) re-executed)"
                 return false
             }
-            stored += 1
+            seen += 1
             return true
         }
-        if problem == nil, stored != pages.count {
-            problem = Discrepancy(.storedState, height: at, "the directory holds \(stored) state-tree pages; the re-executed state needs \(pages.count)")
+        if problem == nil, seen != expectedCount {
+            problem = "the directory holds \(seen) entries of \(prefix) (\(what)s); the re-executed state needs \(expectedCount)"
         }
-        if let problem { throw .discrepancy(problem) }
+        if let problem { throw .discrepancy(Discrepancy(.storedState, height: at, problem)) }
     }
 
     private func scan(_ prefix: String, _ body: ([UInt8], [UInt8]) -> Bool) throws(AuditError) {

@@ -102,10 +102,11 @@ public final class Verifier {
         var executor = Executor(rules: ChainRules(genesis: genesis), engine: HansaVM(), signatures: SignatureCache(capacity: 2))
         executor.checkSignatures = false  // checked here, on all threads, before execution
         self.executor = executor
-        // docs/PROTOCOL.md §6: f = ⌊(n − 1)/3⌋, quorum = ⌈(n + f + 1)/2⌉.
-        let n = genesis.validators.count, f = (n - 1) / 3
-        quorum = (n + f + 2) / 2
+        quorum = Self.quorum(of: genesis.validators.count)
     }
+
+    /// docs/PROTOCOL.md §5.4: f = ⌊(n − 1)/3⌋, quorum = ⌈(n + f + 1)/2⌉ (the auditor's own count).
+    static func quorum(of n: Int) -> Int { (n + (n - 1) / 3 + 2) / 2 }
 
     /// The genesis state (docs/PROTOCOL.md §15): an account per participant with its key,
     /// role and bank, and the deposits as balances.
@@ -453,8 +454,7 @@ public final class Verifier {
     /// `certificateProblem` with the signatures checked here, against `genesis`.
     public static func certificateProblem(_ c: CommitCertificate, header: BlockHeader, genesis: Genesis) -> String? {
         let validators = genesis.validators.validators
-        let n = validators.count, f = (n - 1) / 3
-        return certificateProblem(c, header: header, hash: header.hash, validators: validators, quorum: (n + f + 2) / 2) { k in
+        return certificateProblem(c, header: header, hash: header.hash, validators: validators, quorum: quorum(of: validators.count)) { k in
             let s = c.signers[k]
             let body = Vote.signingBody(phase: .commit, view: c.view, height: c.height, blockHash: c.blockHash, validatorIndex: s.validatorIndex)
             return SigningDomain.commit.verify(s.signature, over: body, chain: genesis.binding, by: validators[Int(s.validatorIndex)].publicKey)

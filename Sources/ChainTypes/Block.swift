@@ -81,6 +81,14 @@ public struct Block: Hashable, Sendable, CanonicalCodable {
 
     public var hash: Hash { header.hash }
 
+    /// The header of an encoded block, without decoding its transactions (the rest of the
+    /// bytes are not checked).
+    public static func header(ofEncoded bytes: [UInt8]) throws(DecodeError) -> BlockHeader {
+        var r = CanonicalReader(bytes, root: "block")
+        _ = try r.header(.block, versions: version...version)
+        return try r.value("header")
+    }
+
     /// `canonicalBytes.count`, without copying the transactions' bytes into a new encoding.
     public var encodedByteCount: Int {
         var w = CanonicalWriter(capacity: 512)

@@ -28,7 +28,7 @@ struct Dev: ParsableCommand {
             let keys = ChainVectors.validatorKeys(chain.genesis)
             let consensus = ConsensusVectors.json(chain: chain.genesis.binding, blocks: chain.steps.prefix(2).map(\.block),
                                                   certificate: chain.steps[0].certificate, keys: keys)
-            for (name, data) in ProtocolVectors.files() + (try ChainVectors.files(contractSource: contract))
+            for (name, data) in ProtocolVectors.files() + (try ChainVectors.files(chain))
                 + [("consensus.json", ProtocolVectors.jsonData(consensus))] {
                 let path = (out as NSString).appendingPathComponent(name)
                 try data.write(to: URL(fileURLWithPath: path))
