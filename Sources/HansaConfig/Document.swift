@@ -92,7 +92,7 @@ enum CivilTime {
 final class DocTable {
     let file: String
     let path: String
-    private let entries: [String: DocValue]
+    private var entries: [String: DocValue]
     private var used: Set<String> = []
 
     init(file: String, path: String, entries: [String: DocValue]) {
@@ -128,6 +128,9 @@ final class DocTable {
     }
 
     func has(_ key: String) -> Bool { entries[key] != nil }
+
+    /// Replaces (or adds) a string value before it is read: command-line overrides of a file.
+    func override(_ key: String, string: String) { entries[key] = .string(string) }
 
     private func value(_ key: String) -> DocValue? {
         used.insert(key)

@@ -12,10 +12,25 @@ import Foundation
 public struct GenesisTemplate {
     public let file: String
     public let keysDirectory: String?
+    /// Values given outside the template for a validator or observer by name (`hansa genesis
+    /// --tls-pin NAME=HEX --p2p-address NAME=HOST:PORT`): they replace the table's own, as if
+    /// written there. A network's coordinator collects the pins that `hansa node init` printed
+    /// without editing the template; `scripts/localnet` picks free ports this way.
+    public var nodeOverrides: [String: NodeOverride] = [:]
 
-    public init(file: String, keysDirectory: String?) {
+    public struct NodeOverride: Sendable, Equatable {
+        public var tlsSPKISHA256: String?
+        public var p2pAddress: String?
+        public init(tlsSPKISHA256: String? = nil, p2pAddress: String? = nil) {
+            self.tlsSPKISHA256 = tlsSPKISHA256
+            self.p2pAddress = p2pAddress
+        }
+    }
+
+    public init(file: String, keysDirectory: String?, nodeOverrides: [String: NodeOverride] = [:]) {
         self.file = file
         self.keysDirectory = keysDirectory
+        self.nodeOverrides = nodeOverrides
     }
 
     /// Reads, resolves and validates the template. `now` supplies `genesis_time` when the
@@ -68,7 +83,21 @@ public struct GenesisTemplate {
         guard validatorTables.count >= Genesis.minValidators else {
             throw doc.fail("validators", "a consortium needs at least \(Genesis.minValidators) validator banks (n = 3f + 1 with f ≥ 1); found \(validatorTables.count)")
         }
+        var overridden: Set<String> = []
+        /// Applies `nodeOverrides` for the table's name; `observer` refuses a p2p address.
+        func applyOverrides(_ t: DocTable, observer: Bool) throws(ConfigError) {
+            guard let name = try t.optionalString("name"), let o = nodeOverrides[name] else { return }
+            overridden.insert(name)
+            if let pin = o.tlsSPKISHA256 { t.override("tls_spki_sha256", string: pin) }
+            if let address = o.p2pAddress {
+                guard !observer else {
+                    throw t.fail("p2p_address", "is given for observer \"\(name)\", but observers dial out and take no p2p_address in genesis")
+                }
+                t.override("p2p_address", string: address)
+            }
+        }
         for t in validatorTables {
+            try applyOverrides(t, observer: false)
             let party = try register(t)
             let p2p = try t.string("p2p_address")
             guard p2p.contains(":"), p2p.utf8.count <= Limits.maxP2PAddressBytes else {
@@ -109,6 +138,7 @@ public struct GenesisTemplate {
 
         var observers: [Observer] = []
         for t in try doc.tables("observers") {
+            try applyOverrides(t, observer: true)
             let party = try register(t)
             observers.append(try buildObserver(t, party, names: names, customers: customers, validators: validators))
             try t.finish()
@@ -125,6 +155,9 @@ public struct GenesisTemplate {
             threshold = UInt64(validators.count / 2 + 1)
         }
         try doc.finish()
+        if let stray = Set(nodeOverrides.keys).subtracting(overridden).sorted().first {
+            throw .field(path: file, field: stray, problem: "is given a TLS pin or p2p address on the command line, but the template has no validator or observer named \"\(stray)\"")
+        }
 
         let set: ValidatorSet
         do { set = try ValidatorSet(validators) } catch { throw doc.fail("validators", error.message) }

@@ -156,10 +156,19 @@ extension HansaRPC {
         return .object(o)
     }
 
-    /// A receipt with its events decoded by the emitting contract's ABI where one is known.
+    /// A receipt with its events decoded by the emitting contract's ABI where one is known (a
+    /// credit's amounts and times also in words, as in `lc.timeline`).
     func receiptJSON(_ r: Receipt, _ s: LedgerSnapshot) throws(RPCError) -> JSON {
         var o = try json(ReceiptJSON(r)).objectValue ?? [:]
-        o["events"] = .array(r.events.map { decodedEvent($0, s) })
+        var currencies: [Address: CurrencyCode?] = [:]
+        o["events"] = .array(r.events.map { e in
+            let currency: CurrencyCode?
+            if let known = currencies[e.emitter] { currency = known } else {
+                currency = creditCurrency(e.emitter, s)
+                currencies[e.emitter] = currency
+            }
+            return withAmountText(decodedEvent(e, s), currency, s)
+        })
         return .object(o)
     }
 

@@ -56,7 +56,7 @@ public enum LetterOfCreditDemo {
         say("\nbalances (USD): importer \(Narrator.money(try chain.balance(chain.importer))) (had 1,000,000.00), "
             + "exporter \(Narrator.money(try chain.balance(chain.exporter))), credit's escrow \(Narrator.money(try chain.balance(credit)))")
         say("chain: \(chain.ledger.head.height) blocks, state root \(chain.ledger.stateRoot)")
-        say("This ran one ledger in-process; the demo against a four-validator network arrives with the JSON-RPC client.")
+        say("This ran one ledger in-process; scripts/localnet runs the demo against a four-validator network through the hansa client.")
     }
 }
 

@@ -4,13 +4,14 @@ import Audit
 import Foundation
 import PBFT
 import HansaConfig
+import Node
 
 /// Maintainer tools, hidden from the main help.
 struct Dev: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Maintainer tools.",
         shouldDisplay: false,
-        subcommands: [WriteVectors.self, LedgerWriter.self])
+        subcommands: [WriteVectors.self, LedgerWriter.self, FreePorts.self])
 
     struct WriteVectors: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -34,6 +35,19 @@ struct Dev: ParsableCommand {
                 try data.write(to: URL(fileURLWithPath: path))
                 print("wrote \(path)")
             }
+        }
+    }
+
+    struct FreePorts: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print N distinct TCP ports free on 127.0.0.1 a moment ago (below the ephemeral range), one per line: scripts/localnet's ports.")
+
+        @Argument(help: "How many ports.")
+        var count: Int
+
+        func run() throws {
+            guard (1...64).contains(count) else { throw CLIError("count: expected 1 to 64, not \(count)") }
+            for port in try LoopbackPorts.free(count) { print(port) }
         }
     }
 }

@@ -28,11 +28,36 @@ struct GenesisCommand: ParsableCommand {
         @Flag(help: "Replace an existing output file.")
         var force = false
 
+        @Option(help: ArgumentHelp("A validator's or observer's TLS pin, as hansa node init printed it (repeatable); replaces the template's tls_spki_sha256.",
+                                   valueName: "NAME=HEX"))
+        var tlsPin: [String] = []
+
+        @Option(help: ArgumentHelp("A validator's host:port (repeatable); replaces the template's p2p_address.", valueName: "NAME=HOST:PORT"))
+        var p2pAddress: [String] = []
+
         func run() throws {
             if !force && FileManager.default.fileExists(atPath: out) {
                 throw CLIError("\(out) already exists; pass --force to replace it")
             }
-            let genesis = try GenesisTemplate(file: template, keysDirectory: keysDir).build(now: systemNowMillis)
+            var overrides: [String: GenesisTemplate.NodeOverride] = [:]
+            for (flag, values) in [("--tls-pin", tlsPin), ("--p2p-address", p2pAddress)] {
+                for v in values {
+                    guard let eq = v.firstIndex(of: "="), eq != v.startIndex, v.index(after: eq) != v.endIndex else {
+                        throw CLIError("\(flag) \(v): expected NAME=VALUE")
+                    }
+                    let name = String(v[..<eq]), value = String(v[v.index(after: eq)...])
+                    var o = overrides[name] ?? .init()
+                    if flag == "--tls-pin" {
+                        guard o.tlsSPKISHA256 == nil else { throw CLIError("--tls-pin names \(name) twice") }
+                        o.tlsSPKISHA256 = value
+                    } else {
+                        guard o.p2pAddress == nil else { throw CLIError("--p2p-address names \(name) twice") }
+                        o.p2pAddress = value
+                    }
+                    overrides[name] = o
+                }
+            }
+            let genesis = try GenesisTemplate(file: template, keysDirectory: keysDir, nodeOverrides: overrides).build(now: systemNowMillis)
             try GenesisFile.write(genesis, to: out)
             print("genesis file: \(out)")
             printSummary(genesis)

@@ -27,6 +27,29 @@ struct GenesisTemplateTests {
         try g.validate()
     }
 
+    @Test("hansa genesis --tls-pin and --p2p-address replace the template's values by name; a stray name or an observer's address is refused")
+    func nodeOverrides() throws {
+        let pin = String(repeating: "5a", count: 32)
+        var template = GenesisTemplate(file: "t.toml", keysDirectory: nil, nodeOverrides: [
+            "bank-a": .init(tlsSPKISHA256: pin, p2pAddress: "127.0.0.1:4242"), "auditor-node": .init(tlsSPKISHA256: String(repeating: "6b", count: 32))])
+        let g = try template.build(text: Fixture.template(), now: { 1_000 })
+        let a = try #require(g.validators.validators.first { $0.name == "bank-a" })
+        #expect(a.tlsSPKISHA256?.hex == pin && a.p2pAddress == "127.0.0.1:4242")
+        #expect(g.observers.first { $0.name == "auditor-node" }?.tlsSPKISHA256.hex == String(repeating: "6b", count: 32))
+        // Everything else as written.
+        let plain = try Fixture.build(Fixture.template())
+        #expect(g.validators.validators.first { $0.name == "bank-b" } == plain.validators.validators.first { $0.name == "bank-b" })
+
+        template.nodeOverrides = ["bank-z": .init(tlsSPKISHA256: pin)]
+        #expect { try template.build(text: Fixture.template(), now: { 1_000 }) } throws: { "\($0)".contains("no validator or observer named \"bank-z\"") }
+        template.nodeOverrides = ["auditor-node": .init(p2pAddress: "127.0.0.1:1")]
+        #expect { try template.build(text: Fixture.template(), now: { 1_000 }) } throws: { "\($0)".contains("observers dial out") }
+        template.nodeOverrides = ["bank-a": .init(tlsSPKISHA256: "not hex")]
+        #expect { try template.build(text: Fixture.template(), now: { 1_000 }) } throws: { "\($0)".contains("64 hex digits") }
+        template.nodeOverrides = ["bank-a": .init(p2pAddress: "nowhere")]
+        #expect { try template.build(text: Fixture.template(), now: { 1_000 }) } throws: { "\($0)".contains("is not host:port") }
+    }
+
     @Test func sameContentGivesSameHashWhateverTheOrder() throws {
         let a = try Fixture.build(Fixture.template())
         // Move the last validator block to the front: order in the template must not matter.

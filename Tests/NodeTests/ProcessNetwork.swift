@@ -36,8 +36,8 @@ final class ProcessNetwork: @unchecked Sendable {
     var nonces: [Int: UInt64] = [:]
     static let observer = 4
 
-    /// The trade parties of `trade: true`, by name: importer, exporter, carrier, auditor,
-    /// outsider (each with a key file in `root/keys/<name>.key`).
+    /// The trade parties of `trade: true`, by name: importer, exporter, carrier, other-carrier
+    /// (registered, but not the one a credit names), auditor, outsider (each with a key file in `root/keys/<name>.key`).
     private(set) var traders: [String: PrivateKey] = [:]
 
     /// `trade`: genesis also names an importer (USD 1,000,000.00 at bank-0), an exporter (at
@@ -84,7 +84,7 @@ final class ProcessNetwork: @unchecked Sendable {
         var traders: [String: PrivateKey] = [:]
         if trade {
             for (name, role, bank) in [("importer", "importer", "bank-0"), ("exporter", "exporter", "bank-1"), ("carrier", "carrier", nil),
-                                       ("auditor", "auditor", nil), ("outsider", "exporter", nil)] as [(String, String, String?)] {
+                                       ("other-carrier", "carrier", nil), ("auditor", "auditor", nil), ("outsider", "exporter", nil)] as [(String, String, String?)] {
                 let key = PrivateKey.generate()
                 traders[name] = key
                 try KeyFile.write(key, to: "\(root)/keys/\(name).key")
