@@ -129,6 +129,9 @@ final class DocTable {
 
     func has(_ key: String) -> Bool { entries[key] != nil }
 
+    /// The table's keys, sorted (for tables whose keys are names, like `[p2p.dial]`).
+    var keys: [String] { entries.keys.sorted() }
+
     /// Replaces (or adds) a string value before it is read: command-line overrides of a file.
     func override(_ key: String, string: String) { entries[key] = .string(string) }
 

@@ -7,6 +7,8 @@ extension NodeConfig {
     public func render() -> String {
         let d = NodeConfig()
         func q(_ s: String) -> String { Self.tomlString(s) }
+        let dialTable = p2p.dial.isEmpty ? ""
+            : "[p2p.dial]\n" + p2p.dial.keys.sorted().map { "\(q($0)) = \(q(p2p.dial[$0]!.description))" }.joined(separator: "\n") + "\n"
         return """
         # Hansa node configuration (written by hansa node init).
         # Everything consensus-relevant is in the genesis; this file is the operator's own.
@@ -36,6 +38,10 @@ extension NodeConfig {
         # Milliseconds a new connection has to finish TLS and the signed handshake
         # (\(Self.handshakeTimeoutMillisRange.lowerBound) to \(Self.handshakeTimeoutMillisRange.upperBound); default \(d.p2p.handshakeTimeoutMillis)).
         handshake_timeout_ms = \(p2p.handshakeTimeoutMillis)
+        # [p2p.dial]: addresses to dial instead of a validator's genesis p2p_address, by name
+        # (NAT, internal DNS names, a fault-injecting proxy); the peer is still authenticated by
+        # its genesis pin and key. E.g.  [p2p.dial]  then  bank-b = "10.0.0.2:26656"
+        \(dialTable)
 
         [http]
         # host:port of the HTTP server (/metrics, /health, JSON-RPC). Default \(d.httpListen):

@@ -75,6 +75,9 @@ public struct NodeConfig: Equatable, Sendable {
         public var listen = HostPort(host: "127.0.0.1", port: 26656)
         public var maxInboundPeers = 64
         public var handshakeTimeoutMillis: UInt64 = 10_000
+        /// `[p2p.dial]`: addresses to dial instead of validators' genesis `p2p_address`, by
+        /// validator name (NAT, internal names, a fault-injecting proxy). Empty by default.
+        public var dial: [String: HostPort] = [:]
         public init() {}
     }
 
@@ -128,6 +131,15 @@ public struct NodeConfig: Equatable, Sendable {
             c.p2p.maxInboundPeers = try bounded(t, "max_inbound_peers", c.p2p.maxInboundPeers, maxInboundPeersRange)
             c.p2p.handshakeTimeoutMillis = UInt64(try bounded(t, "handshake_timeout_ms", Int(c.p2p.handshakeTimeoutMillis),
                                                                handshakeTimeoutMillisRange))
+            if let d = try t.optionalTable("dial") {
+                for name in d.keys {
+                    switch HostPort.parse(try d.string(name)) {
+                    case .success(let hp): c.p2p.dial[name] = hp
+                    case .failure(let e): throw d.fail(name, e.description)
+                    }
+                }
+                try d.finish()
+            }
             try t.finish()
         }
         if let t = try doc.optionalTable("http") {

@@ -55,7 +55,7 @@ public final class NodeRuntime: TransactionIntake, Sendable {
     /// Opens the data directory, listens, starts dialling and starts the node loop. Every
     /// failure is one sentence, and nothing is left running.
     public static func start(_ settings: NodeSettings) async throws(NodeError) -> NodeRuntime {
-        let directory = try PeerDirectory.from(genesis: settings.genesis)
+        let directory = try PeerDirectory.from(genesis: settings.genesis, dial: settings.dial)
         let key = settings.nodeKey.publicKey
         guard let local = directory.peer(nodeKey: key) else {
             throw .genesis("this node's key \(key.address.text) is neither a validator's nor an observer's in genesis \(settings.genesis.chain.value)")

@@ -42,6 +42,10 @@ public struct NodeSettings: Sendable {
     public var maxInboundPeers: Int
     /// Messages waiting to be sent to one peer (docs/TRANSPORT.md "Send queues").
     public var sendQueueMaxMessages: Int
+    /// Addresses to dial instead of validators' genesis `p2p_address`, by validator name
+    /// (config.toml `[p2p.dial]`): NAT, internal names, or `hansa dev chaos`'s fault proxies.
+    /// The peer is still authenticated by its genesis pin and key, wherever it is dialled.
+    public var dial: [String: PeerAddress] = [:]
     /// Where commits, view changes and misbehaving peers are reported (metrics); nil: nowhere.
     public var telemetry: (any NodeTelemetry)?
     public var logger: Logger

@@ -62,8 +62,14 @@ public struct PeerDirectory: Sendable {
 
     /// The validators and observers of `genesis`. Throws when a validator has no TLS pin or
     /// no dialable address: a network cannot run without them.
-    public static func from(genesis: Genesis) throws(NodeError) -> PeerDirectory {
+    /// `dial` replaces validators' genesis addresses by name (config.toml `[p2p.dial]`); a
+    /// name that is no validator of the genesis is refused.
+    public static func from(genesis: Genesis, dial: [String: PeerAddress] = [:]) throws(NodeError) -> PeerDirectory {
         var peers: [PeerInfo] = []
+        let names = Set(genesis.validators.validators.map(\.name))
+        if let stray = dial.keys.sorted().first(where: { !names.contains($0) }) {
+            throw .genesis("config.toml [p2p.dial] names \(stray), which is no validator of genesis \(genesis.chain.value)")
+        }
         for (i, v) in genesis.validators.validators.enumerated() {
             guard let pin = v.tlsSPKISHA256, let spki = SPKIFingerprint(bytes: pin.bytes) else {
                 throw .genesis("validator \(v.name) has no tls_spki_sha256 pin; every validator of a network needs one")
@@ -71,7 +77,7 @@ public struct PeerDirectory: Sendable {
             guard let address = PeerAddress(v.p2pAddress) else {
                 throw .genesis("validator \(v.name)'s p2p_address \"\(v.p2pAddress)\" is not host:port")
             }
-            peers.append(PeerInfo(name: v.name, nodeKey: v.publicKey, spki: spki, validatorIndex: i, address: address))
+            peers.append(PeerInfo(name: v.name, nodeKey: v.publicKey, spki: spki, validatorIndex: i, address: dial[v.name] ?? address))
         }
         for o in genesis.observers {
             guard let spki = SPKIFingerprint(bytes: o.tlsSPKISHA256.bytes) else { continue }

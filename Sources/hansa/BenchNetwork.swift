@@ -97,13 +97,21 @@ final class BenchNetwork: @unchecked Sendable {
     let loadKey = PrivateKey.generate()
     let loadTLS: NodeTLSIdentity
     var processes: [Process] = []
+    /// With `chaos`: every validator dials every peer through its own proxy port (`[p2p.dial]`),
+    /// one directed link each, in genesis order; and an auditor's observer (home 4) runs too.
+    private(set) var links: [(from: Int, to: Int, port: Int, target: Int)] = []
+    let chaos: Bool
+    var genesisPath: String { root + "/genesis.json" }
 
-    init(users: Int, blockTransactions: Int?) throws {
+    init(users: Int, blockTransactions: Int?, chaos: Bool = false) throws {
+        self.chaos = chaos
         let bankKeys = (0..<4).map { _ in PrivateKey.generate() }
         let userKeys = (0..<users).map { _ in PrivateKey.generate() }
         loadTLS = try NodeTLSIdentity.generate(commonName: "load", now: Date())
         let tls = try (0..<4).map { try NodeTLSIdentity.generate(commonName: "bank-\($0)", now: Date()) }
-        let ports = try LoopbackPorts.free(8)
+        let ports = try LoopbackPorts.free(chaos ? 8 + 12 + 1 : 8)
+        let observerKey = PrivateKey.generate()
+        let observerTLS = try NodeTLSIdentity.generate(commonName: "auditor-node", now: Date())
         let validators = try ValidatorSet((0..<4).map {
             Validator(name: "bank-\($0)", publicKey: bankKeys[$0].publicKey, p2pAddress: "127.0.0.1:\(ports[$0])",
                       tlsSPKISHA256: Hash(bytes: tls[$0].fingerprint.bytes))
@@ -116,7 +124,9 @@ final class BenchNetwork: @unchecked Sendable {
             chain: try ChainID("bench-net"), genesisTimeMillis: UInt64(Date().timeIntervalSince1970 * 1000) - 60_000,
             validators: validators, participants: participants,
             observers: [Observer(name: "load", nodeKey: loadKey.publicKey, role: .auditor, bank: nil,
-                                 tlsSPKISHA256: Hash(bytes: loadTLS.fingerprint.bytes)!)],
+                                 tlsSPKISHA256: Hash(bytes: loadTLS.fingerprint.bytes)!)]
+                + (chaos ? [Observer(name: "auditor-node", nodeKey: observerKey.publicKey, role: .auditor, bank: nil,
+                                     tlsSPKISHA256: Hash(bytes: observerTLS.fingerprint.bytes)!)] : []),
             currencies: [Currency(code: usd, decimals: 2, issuers: validators.validators.map(\.address))],
             deposits: userKeys.map { Deposit(account: $0.publicKey.address, currency: usd, amount: 1_000_000_00) },
             consensus: {
@@ -127,40 +137,80 @@ final class BenchNetwork: @unchecked Sendable {
         let order = genesis.validators.validators.map { v in bankKeys.firstIndex { $0.publicKey == v.publicKey }! }
         dev = DevChain(genesis: genesis, validatorKeys: order.map { bankKeys[$0] }, userKeys: userKeys)
         var homes: [String] = []
-        for i in order {
-            let home = "\(root)/bank-\(i)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try GenesisFile.write(genesis, to: root + "/genesis.json")
+        // The proxy of the link from bank b to bank c (bank numbers, not genesis order).
+        func proxyPort(_ b: Int, _ c: Int) -> Int { ports[8 + b * 3 + (c < b ? c : c - 1)] }
+        let logLevel = ProcessInfo.processInfo.environment["BENCH_NODE_LOG"].flatMap(NodeLogLevel.init(rawValue:)) ?? (chaos ? .info : .warning)
+        func writeHome(_ home: String, key: PrivateKey, tls: NodeTLSIdentity, configure: (inout NodeConfig) -> Void) throws {
             try FileManager.default.createDirectory(atPath: home + "/tls", withIntermediateDirectories: true)
-            try KeyFile.write(bankKeys[i], to: home + "/node.key")
-            try tls[i].privateKeyPEM.write(toFile: home + "/tls/key.pem", atomically: true, encoding: .utf8)
-            try tls[i].certificatePEM.write(toFile: home + "/tls/cert.pem", atomically: true, encoding: .utf8)
+            try KeyFile.write(key, to: home + "/node.key")
+            try tls.privateKeyPEM.write(toFile: home + "/tls/key.pem", atomically: true, encoding: .utf8)
+            try tls.certificatePEM.write(toFile: home + "/tls/cert.pem", atomically: true, encoding: .utf8)
             try GenesisFile.write(genesis, to: home + "/genesis.json")
             var config = NodeConfig()
-            config.p2p.listen = HostPort(host: "127.0.0.1", port: UInt16(ports[i]))
-            config.httpListen = HostPort(host: "127.0.0.1", port: UInt16(ports[4 + i]))
-            // BENCH_NODE_LOG=trace|debug|… shows what the validators do (their logs are kept with HANSA_KEEP=1).
-            config.logLevel = ProcessInfo.processInfo.environment["BENCH_NODE_LOG"].flatMap(NodeLogLevel.init(rawValue:)) ?? .warning
+            // BENCH_NODE_LOG=trace|debug|… shows what the nodes do (their logs are kept with HANSA_KEEP=1).
+            config.logLevel = logLevel
+            configure(&config)
             try config.render().write(toFile: home + "/config.toml", atomically: true, encoding: .utf8)
             homes.append(home)
+        }
+        for i in order {
+            try writeHome("\(root)/bank-\(i)", key: bankKeys[i], tls: tls[i]) { config in
+                config.p2p.listen = HostPort(host: "127.0.0.1", port: UInt16(ports[i]))
+                config.httpListen = HostPort(host: "127.0.0.1", port: UInt16(ports[4 + i]))
+                if chaos {
+                    for c in 0..<4 where c != i { config.p2p.dial["bank-\(c)"] = HostPort(host: "127.0.0.1", port: UInt16(proxyPort(i, c))) }
+                }
+            }
+        }
+        if chaos {
+            try writeHome("\(root)/auditor-node", key: observerKey, tls: observerTLS) { config in
+                config.httpListen = HostPort(host: "127.0.0.1", port: UInt16(ports[20]))
+            }
+            for b in 0..<4 {
+                for c in 0..<4 where c != b {
+                    links.append((order.firstIndex(of: b)!, order.firstIndex(of: c)!, proxyPort(b, c), ports[c]))
+                }
+            }
         }
         self.homes = homes
         self.ports = order.map { ports[$0] }
         self.httpPorts = order.map { ports[4 + $0] }
     }
 
+    /// Starts every home's node (the validators, and with `chaos` the observer too).
     func startValidators() throws {
+        for i in homes.indices { processes.append(try launch(i)) }
+    }
+
+    /// Node `i` (a validator in genesis order; 4 is chaos's observer) as a process, its log
+    /// appended to `logs/validator-i.log` (or `observer.log`).
+    func launch(_ i: Int) throws -> Process {
         try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        for (i, home) in homes.enumerated() {
-            let log = "\(root)/logs/validator-\(i).log"
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            let p = Process()
-            p.executableURL = me
-            p.arguments = ["node", "run", "--home", home]
-            p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            processes.append(p)
-        }
+        let log = "\(root)/logs/" + (i < 4 ? "validator-\(i).log" : "observer.log")
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        let p = Process()
+        p.executableURL = me
+        p.arguments = ["node", "run", "--home", homes[i]]
+        p.standardError = handle
+        p.standardOutput = handle
+        try p.run()
+        return p
+    }
+
+    /// kill -9 of node `i`, then (`restart`) a new process on the same home.
+    func kill9(_ i: Int) {
+        kill(processes[i].processIdentifier, SIGKILL)
+        processes[i].waitUntilExit()
+    }
+
+    func restart(_ i: Int) throws {
+        guard !processes[i].isRunning else { return }
+        processes[i] = try launch(i)
     }
 
     /// `perUser` transfers from every user, nonces 0..<perUser, signed on both cores, in send order
@@ -204,6 +254,13 @@ final class LoadGenerator: @unchecked Sendable {
         var sentAt: [Hash: Double] = [:]
         var committedAt: [Hash: Double] = [:]
         var heights: Set<UInt64> = []
+        /// With `keepPending` (chaos): what was sent and not yet seen committed, to send again.
+        var pending: [Hash: (tx: Transaction, lastSent: Double)] = [:]
+        var keepPending = false
+        /// Each validator's last status (height, head hash), and the last committed header's view.
+        var heads: [PublicKey: (height: UInt64, hash: Hash)] = [:]
+        var lastView: UInt64 = 0
+        var commitTimes: [Double] = []
     }
     private let state = NIOLockedValueBox(State())
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -215,6 +272,7 @@ final class LoadGenerator: @unchecked Sendable {
     /// With RPC sessions, transactions go to each validator's JSON-RPC (`tx.submit` batches over
     /// its WebSocket) instead of the peer protocol; commits are still seen as an observer.
     private let rpc = NIOLockedValueBox<[RPCLoad]>([])
+    private var addresses: [PeerAddress] = []
 
     /// Sends the next runs through the validators' JSON-RPC instead of the peer protocol.
     func useRPC(_ net: BenchNetwork) async throws {
@@ -236,17 +294,28 @@ final class LoadGenerator: @unchecked Sendable {
             switch event {
             case .established(let peer, _, let channel):
                 state.withLockedValue { $0.channels[peer.nodeKey] = channel }
-            case .message(_, var buffer):
-                guard case .committed(let b)? = try? WireMessage(bytes: buffer.readBytes(length: buffer.readableBytes) ?? []) else { return }
+            case .message(let peer, var buffer):
+                let message = try? WireMessage(bytes: buffer.readBytes(length: buffer.readableBytes) ?? [])
+                if case .status(let height, let hash)? = message {
+                    state.withLockedValue { $0.heads[peer.nodeKey] = (height, hash) }
+                    return
+                }
+                guard case .committed(let b)? = message else { return }
                 let now = Date().timeIntervalSince(clock0)
                 state.withLockedValue { s in
                     guard s.heights.insert(b.block.header.height).inserted else { return }
-                    for tx in b.block.transactions where s.committedAt[tx.hash] == nil { s.committedAt[tx.hash] = now }
+                    s.lastView = max(s.lastView, b.block.header.view)
+                    s.commitTimes.append(now)
+                    for tx in b.block.transactions where s.committedAt[tx.hash] == nil {
+                        s.committedAt[tx.hash] = now
+                        s.pending.removeValue(forKey: tx.hash)
+                    }
                 }
             case .closed(let peer, _, _):
                 if let peer { state.withLockedValue { _ = $0.channels.removeValue(forKey: peer.nodeKey) } }
             }
         }
+        addresses = directory.validators.compactMap(\.address)
         for p in directory.validators {
             guard let a = p.address else { continue }
             for attempt in 0..<100 {
@@ -307,12 +376,21 @@ final class LoadGenerator: @unchecked Sendable {
         }
     }
 
-    private func send(_ batch: [Transaction], at now: Double) {
+    private func send(_ batch: [Transaction], at now: Double, again: Bool = false) {
         var byValidator = [[Transaction]](repeating: [], count: validators.count)
-        for tx in batch { byValidator[route[tx.body.sender] ?? 0].append(tx) }
         let channels: [(any Channel)?] = state.withLockedValue { s in
-            for tx in batch { s.sentAt[tx.hash] = now }
+            for tx in batch {
+                if !again { s.sentAt[tx.hash] = now }
+                if s.keepPending { s.pending[tx.hash] = (tx, now) }
+            }
             return validators.map { s.channels[$0] }
+        }
+        let live = channels.indices.filter { channels[$0] != nil }
+        for tx in batch {
+            var i = route[tx.body.sender] ?? 0
+            // A sender's validator that is down (chaos): another one takes its transactions.
+            if channels[i] == nil, !live.isEmpty { i = live[Int(tx.body.nonce % UInt64(live.count))] }
+            byValidator[i].append(tx)
         }
         let sessions = rpc.withLockedValue { $0 }
         if !sessions.isEmpty {
@@ -326,10 +404,58 @@ final class LoadGenerator: @unchecked Sendable {
         }
     }
 
+    private let closed = NIOLockedValueBox(false)
+
     func shutdown() {
+        guard !closed.withLockedValue({ let was = $0; $0 = true; return was }) else { return }
         for s in rpc.withLockedValue({ $0 }) { s.close() }
         try? group.syncShutdownGracefully()
     }
+
+    // --- For hansa dev chaos ---------------------------------------------------------------
+
+    /// Keeps what was sent until it is seen committed, for `resendPending`.
+    func keepPending() { state.withLockedValue { $0.keepPending = true } }
+
+    /// Sends again what was sent more than `seconds` ago and is not committed yet (a client
+    /// whose node died, or whose transaction a restarted node's mempool lost, submits again).
+    func resendPending(olderThan seconds: Double) {
+        let now = Date().timeIntervalSince(clock0)
+        let stale = state.withLockedValue { s in s.pending.values.filter { now - $0.lastSent > seconds }.map(\.tx) }
+        let sorted = stale.sorted { ($0.body.sender.hex, $0.body.nonce) < ($1.body.sender.hex, $1.body.nonce) }
+        for start in stride(from: 0, to: sorted.count, by: 512) {
+            send(Array(sorted[start..<min(start + 512, sorted.count)]), at: now, again: true)
+        }
+    }
+
+    /// Dials the validators this load generator has no connection to (restarted ones).
+    func reconnect() async {
+        guard !closed.withLockedValue({ $0 }) else { return }
+        let connected = state.withLockedValue { Set($0.channels.keys) }
+        for (i, key) in validators.enumerated() where !connected.contains(key) && i < addresses.count {
+            _ = try? await endpoint.connect(host: addresses[i].host, port: addresses[i].port)
+        }
+    }
+
+    struct Snapshot {
+        var sent: Int
+        var committed: Int
+        var pending: Int
+        var connected: Int
+        var heads: [PublicKey: (height: UInt64, hash: Hash)]
+        var lastView: UInt64
+        var commitTimes: [Double]
+        var committedHashes: [Hash]
+    }
+
+    func snapshot(hashes: Bool = false) -> Snapshot {
+        state.withLockedValue { s in
+            Snapshot(sent: s.sentAt.count, committed: s.committedAt.count, pending: s.pending.count, connected: s.channels.count,
+                     heads: s.heads, lastView: s.lastView, commitTimes: s.commitTimes, committedHashes: hashes ? Array(s.committedAt.keys) : [])
+        }
+    }
+
+    var validatorKeys: [PublicKey] { validators }
 }
 
 /// One WebSocket JSON-RPC session to a validator for the load: each send is one

@@ -98,9 +98,11 @@ struct NodeRun: AsyncParsableCommand {
         var mempool = Mempool.Limits()  // config.toml sets the count and bytes; the rest keep their defaults
         mempool.maxTransactions = c.limits.mempoolMaxTransactions
         mempool.maxBytes = c.limits.mempoolMaxBytes
-        return NodeSettings(genesis: home.genesis, nodeKey: home.nodeKey, tls: home.tls, dataDirectory: home.paths.dataDirectory,
-                            p2pListen: PeerAddress(host: c.p2p.listen.host, port: Int(c.p2p.listen.port)), mempool: mempool,
-                            handshakeTimeout: .milliseconds(Int64(c.p2p.handshakeTimeoutMillis)),
-                            sendQueueMaxMessages: c.limits.sendQueueMaxMessages, maxInboundPeers: c.p2p.maxInboundPeers, logger: logger)
+        var settings = NodeSettings(genesis: home.genesis, nodeKey: home.nodeKey, tls: home.tls, dataDirectory: home.paths.dataDirectory,
+                                    p2pListen: PeerAddress(host: c.p2p.listen.host, port: Int(c.p2p.listen.port)), mempool: mempool,
+                                    handshakeTimeout: .milliseconds(Int64(c.p2p.handshakeTimeoutMillis)),
+                                    sendQueueMaxMessages: c.limits.sendQueueMaxMessages, maxInboundPeers: c.p2p.maxInboundPeers, logger: logger)
+        settings.dial = c.p2p.dial.mapValues { PeerAddress(host: $0.host, port: Int($0.port)) }
+        return settings
     }
 }

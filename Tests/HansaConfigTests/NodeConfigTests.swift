@@ -31,9 +31,19 @@ struct NodeConfigTests {
         c.limits.mempoolMaxTransactions = 9
         c.limits.mempoolMaxBytes = 2 * 1024 * 1024
         c.limits.sendQueueMaxMessages = 3
+        c.p2p.dial = ["bank-b": HostPort(host: "10.0.0.2", port: 26656), "bank-c": HostPort(host: "proxy.internal", port: 9000)]
         let text = c.render()
         #expect(try NodeConfig.parse(text, file: "c") == c)
         #expect(text.contains("listen = \"[::]:7000\""))
+        #expect(text.contains("[p2p.dial]\n\"bank-b\" = \"10.0.0.2:26656\""), "\(text)")
+    }
+
+    @Test("[p2p.dial]: a validator's address to dial instead of its genesis one; a bad address is refused by name")
+    func dialTable() throws {
+        let c = try NodeConfig.parse("[p2p]\nlisten = \"127.0.0.1:7000\"\n[p2p.dial]\nbank-b = \"127.0.0.1:9001\"\n", file: "config.toml")
+        #expect(c.p2p.dial == ["bank-b": HostPort(host: "127.0.0.1", port: 9001)])
+        #expect { try NodeConfig.parse("[p2p.dial]\nbank-b = \"nowhere\"\n", file: "config.toml") } throws: { "\($0)".contains("p2p.dial.bank-b") }
+        #expect { try NodeConfig.parse("[p2p.dial]\nbank-b = 9001\n", file: "config.toml") } throws: { "\($0)".contains("p2p.dial.bank-b") }
     }
 
     /// Every key the renderer writes carries a comment just above it (or above its group).
