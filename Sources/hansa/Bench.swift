@@ -11,7 +11,7 @@ struct Bench: AsyncParsableCommand {
         abstract: "Run a benchmark suite (use scripts/bench, which builds in release mode).",
         shouldDisplay: false)
 
-    @Argument(help: "Suite: crypto, ledger, vm, gas, block, network, rpc or audit.")
+    @Argument(help: "Suite: crypto, ledger, vm, gas, block, network, rpc, load or audit.")
     var suite: String = "crypto"
 
     @Option(help: "Seconds per measurement.")
@@ -44,6 +44,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "The network benchmark's most transactions in flight at saturation.")
     var window: Int = 8_000
 
+    @Option(help: "The load benchmark: where to write its measurements as CSV (scripts/bench plots them).")
+    var plotData: String?
+
     func run() async throws {
         switch suite {
         case "crypto": cryptoSuite(seconds: seconds)
@@ -57,7 +60,8 @@ struct Bench: AsyncParsableCommand {
             try await rpcSuite(seconds: max(seconds, 3), users: users)
             print("")
             try await networkSuite(seconds: max(seconds, 10), users: users, blockTransactions: blockTransactions, window: window, withRPC: true)
-        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm, gas, block, network, rpc, audit")
+        case "load": try await loadSuite(seconds: max(seconds, 10), users: users, window: window, plotData: plotData)
+        default: throw CLIError("unknown benchmark suite \(suite); available: crypto, ledger, vm, gas, block, network, rpc, load, audit")
         }
     }
 }

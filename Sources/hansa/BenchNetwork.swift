@@ -69,6 +69,57 @@ func networkSuite(seconds: Double, users: Int, blockTransactions: Int?, window m
     if cursor >= txs.count { print("  note: the pre-signed transfers ran out: raise --users (BENCH_USERS)") }
 }
 
+/// `hansa bench load` (issue 14): the network benchmark's four validator processes, loaded at
+/// 100 %, 50 % and 25 % of the saturated rate, first through the peer protocol (an observer
+/// gossiping, as a bank's intake does), then through the validators' JSON-RPC over WebSocket
+/// (`tx.submitBatch`, as clients do); committed transactions/s and commit latency p50/p99 at
+/// each level, the ratios to the ceiling measured in the same run, and (`plotData`) the points
+/// as CSV for scripts/bench's plot of latency against throughput.
+func loadSuite(seconds: Double, users: Int, window maxWindow: Int, plotData: String?) async throws {
+    print("load (4 validator processes on 127.0.0.1; pre-signed transfers at 100 %, 50 % and 25 % of saturation)")
+    let ceiling = twoThreadVerifyRate(seconds: 2) / 4
+    print(String(format: "  ceiling: 2-thread raw libsecp256k1 verify rate / 4 = %.0f tx/s", ceiling))
+    let net = try BenchNetwork(users: users, blockTransactions: nil)
+    defer { net.shutdown() }
+    try net.startValidators()
+    let load = try await LoadGenerator(net: net)
+    defer { load.shutdown() }
+    guard await load.waitConnected(seconds: 30) else { throw CLIError("the load generator did not reach the 4 validators: logs in \(net.root)/logs") }
+    // Enough for two paths × (warm-up + three levels) at up to the ceiling.
+    let perUser = max(200, Int(0.6 * ceiling * (seconds * 3.5 + 6) * 2 / Double(users)) + 1)
+    print("  signing \(users * perUser) transfers (\(users) senders × \(perUser))…")
+    let txs = net.signTransfers(perUser: perUser)
+    var cursor = 0
+    let window = min(maxWindow, 16 * users)
+    var rows = ["path,level,offered_tx_s,committed_tx_s,p50_ms,p99_ms,measured"]
+    var saturated: [String: Double] = [:]
+    for path in ["peer", "websocket"] {
+        if path == "websocket" { try await load.useRPC(net) }
+        _ = load.run(txs, from: &cursor, seconds: 3, window: window, rate: nil)
+        let full = load.run(txs, from: &cursor, seconds: seconds, window: window, rate: nil)
+        saturated[path] = full.rate
+        var results = [(100, full.rate, full)]
+        for level in [50, 25] {
+            let offered = full.rate * Double(level) / 100
+            results.append((level, offered, load.run(txs, from: &cursor, seconds: seconds, window: window, rate: offered)))
+        }
+        for (level, offered, r) in results {
+            print(String(format: "  %-10@ %3d %%: %7.0f tx/s offered, %7.0f committed; latency p50 %5.0f ms, p99 %5.0f ms (%d measured)",
+                         path as NSString, level, offered, r.rate, r.p50 * 1000, r.p99 * 1000, r.count))
+            rows.append(String(format: "%@,%d,%.0f,%.0f,%.1f,%.1f,%d", path as NSString, level, offered, r.rate, r.p50 * 1000, r.p99 * 1000, r.count))
+        }
+    }
+    if cursor >= txs.count { print("  note: the pre-signed transfers ran out: raise --users (BENCH_USERS)") }
+    print(String(format: "  ratio to ceiling at saturation: peer %.2f, websocket %.2f (bar 0.60, aim 0.80); websocket / peer %.2f",
+                 (saturated["peer"] ?? 0) / ceiling, (saturated["websocket"] ?? 0) / ceiling,
+                 (saturated["websocket"] ?? 0) / max(saturated["peer"] ?? 1, 1)))
+    print("  resident memory per validator (MiB): " + net.residentMiB().map { String(format: "%.0f", $0) }.joined(separator: ", "))
+    if let plotData {
+        try (rows.joined(separator: "\n") + "\n").write(toFile: plotData, atomically: true, encoding: .utf8)
+        print("  measurements: \(plotData)")
+    }
+}
+
 /// Raw libsecp256k1 verifications per second on two threads.
 func twoThreadVerifyRate(seconds: Double) -> Double {
     let key = try! PrivateKey(secret: SHA256.hash(utf8: "bench key").bytes)
