@@ -145,7 +145,8 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log"),
                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                                         .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+                                         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                                         .product(name: "NIOHTTP1", package: "swift-nio")],
                           swiftSettings: strict),
 
         // Mutation testing of the consensus core (scripts/mutate builds it with -DHANSA_FLAWS):

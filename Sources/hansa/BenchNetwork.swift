@@ -6,6 +6,7 @@ import Ledger
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import Node
 import PeerTransport
@@ -72,7 +73,7 @@ func networkSuite(seconds: Double, users: Int, blockTransactions: Int?, window m
 /// `hansa bench load` (issue 14): the network benchmark's four validator processes, loaded at
 /// 100 %, 50 % and 25 % of the saturated rate, first through the peer protocol (an observer
 /// gossiping, as a bank's intake does), then through the validators' JSON-RPC over WebSocket
-/// (`tx.submitBatch`, as clients do); committed transactions/s and commit latency p50/p99 at
+/// and then over HTTP (`POST /rpc`, `tx.submitBatch`, as clients do); committed transactions/s and commit latency p50/p99 at
 /// each level, the ratios to the ceiling measured in the same run, and (`plotData`) the points
 /// as CSV for scripts/bench's plot of latency against throughput.
 func loadSuite(seconds: Double, users: Int, window maxWindow: Int, plotData: String?) async throws {
@@ -85,16 +86,16 @@ func loadSuite(seconds: Double, users: Int, window maxWindow: Int, plotData: Str
     let load = try await LoadGenerator(net: net)
     defer { load.shutdown() }
     guard await load.waitConnected(seconds: 30) else { throw CLIError("the load generator did not reach the 4 validators: logs in \(net.root)/logs") }
-    // Enough for two paths × (warm-up + three levels) at up to the ceiling.
-    let perUser = max(200, Int(0.6 * ceiling * (seconds * 3.5 + 6) * 2 / Double(users)) + 1)
+    // Enough for three paths × (warm-up + three levels) at up to 0.6 of the ceiling.
+    let perUser = max(200, Int(0.6 * ceiling * (seconds * 1.75 + 3) * 3 / Double(users)) + 1)
     print("  signing \(users * perUser) transfers (\(users) senders × \(perUser))…")
     let txs = net.signTransfers(perUser: perUser)
     var cursor = 0
     let window = min(maxWindow, 16 * users)
     var rows = ["path,level,offered_tx_s,committed_tx_s,p50_ms,p99_ms,measured"]
     var saturated: [String: Double] = [:]
-    for path in ["peer", "websocket"] {
-        if path == "websocket" { try await load.useRPC(net) }
+    for path in ["peer", "websocket", "http"] {
+        if path != "peer" { try await load.useRPC(net, http: path == "http") }
         _ = load.run(txs, from: &cursor, seconds: 3, window: window, rate: nil)
         let full = load.run(txs, from: &cursor, seconds: seconds, window: window, rate: nil)
         saturated[path] = full.rate
@@ -110,9 +111,10 @@ func loadSuite(seconds: Double, users: Int, window maxWindow: Int, plotData: Str
         }
     }
     if cursor >= txs.count { print("  note: the pre-signed transfers ran out: raise --users (BENCH_USERS)") }
-    print(String(format: "  ratio to ceiling at saturation: peer %.2f, websocket %.2f (bar 0.60, aim 0.80); websocket / peer %.2f",
-                 (saturated["peer"] ?? 0) / ceiling, (saturated["websocket"] ?? 0) / ceiling,
-                 (saturated["websocket"] ?? 0) / max(saturated["peer"] ?? 1, 1)))
+    let peer = max(saturated["peer"] ?? 1, 1)
+    print(String(format: "  ratio to ceiling at saturation: peer %.2f, websocket %.2f, http %.2f (bar 0.60, aim 0.80); websocket / peer %.2f, http / peer %.2f",
+                 peer / ceiling, (saturated["websocket"] ?? 0) / ceiling, (saturated["http"] ?? 0) / ceiling,
+                 (saturated["websocket"] ?? 0) / peer, (saturated["http"] ?? 0) / peer))
     print("  resident memory per validator (MiB): " + net.residentMiB().map { String(format: "%.0f", $0) }.joined(separator: ", "))
     if let plotData {
         try (rows.joined(separator: "\n") + "\n").write(toFile: plotData, atomically: true, encoding: .utf8)
@@ -322,13 +324,15 @@ final class LoadGenerator: @unchecked Sendable {
     private let clock0 = Date()
     /// With RPC sessions, transactions go to each validator's JSON-RPC (`tx.submit` batches over
     /// its WebSocket) instead of the peer protocol; commits are still seen as an observer.
-    private let rpc = NIOLockedValueBox<[RPCLoad]>([])
+    private let rpc = NIOLockedValueBox<[any RPCSubmitter]>([])
     private var addresses: [PeerAddress] = []
 
-    /// Sends the next runs through the validators' JSON-RPC instead of the peer protocol.
-    func useRPC(_ net: BenchNetwork) async throws {
-        var sessions: [RPCLoad] = []
-        for port in net.httpPorts { sessions.append(try await RPCLoad.connect(port: port)) }
+    /// Sends the next runs through the validators' JSON-RPC instead of the peer protocol: over
+    /// one WebSocket each, or (`http`) as `POST /rpc` requests on a kept-alive HTTP/1.1 connection.
+    func useRPC(_ net: BenchNetwork, http: Bool = false) async throws {
+        for s in rpc.withLockedValue({ $0 }) { s.close() }
+        var sessions: [any RPCSubmitter] = []
+        for port in net.httpPorts { sessions.append(http ? try await HTTPRPCLoad.connect(port: port) : try await RPCLoad.connect(port: port)) }
         rpc.withLockedValue { $0 = sessions }
     }
 
@@ -512,7 +516,7 @@ final class LoadGenerator: @unchecked Sendable {
 /// One WebSocket JSON-RPC session to a validator for the load: each send is one
 /// `tx.submitBatch` (a bank's bulk submission), in order; answers are read and counted
 /// (refusals), not waited for.
-final class RPCLoad: @unchecked Sendable {
+final class RPCLoad: RPCSubmitter, @unchecked Sendable {
     private let outbound: NIOLockedValueBox<WebSocketOutboundWriter?>
     private let queue: AsyncStream<String>.Continuation
     private let task: Task<Void, Never>
@@ -548,6 +552,77 @@ final class RPCLoad: @unchecked Sendable {
         for await _ in ready.stream { break }
         guard outbound.withLockedValue({ $0 }) != nil else { throw CLIError("cannot open a JSON-RPC WebSocket to 127.0.0.1:\(port)") }
         let load = RPCLoad(outbound: outbound, queue: queue, task: task)
+        return load
+    }
+
+    func submit(_ txs: [Transaction]) {
+        let list = txs.map { "\"" + Hex.encode($0.canonicalBytes) + "\"" }.joined(separator: ",")
+        queue.yield(#"{"jsonrpc":"2.0","method":"tx.submitBatch","params":{"transactions":[\#(list)]},"id":1}"#)
+    }
+
+    func close() { queue.finish() }
+}
+
+/// Where the load submits transactions over the JSON-RPC: each call one `tx.submitBatch`.
+protocol RPCSubmitter: Sendable {
+    func submit(_ txs: [Transaction])
+    func close()
+}
+
+/// One kept-alive HTTP/1.1 connection to a validator's `POST /rpc`: each send is one
+/// `tx.submitBatch` request, sent in order, the next after the previous answer (no
+/// pipelining); answers are read and refusals counted, not waited for by the sender.
+final class HTTPRPCLoad: RPCSubmitter, @unchecked Sendable {
+    private let queue: AsyncStream<String>.Continuation
+    let refused = NIOLockedValueBox(0)
+
+    private init(queue: AsyncStream<String>.Continuation) { self.queue = queue }
+
+    /// Hands each response's end to the sender, so that it sends the next request.
+    private final class Answers: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = HTTPClientResponsePart
+        let ended: AsyncStream<Bool>.Continuation
+        var failed = false
+        init(ended: AsyncStream<Bool>.Continuation) { self.ended = ended }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head): failed = head.status != .ok
+            case .body(let b): if b.readableBytesView.firstRange(of: Array("\"error\"".utf8)) != nil { failed = true }
+            case .end:
+                ended.yield(failed)
+                failed = false
+            }
+        }
+        func channelInactive(context: ChannelHandlerContext) { ended.finish() }
+        func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
+    }
+
+    static func connect(port: Int) async throws -> HTTPRPCLoad {
+        let (stream, queue) = AsyncStream<String>.makeStream()
+        let (ended, endedQueue) = AsyncStream<Bool>.makeStream()
+        let answers = Answers(ended: endedQueue)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.pipeline.addHTTPClientHandlers().flatMap { channel.pipeline.addHandler(answers) }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        let load = HTTPRPCLoad(queue: queue)
+        let refused = load.refused
+        Task {
+            var answersLeft = ended.makeAsyncIterator()
+            for await body in stream {
+                var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/rpc")
+                head.headers.add(name: "Host", value: "127.0.0.1:\(port)")
+                head.headers.add(name: "Content-Type", value: "application/json")
+                head.headers.add(name: "Content-Length", value: String(body.utf8.count))
+                channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil)
+                channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                guard let failed = await answersLeft.next() else { break }
+                if failed { refused.withLockedValue { $0 += 1 } }
+            }
+            try? await channel.close()
+        }
         return load
     }
 
