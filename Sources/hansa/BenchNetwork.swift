@@ -25,15 +25,9 @@ import HummingbirdWSClient
 func networkSuite(seconds: Double, users: Int, blockTransactions: Int?, window maxWindow: Int, withRPC: Bool = false) async throws {
     print("network (4 validator processes on 127.0.0.1; this process gossips pre-signed transfers as an observer)")
     if let blockTransactions { print("  genesis max_block_transactions = \(blockTransactions) (the standard is \(ConsensusParameters.standard.maxBlockTransactions))") }
-    let ceiling = twoThreadVerifyRate(seconds: 2) / 4
-    print(String(format: "  ceiling: 2-thread raw libsecp256k1 verify rate / 4 = %.0f tx/s", ceiling))
-
-    let net = try BenchNetwork(users: users, blockTransactions: blockTransactions)
+    let (ceiling, net, load) = try await loadedNetwork(users: users, blockTransactions: blockTransactions)
     defer { net.shutdown() }
-    try net.startValidators()
-    let load = try await LoadGenerator(net: net)
     defer { load.shutdown() }
-    guard await load.waitConnected(seconds: 30) else { throw CLIError("the load generator did not reach the 4 validators: logs in \(net.root)/logs") }
 
     let perUser = 200
     print("  signing \(users * perUser) transfers (\(users) senders × \(perUser))…")
@@ -78,35 +72,58 @@ func networkSuite(seconds: Double, users: Int, blockTransactions: Int?, window m
 /// as CSV for scripts/bench's plot of latency against throughput.
 func loadSuite(seconds: Double, users: Int, window maxWindow: Int, plotData: String?) async throws {
     print("load (4 validator processes on 127.0.0.1; pre-signed transfers at 100 %, 50 % and 25 % of saturation)")
-    let ceiling = twoThreadVerifyRate(seconds: 2) / 4
-    print(String(format: "  ceiling: 2-thread raw libsecp256k1 verify rate / 4 = %.0f tx/s", ceiling))
-    let net = try BenchNetwork(users: users, blockTransactions: nil)
+    let (ceiling, net, load) = try await loadedNetwork(users: users, blockTransactions: nil)
     defer { net.shutdown() }
-    try net.startValidators()
-    let load = try await LoadGenerator(net: net)
     defer { load.shutdown() }
-    guard await load.waitConnected(seconds: 30) else { throw CLIError("the load generator did not reach the 4 validators: logs in \(net.root)/logs") }
     // Enough for three paths × (warm-up + three levels) at up to 0.6 of the ceiling.
-    let perUser = max(200, Int(0.6 * ceiling * (seconds * 1.75 + 3) * 3 / Double(users)) + 1)
+    let perUser = max(200, Int(0.6 * ceiling * (seconds * 1.75 + 5) * 3 / Double(users)) + 1)
     print("  signing \(users * perUser) transfers (\(users) senders × \(perUser))…")
     let txs = net.signTransfers(perUser: perUser)
     var cursor = 0
     let window = min(maxWindow, 16 * users)
     var rows = ["path,level,offered_tx_s,committed_tx_s,p50_ms,p99_ms,measured"]
     var saturated: [String: Double] = [:]
+    // A validator that found this observer too slow to take its pushed blocks disconnects it
+    // (docs/TRANSPORT.md's send-queue policy); dial it again, as a node's redialler would.
+    let redial = Task {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(500))
+            await load.reconnect()
+        }
+    }
+    defer { redial.cancel() }
     for path in ["peer", "websocket", "http"] {
         if path != "peer" { try await load.useRPC(net, http: path == "http") }
-        _ = load.run(txs, from: &cursor, seconds: 3, window: window, rate: nil)
-        let full = load.run(txs, from: &cursor, seconds: seconds, window: window, rate: nil)
-        saturated[path] = full.rate
-        var results = [(100, full.rate, full)]
-        for level in [50, 25] {
-            let offered = full.rate * Double(level) / 100
-            results.append((level, offered, load.run(txs, from: &cursor, seconds: seconds, window: window, rate: offered)))
+        // The sending loop blocks its thread; it gets one of its own, so that the WebSocket
+        // sessions' tasks (answers, pings) keep the cooperative threads of this 2-core machine.
+        let from = cursor
+        let (full, lower, next) = await onOwnThread { () -> (LoadGenerator.Result, [(Int, Double, LoadGenerator.Result)], Int) in
+            var cursor = from
+            _ = load.run(txs, from: &cursor, seconds: 3, window: window, rate: nil)
+            let full = load.run(txs, from: &cursor, seconds: seconds, window: window, rate: nil)
+            var lower: [(Int, Double, LoadGenerator.Result)] = []
+            // Each lower level starts from an idle network (the saturated run's backlog
+            // committed) and runs 2 s unmeasured first, so that it measures its own steady state.
+            for level in [50, 25] {
+                let offered = full.rate * Double(level) / 100
+                load.waitDrained(seconds: 20)
+                _ = load.run(txs, from: &cursor, seconds: 2, window: window, rate: offered)
+                lower.append((level, offered, load.run(txs, from: &cursor, seconds: seconds, window: window, rate: offered)))
+            }
+            load.waitDrained(seconds: 20)
+            return (full, lower, cursor)
         }
-        for (level, offered, r) in results {
-            print(String(format: "  %-10@ %3d %%: %7.0f tx/s offered, %7.0f committed; latency p50 %5.0f ms, p99 %5.0f ms (%d measured)",
-                         path as NSString, level, offered, r.rate, r.p50 * 1000, r.p99 * 1000, r.count))
+        cursor = next
+        saturated[path] = full.rate
+        if path != "peer" {
+            let o = load.rpcOutcome
+            if o.refused > 0 || o.closed > 0 {
+                print("  \(path): \(o.refused) answers refused something, \(o.closed) of 4 connections closed" + (o.first.map { "; first: \($0)" } ?? ""))
+            }
+        }
+        for (level, offered, r) in [(100, full.rate, full)] + lower {
+            print(String(format: "  %-10@ %3d %%: %7.0f tx/s offered, %7.0f committed; latency p50 %5.0f ms, p99 %5.0f ms (%d of %d sent measured; %d peers)",
+                         path as NSString, level, offered, r.rate, r.p50 * 1000, r.p99 * 1000, r.count, r.sent, load.snapshot().connected))
             rows.append(String(format: "%@,%d,%.0f,%.0f,%.1f,%.1f,%d", path as NSString, level, offered, r.rate, r.p50 * 1000, r.p99 * 1000, r.count))
         }
     }
@@ -119,6 +136,31 @@ func loadSuite(seconds: Double, users: Int, window maxWindow: Int, plotData: Str
     if let plotData {
         try (rows.joined(separator: "\n") + "\n").write(toFile: plotData, atomically: true, encoding: .utf8)
         print("  measurements: \(plotData)")
+    }
+}
+
+/// Runs `body` on a thread of its own and waits for it without holding a cooperative thread.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { c in Thread.detachNewThread { c.resume(returning: body()) } }
+}
+
+/// The ceiling (printed), four validator processes, and the load generator connected to them.
+/// The caller shuts both down.
+func loadedNetwork(users: Int, blockTransactions: Int?) async throws -> (ceiling: Double, net: BenchNetwork, load: LoadGenerator) {
+    let ceiling = twoThreadVerifyRate(seconds: 2) / 4
+    print(String(format: "  ceiling: 2-thread raw libsecp256k1 verify rate / 4 = %.0f tx/s", ceiling))
+    let net = try BenchNetwork(users: users, blockTransactions: blockTransactions)
+    do {
+        try net.startValidators()
+        let load = try await LoadGenerator(net: net)
+        guard await load.waitConnected(seconds: 30) else {
+            load.shutdown()
+            throw CLIError("the load generator did not reach the 4 validators: logs in \(net.root)/logs")
+        }
+        return (ceiling, net, load)
+    } catch {
+        net.shutdown()
+        throw error
     }
 }
 
@@ -301,7 +343,7 @@ final class BenchNetwork: @unchecked Sendable {
 /// The load: an observer connection to each validator that gossips transactions and hears
 /// the committed blocks validators push to observers.
 final class LoadGenerator: @unchecked Sendable {
-    struct Result { let rate: Double; let p50: Double; let p99: Double; let count: Int }
+    struct Result { let rate: Double; let p50: Double; let p99: Double; let count: Int; var sent = 0 }
     private struct State {
         var channels: [PublicKey: any Channel] = [:]
         var sentAt: [Hash: Double] = [:]
@@ -399,6 +441,7 @@ final class LoadGenerator: @unchecked Sendable {
     func run(_ txs: [Transaction], from cursor: inout Int, seconds: Double, window: Int, rate: Double?) -> Result {
         let start = Date().timeIntervalSince(clock0)
         var sentHere: [Hash] = []
+        var lastSend = -1.0
         while Date().timeIntervalSince(clock0) - start < seconds, cursor < txs.count {
             let now = Date().timeIntervalSince(clock0)
             let inFlight = state.withLockedValue { s in s.sentAt.count - s.committedAt.count }
@@ -406,9 +449,13 @@ final class LoadGenerator: @unchecked Sendable {
             budget = window - inFlight
             if let rate { budget = min(budget, Int(rate * (now - start)) - sentHere.count) }
             budget = min(budget, txs.count - cursor, 512)
-            if budget >= 64 || (rate != nil && budget > 0) {
+            // Below 64 at a time, at most one send per 10 ms: each send is a request on each
+            // validator's connection, and the JSON-RPC refuses more than 200 a second on one
+            // (docs/RPC.md limits), as it should refuse a client that does not batch.
+            if budget >= 64 || (rate != nil && budget > 0 && now - lastSend >= 0.01) {
                 let batch = Array(txs[cursor..<(cursor + budget)])
                 cursor += budget
+                lastSend = now
                 send(batch, at: now)
                 sentHere += batch.map(\.hash)
             } else {
@@ -427,7 +474,7 @@ final class LoadGenerator: @unchecked Sendable {
             }
             latencies.sort()
             func pct(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-            return Result(rate: Double(committedInRun) / (end - start), p50: pct(0.5), p99: pct(0.99), count: latencies.count)
+            return Result(rate: Double(committedInRun) / (end - start), p50: pct(0.5), p99: pct(0.99), count: latencies.count, sent: sentHere.count)
         }
     }
 
@@ -467,7 +514,19 @@ final class LoadGenerator: @unchecked Sendable {
         try? group.syncShutdownGracefully()
     }
 
-    // --- For hansa dev chaos ---------------------------------------------------------------
+    /// The RPC sessions' refusals (the first one's text) and closed connections.
+    var rpcOutcome: (refused: Int, first: String?, closed: Int) {
+        let all = rpc.withLockedValue { $0 }.map(\.outcome)
+        return (all.map(\.refused).reduce(0, +), all.compactMap(\.firstRefusal).first, all.filter(\.closed).count)
+    }
+
+    /// Waits until everything sent has committed (at most `seconds`).
+    func waitDrained(seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline, state.withLockedValue({ $0.sentAt.count > $0.committedAt.count }) { usleep(50_000) }
+    }
+
+    // --- For hansa chaos -------------------------------------------------------------------
 
     /// Keeps what was sent until it is seen committed, for `resendPending`.
     func keepPending() { state.withLockedValue { $0.keepPending = true } }
@@ -520,17 +579,19 @@ final class RPCLoad: RPCSubmitter, @unchecked Sendable {
     private let outbound: NIOLockedValueBox<WebSocketOutboundWriter?>
     private let queue: AsyncStream<String>.Continuation
     private let task: Task<Void, Never>
-    let refused = NIOLockedValueBox(0)
+    private let outcomeBox: NIOLockedValueBox<RPCOutcome>
+    var outcome: RPCOutcome { outcomeBox.withLockedValue { $0 } }
 
-    private init(outbound: NIOLockedValueBox<WebSocketOutboundWriter?>, queue: AsyncStream<String>.Continuation, task: Task<Void, Never>) {
-        self.outbound = outbound; self.queue = queue; self.task = task
+    private init(outbound: NIOLockedValueBox<WebSocketOutboundWriter?>, queue: AsyncStream<String>.Continuation, task: Task<Void, Never>,
+                 outcome: NIOLockedValueBox<RPCOutcome>) {
+        self.outbound = outbound; self.queue = queue; self.task = task; self.outcomeBox = outcome
     }
 
     static func connect(port: Int) async throws -> RPCLoad {
         let (stream, queue) = AsyncStream<String>.makeStream()
         let outbound = NIOLockedValueBox<WebSocketOutboundWriter?>(nil)
         let ready = AsyncStream<Void>.makeStream()
-        let refused = NIOLockedValueBox(0)
+        let outcome = NIOLockedValueBox(RPCOutcome())
         var logger = Logger(label: "bench.rpc-load")
         logger.logLevel = .error
         let client = WebSocketClient(url: "ws://127.0.0.1:\(port)/ws", configuration: .init(maxFrameSize: 1 << 24), logger: logger) { inbound, out, _ in
@@ -540,7 +601,7 @@ final class RPCLoad: RPCSubmitter, @unchecked Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for try await message in inbound.messages(maxSize: 1 << 24) {
-                        if case .text(let t) = message, t.contains("\"error\"") { refused.withLockedValue { $0 += 1 } }
+                        if case .text(let t) = message { outcome.withLockedValue { $0.answer(t) } }
                     }
                 }
                 for await text in stream { try await out.write(.text(text)) }
@@ -548,11 +609,14 @@ final class RPCLoad: RPCSubmitter, @unchecked Sendable {
                 try await group.waitForAll()
             }
         }
-        let task = Task { _ = try? await client.run(); ready.continuation.finish() }
+        let task = Task {
+            _ = try? await client.run()
+            outcome.withLockedValue { $0.closed = true }
+            ready.continuation.finish()
+        }
         for await _ in ready.stream { break }
         guard outbound.withLockedValue({ $0 }) != nil else { throw CLIError("cannot open a JSON-RPC WebSocket to 127.0.0.1:\(port)") }
-        let load = RPCLoad(outbound: outbound, queue: queue, task: task)
-        return load
+        return RPCLoad(outbound: outbound, queue: queue, task: task, outcome: outcome)
     }
 
     func submit(_ txs: [Transaction]) {
@@ -567,6 +631,19 @@ final class RPCLoad: RPCSubmitter, @unchecked Sendable {
 protocol RPCSubmitter: Sendable {
     func submit(_ txs: [Transaction])
     func close()
+    /// Answers that refused something, the first of them, and whether the connection closed.
+    var outcome: RPCOutcome { get }
+}
+
+struct RPCOutcome: Sendable {
+    var refused = 0
+    var firstRefusal: String?
+    var closed = false
+    mutating func answer(_ text: String) {
+        guard text.contains("\"error\"") else { return }
+        refused += 1
+        if firstRefusal == nil { firstRefusal = String(text.prefix(300)) }
+    }
 }
 
 /// One kept-alive HTTP/1.1 connection to a validator's `POST /rpc`: each send is one
@@ -574,23 +651,24 @@ protocol RPCSubmitter: Sendable {
 /// pipelining); answers are read and refusals counted, not waited for by the sender.
 final class HTTPRPCLoad: RPCSubmitter, @unchecked Sendable {
     private let queue: AsyncStream<String>.Continuation
-    let refused = NIOLockedValueBox(0)
+    private let outcomeBox = NIOLockedValueBox(RPCOutcome())
+    var outcome: RPCOutcome { outcomeBox.withLockedValue { $0 } }
 
     private init(queue: AsyncStream<String>.Continuation) { self.queue = queue }
 
     /// Hands each response's end to the sender, so that it sends the next request.
     private final class Answers: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = HTTPClientResponsePart
-        let ended: AsyncStream<Bool>.Continuation
-        var failed = false
-        init(ended: AsyncStream<Bool>.Continuation) { self.ended = ended }
+        let ended: AsyncStream<String>.Continuation
+        var body = ""
+        init(ended: AsyncStream<String>.Continuation) { self.ended = ended }
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
-            case .head(let head): failed = head.status != .ok
-            case .body(let b): if b.readableBytesView.firstRange(of: Array("\"error\"".utf8)) != nil { failed = true }
+            case .head(let head): body = head.status == .ok ? "" : "HTTP \(head.status.code) \"error\" "
+            case .body(let b): body += String(buffer: b)
             case .end:
-                ended.yield(failed)
-                failed = false
+                ended.yield(body)
+                body = ""
             }
         }
         func channelInactive(context: ChannelHandlerContext) { ended.finish() }
@@ -599,7 +677,7 @@ final class HTTPRPCLoad: RPCSubmitter, @unchecked Sendable {
 
     static func connect(port: Int) async throws -> HTTPRPCLoad {
         let (stream, queue) = AsyncStream<String>.makeStream()
-        let (ended, endedQueue) = AsyncStream<Bool>.makeStream()
+        let (ended, endedQueue) = AsyncStream<String>.makeStream()
         let answers = Answers(ended: endedQueue)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
@@ -607,7 +685,7 @@ final class HTTPRPCLoad: RPCSubmitter, @unchecked Sendable {
             }
             .connect(host: "127.0.0.1", port: port).get()
         let load = HTTPRPCLoad(queue: queue)
-        let refused = load.refused
+        let outcome = load.outcomeBox
         Task {
             var answersLeft = ended.makeAsyncIterator()
             for await body in stream {
@@ -618,9 +696,10 @@ final class HTTPRPCLoad: RPCSubmitter, @unchecked Sendable {
                 channel.write(HTTPClientRequestPart.head(head), promise: nil)
                 channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil)
                 channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-                guard let failed = await answersLeft.next() else { break }
-                if failed { refused.withLockedValue { $0 += 1 } }
+                guard let answer = await answersLeft.next() else { break }
+                outcome.withLockedValue { $0.answer(answer) }
             }
+            outcome.withLockedValue { $0.closed = true }
             try? await channel.close()
         }
         return load
