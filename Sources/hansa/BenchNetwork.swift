@@ -562,10 +562,13 @@ final class LoadGenerator: @unchecked Sendable {
         var committedHashes: [Hash]
     }
 
-    func snapshot(hashes: Bool = false) -> Snapshot {
+    /// Counts and heads; with `full`, also every commit's time and every committed hash (large:
+    /// for the end of a run, not for a polling loop).
+    func snapshot(full: Bool = false) -> Snapshot {
         state.withLockedValue { s in
             Snapshot(sent: s.sentAt.count, committed: s.committedAt.count, pending: s.pending.count, connected: s.channels.count,
-                     heads: s.heads, lastView: s.lastView, commitTimes: s.commitTimes, committedHashes: hashes ? Array(s.committedAt.keys) : [])
+                     heads: s.heads, lastView: s.lastView, commitTimes: full ? s.commitTimes : [],
+                     committedHashes: full ? Array(s.committedAt.keys) : [])
         }
     }
 

@@ -138,7 +138,7 @@ struct Chaos: AsyncParsableCommand {
             }
             try await Task.sleep(for: .seconds(1))
         }
-        let final = l.snapshot(hashes: true)
+        let final = l.snapshot(full: true)
         let heights = l.validatorKeys.map { final.heads[$0].map { String($0.height) } ?? "?" }
         say("\(stamp())  validators at heights \(heights.joined(separator: ", "))\(converged ? ", one head" : " — NOT CONVERGED")"
               + (final.pending > 0 ? "; \(final.pending) transactions never committed" : ""))

@@ -64,8 +64,6 @@ final class FaultProxy: @unchecked Sendable {
         if f.blocked { for c in live.withLockedValue({ Array($0.values) }) { c.close(promise: nil) } }
     }
 
-    var current: Faults { faults.withLockedValue { $0 } }
-
     func stop() {
         set(Faults(blocked: true))
         try? server?.close().wait()
